@@ -1,0 +1,85 @@
+/**
+ * TelemetryBuffer: the seam between receivers (collector) and consumers (ingester).
+ *
+ * Named TelemetryBuffer rather than DESIGN.md's "Buffer" so it never shadows Node's global
+ * `Buffer` in a module that imports it.
+ *
+ * Contract, held by every implementation (in-process, Kafka) and checked by
+ * test/integration/buffer-contract:
+ *
+ * - **Acknowledged means durable.** `publish()` resolves only after the buffer has taken every
+ *   record of the call (Kafka: acks=all from the broker). Only then may a receiver answer
+ *   success to its sender.
+ * - **Refusal is retryable and explicit.** When the buffer cannot take the records within its
+ *   bounded wait it rejects with {@link BufferFullError} or {@link BufferUnavailableError}. The
+ *   caller must then answer a retryable status (HTTP 503 + Retry-After, gRPC UNAVAILABLE). Some
+ *   records of a refused call may still have been taken; the sender's retry then delivers
+ *   them twice, which the stores absorb (idempotent writes keyed by deterministic ids).
+ * - **Ordered per key.** Records with the same key (spans: the trace id) reach the same
+ *   consumer in publish order.
+ * - **At-least-once consumption.** A batch handed to a subscriber counts as consumed only when
+ *   the handler's promise resolves; if it rejects, or the process dies first, the records are
+ *   delivered again. Handlers must therefore be idempotent.
+ */
+
+/** Logical topics; implementations map them to physical names (Kafka: `<prefix>.spans`). */
+export type BufferTopic = 'spans' | 'accesslogs' | 'metrics' | 'dlq';
+
+export interface BufferRecord {
+  readonly topic: BufferTopic;
+  /** Partitioning key: spans use the trace id (hex), so a trace stays on one consumer. */
+  readonly key: string;
+  /** Plain OTLP protobuf (e.g. an ExportTraceServiceRequest holding spans of one trace). */
+  readonly value: Uint8Array;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface ConsumedRecord extends BufferRecord {
+  /** Where the record sits, for logs and dead-letter headers (Kafka: partition/offset). */
+  readonly position: string;
+}
+
+export type BatchHandler = (records: readonly ConsumedRecord[]) => Promise<void>;
+
+export interface BufferStats {
+  /** Bytes currently held and not yet consumed (in-process), or in flight to the broker (Kafka). */
+  readonly bytesHeld: number;
+  readonly capacityBytes: number;
+}
+
+export interface TelemetryBuffer {
+  start(): Promise<void>;
+  /** See the contract above: resolves only when every record is durably taken. */
+  publish(records: readonly BufferRecord[]): Promise<void>;
+  /**
+   * Delivers records of `topic` to `handler` in batches until {@link stop}. One subscription
+   * per topic per process (a consumer group member, in Kafka terms).
+   */
+  subscribe(topic: BufferTopic, handler: BatchHandler): Promise<void>;
+  /** True when publish() can currently succeed (Kafka reachable, space left). */
+  isReady(): Promise<boolean>;
+  stats(): BufferStats;
+  /**
+   * Graceful stop: refuse new publishes, let subscribers drain what is held (in-process) or
+   * finish their in-flight batch and commit (Kafka), then release resources.
+   */
+  stop(): Promise<void>;
+}
+
+export class BufferFullError extends Error {
+  constructor(message: string, readonly retryAfterSeconds = 1) {
+    super(message);
+    this.name = 'BufferFullError';
+  }
+}
+
+export class BufferUnavailableError extends Error {
+  constructor(message: string, readonly retryAfterSeconds = 5) {
+    super(message);
+    this.name = 'BufferUnavailableError';
+  }
+}
+
+export function isRetryableBufferError(err: unknown): err is BufferFullError | BufferUnavailableError {
+  return err instanceof BufferFullError || err instanceof BufferUnavailableError;
+}

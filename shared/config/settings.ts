@@ -1,0 +1,103 @@
+/**
+ * Every meshtel setting in one table: its env variable, its flag, its schema and default, and the
+ * text `--help` and README show. Values come from (lowest to highest precedence) defaults,
+ * `MESHTEL_*` environment variables, then `--flags`. `loadConfig` validates all of them at start
+ * and reports every wrong one by name with the values it accepts.
+ */
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().min(1);
+const nonNegativeInt = z.coerce.number().int().min(0);
+const MiB = 1024 * 1024;
+
+export interface SettingSpec {
+  /** Environment variable (MESHTEL_…). */
+  readonly env: string;
+  /** Command-line flag (--…). */
+  readonly flag: string;
+  readonly schema: z.ZodType;
+  readonly default: string | number;
+  /** Shown in --help and README: what it does and what values it accepts. */
+  readonly help: string;
+  /** Roles that read it ('*' = all). */
+  readonly roles: readonly string[];
+}
+
+const spec = <K extends string>(s: Record<K, SettingSpec>) => s;
+
+export const SETTINGS = spec({
+  logLevel: {
+    env: 'MESHTEL_LOG_LEVEL', flag: '--log-level', default: 'info', roles: ['*'],
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    help: 'Log level: fatal, error, warn, info, debug, trace or silent.',
+  },
+  host: {
+    env: 'MESHTEL_HOST', flag: '--host', default: '0.0.0.0', roles: ['*'],
+    schema: z.string().min(1),
+    help: 'Address every listener binds to.',
+  },
+  adminPort: {
+    env: 'MESHTEL_ADMIN_PORT', flag: '--admin-port', default: 14269, roles: ['*'], schema: port,
+    help: 'Admin port: /metrics, /healthz, /readyz. 0 picks a free port.',
+  },
+  otlpGrpcPort: {
+    env: 'MESHTEL_OTLP_GRPC_PORT', flag: '--otlp-grpc-port', default: 4317, roles: ['collector', 'all-in-one'], schema: port,
+    help: 'OTLP/gRPC receiver port. 0 picks a free port.',
+  },
+  otlpHttpPort: {
+    env: 'MESHTEL_OTLP_HTTP_PORT', flag: '--otlp-http-port', default: 4318, roles: ['collector', 'all-in-one'], schema: port,
+    help: 'OTLP/HTTP receiver port (/v1/traces). 0 picks a free port.',
+  },
+  queryPort: {
+    env: 'MESHTEL_QUERY_PORT', flag: '--query-port', default: 16686, roles: ['query', 'all-in-one'], schema: port,
+    help: 'Query API port (Jaeger API under /api). 0 picks a free port.',
+  },
+  maxRequestBodyBytes: {
+    env: 'MESHTEL_MAX_REQUEST_BODY_BYTES', flag: '--max-request-body-bytes', default: 4 * MiB, roles: ['collector', 'all-in-one'], schema: positiveInt,
+    help: 'Largest request body (as sent, possibly compressed) a receiver reads; larger → HTTP 413 / gRPC RESOURCE_EXHAUSTED.',
+  },
+  maxDecompressedBodyBytes: {
+    env: 'MESHTEL_MAX_DECOMPRESSED_BODY_BYTES', flag: '--max-decompressed-body-bytes', default: 16 * MiB, roles: ['collector', 'all-in-one'], schema: positiveInt,
+    help: 'Largest body after gzip decompression; decompression stops there (gzip-bomb guard) → HTTP 413 / gRPC RESOURCE_EXHAUSTED.',
+  },
+  maxSpansPerRequest: {
+    env: 'MESHTEL_MAX_SPANS_PER_REQUEST', flag: '--max-spans-per-request', default: 10000, roles: ['collector', 'all-in-one'], schema: positiveInt,
+    help: 'Most spans one export request may carry; a larger request is refused whole (HTTP 413 / gRPC INVALID_ARGUMENT).',
+  },
+  maxAttributesPerSpan: {
+    env: 'MESHTEL_MAX_ATTRIBUTES_PER_SPAN', flag: '--max-attributes-per-span', default: 128, roles: ['collector', 'all-in-one'], schema: positiveInt,
+    help: 'Attributes kept per span, event, link and resource; the rest are dropped and counted in dropped_attributes_count.',
+  },
+  maxAttributeValueLength: {
+    env: 'MESHTEL_MAX_ATTRIBUTE_VALUE_LENGTH', flag: '--max-attribute-value-length', default: 16384, roles: ['collector', 'all-in-one'], schema: positiveInt,
+    help: 'Longest string (characters) or bytes (bytes) attribute value; longer values are truncated and counted.',
+  },
+  bufferMaxBytes: {
+    env: 'MESHTEL_BUFFER_MAX_BYTES', flag: '--buffer-max-bytes', default: 64 * MiB, roles: ['all-in-one'], schema: positiveInt,
+    help: 'In-process buffer capacity; when full, receivers answer HTTP 503 / gRPC UNAVAILABLE with Retry-After.',
+  },
+  memoryMaxSpans: {
+    env: 'MESHTEL_MEMORY_MAX_SPANS', flag: '--memory-max-spans', default: 500000, roles: ['all-in-one'], schema: positiveInt,
+    help: 'Memory span store: most spans held; oldest traces are evicted first.',
+  },
+  memoryMaxBytes: {
+    env: 'MESHTEL_MEMORY_MAX_BYTES', flag: '--memory-max-bytes', default: 512 * MiB, roles: ['all-in-one'], schema: positiveInt,
+    help: 'Memory span store: most (estimated) bytes held; oldest traces are evicted first.',
+  },
+  queryDefaultLimit: {
+    env: 'MESHTEL_QUERY_DEFAULT_LIMIT', flag: '--query-default-limit', default: 100, roles: ['query', 'all-in-one'], schema: positiveInt,
+    help: 'Traces returned by /api/traces when the request gives no limit (Jaeger: 100).',
+  },
+  queryMaxLimit: {
+    env: 'MESHTEL_QUERY_MAX_LIMIT', flag: '--query-max-limit', default: 1500, roles: ['query', 'all-in-one'], schema: positiveInt,
+    help: 'Largest limit /api/traces accepts; larger values are answered with 400.',
+  },
+  shutdownTimeoutMs: {
+    env: 'MESHTEL_SHUTDOWN_TIMEOUT_MS', flag: '--shutdown-timeout-ms', default: 30000, roles: ['*'], schema: nonNegativeInt,
+    help: 'On SIGTERM/SIGINT: how long draining may take before the process exits anyway (exit code 1).',
+  },
+});
+
+export type SettingKey = keyof typeof SETTINGS;
+export type MeshtelConfig = { [K in SettingKey]: z.infer<(typeof SETTINGS)[K]['schema']> };

@@ -1,0 +1,17 @@
+/**
+ * The lifecycle every long-running part shares (OpenTelemetry Collector style): construct
+ * (validates config), start, stop. A role starts its components in order and stops them in
+ * reverse, so receivers stop taking data before the buffer drains into the stores.
+ */
+export interface Component {
+  readonly name: string;
+  start(): Promise<void>;
+  /** Drains and flushes; never abandons acknowledged data. */
+  stop(): Promise<void>;
+}
+
+/** A readiness probe contributed to `/readyz`. */
+export interface ReadinessCheck {
+  readonly name: string;
+  check(): Promise<boolean>;
+}

@@ -1,0 +1,121 @@
+/**
+ * meshtel's own metrics (prom-client). One registry per running role, so several roles in one
+ * process (tests, all-in-one) never collide. Components receive the `MeshtelMetrics` they need
+ * from the wiring code instead of touching a global registry.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type Transport = 'otlp_http' | 'otlp_grpc' | 'zipkin' | 'als' | 'accesslog_lines';
+
+/** Why spans were not accepted; a label value of meshtel_spans_refused_total. */
+export type RefusalReason =
+  | 'invalid_trace_id'
+  | 'invalid_span_id'
+  | 'invalid_parent_span_id'
+  | 'too_many_spans'
+  | 'decode_error'
+  | 'body_too_large'
+  | 'unsupported_media_type'
+  | 'buffer_full'
+  | 'buffer_unavailable';
+
+export function createMetrics(registry: Registry = new Registry()) {
+  collectDefaultMetrics({ register: registry, prefix: 'meshtel_' });
+  const registers = [registry];
+  return {
+    registry,
+    spansReceived: new Counter({
+      name: 'meshtel_receiver_spans_received_total',
+      help: 'Spans decoded from requests, before validation.',
+      labelNames: ['transport'] as const,
+      registers,
+    }),
+    spansAccepted: new Counter({
+      name: 'meshtel_receiver_spans_accepted_total',
+      help: 'Spans acknowledged to the sender (durably taken by the buffer).',
+      labelNames: ['transport'] as const,
+      registers,
+    }),
+    spansRefused: new Counter({
+      name: 'meshtel_receiver_spans_refused_total',
+      help: 'Spans not accepted, by reason (whole requests count their spans when known).',
+      labelNames: ['transport', 'reason'] as const,
+      registers,
+    }),
+    requestsRefused: new Counter({
+      name: 'meshtel_receiver_requests_refused_total',
+      help: 'Requests answered with an error status, by reason.',
+      labelNames: ['transport', 'reason'] as const,
+      registers,
+    }),
+    attributesDropped: new Counter({
+      name: 'meshtel_receiver_attributes_dropped_total',
+      help: 'Attributes dropped because a span, event, link or resource exceeded the attribute count limit.',
+      labelNames: ['transport'] as const,
+      registers,
+    }),
+    attributeValuesTruncated: new Counter({
+      name: 'meshtel_receiver_attribute_values_truncated_total',
+      help: 'Attribute string/bytes values cut to the attribute value length limit.',
+      labelNames: ['transport'] as const,
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: 'meshtel_receiver_request_duration_seconds',
+      help: 'Time from request received to answer, including the wait for the buffer.',
+      labelNames: ['transport'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    bufferBytes: new Gauge({
+      name: 'meshtel_buffer_bytes',
+      help: 'Bytes held by the buffer and not yet consumed.',
+      registers,
+    }),
+    bufferCapacityBytes: new Gauge({
+      name: 'meshtel_buffer_capacity_bytes',
+      help: 'Configured buffer capacity.',
+      registers,
+    }),
+    bufferRecordsPublished: new Counter({
+      name: 'meshtel_buffer_records_published_total',
+      help: 'Records durably taken by the buffer.',
+      labelNames: ['topic'] as const,
+      registers,
+    }),
+    bufferRecordsConsumed: new Counter({
+      name: 'meshtel_buffer_records_consumed_total',
+      help: 'Records handed to a consumer whose handler succeeded.',
+      labelNames: ['topic'] as const,
+      registers,
+    }),
+    storeSpans: new Gauge({
+      name: 'meshtel_store_spans',
+      help: 'Spans currently held by the span store (memory store only).',
+      registers,
+    }),
+    storeBytes: new Gauge({
+      name: 'meshtel_store_bytes',
+      help: 'Estimated bytes held by the span store (memory store only).',
+      registers,
+    }),
+    storeTracesEvicted: new Counter({
+      name: 'meshtel_store_traces_evicted_total',
+      help: 'Traces evicted (oldest first) to stay within the memory store limits.',
+      registers,
+    }),
+    storeSpansEvicted: new Counter({
+      name: 'meshtel_store_spans_evicted_total',
+      help: 'Spans evicted with their traces to stay within the memory store limits.',
+      registers,
+    }),
+    spansWritten: new Counter({
+      name: 'meshtel_store_spans_written_total',
+      help: 'Spans written to the span store.',
+      labelNames: ['store'] as const,
+      registers,
+    }),
+  };
+}
+
+export type MeshtelMetrics = ReturnType<typeof createMetrics>;
