@@ -93,6 +93,49 @@ export const SETTINGS = spec({
     env: 'MESHTEL_QUERY_MAX_LIMIT', flag: '--query-max-limit', default: 1500, roles: ['query', 'all-in-one'], schema: positiveInt,
     help: 'Largest limit /api/traces accepts; larger values are answered with 400.',
   },
+  esUrl: {
+    env: 'MESHTEL_ES_URL', flag: '--es-url', default: 'http://127.0.0.1:9200', roles: ['ingester', 'query'],
+    schema: z.url(),
+    help: 'Elasticsearch node URL the span store writes to and reads from.',
+  },
+  esIndexPrefix: {
+    env: 'MESHTEL_ES_INDEX_PREFIX', flag: '--es-index-prefix', default: 'meshtel', roles: ['ingester', 'query'],
+    // Index names must be lower case and may not contain these characters (Elasticsearch rules).
+    schema: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_" or "-", not starting with a symbol'),
+    help: 'Prefix of every index and index template name: <prefix>-spans-YYYY.MM.DD, <prefix>-services-YYYY.MM.DD.',
+  },
+  esBulkMaxSpans: {
+    env: 'MESHTEL_ES_BULK_MAX_SPANS', flag: '--es-bulk-max-spans', default: 2000, roles: ['ingester'], schema: positiveInt,
+    help: 'Most documents in one Elasticsearch bulk request; larger writes are split.',
+  },
+  esBulkMaxBytes: {
+    env: 'MESHTEL_ES_BULK_MAX_BYTES', flag: '--es-bulk-max-bytes', default: 5 * MiB, roles: ['ingester'], schema: positiveInt,
+    help: 'Largest Elasticsearch bulk request body (bytes); larger writes are split.',
+  },
+  esBulkConcurrency: {
+    env: 'MESHTEL_ES_BULK_CONCURRENCY', flag: '--es-bulk-concurrency', default: 2, roles: ['ingester'], schema: positiveInt,
+    help: 'Bulk requests in flight at once per process.',
+  },
+  esBulkFlushIntervalMs: {
+    env: 'MESHTEL_ES_BULK_FLUSH_INTERVAL_MS', flag: '--es-bulk-flush-interval-ms', default: 50, roles: ['ingester'], schema: nonNegativeInt,
+    help: 'How long a partly filled bulk request waits for more spans before it is sent (0 = at once).',
+  },
+  esUsername: {
+    env: 'MESHTEL_ES_USERNAME', flag: '--es-username', default: '', roles: ['ingester', 'query'], schema: z.string(),
+    help: 'Elasticsearch basic-auth user name; empty = no authentication.',
+  },
+  esPassword: {
+    env: 'MESHTEL_ES_PASSWORD', flag: '--es-password', default: '', roles: ['ingester', 'query'], schema: z.string(),
+    help: 'Elasticsearch basic-auth password (used with --es-username).',
+  },
+  esShards: {
+    env: 'MESHTEL_ES_SHARDS', flag: '--es-shards', default: 1, roles: ['ingester', 'query'], schema: positiveInt,
+    help: 'number_of_shards in the index templates (applies to indices created after the change).',
+  },
+  esReplicas: {
+    env: 'MESHTEL_ES_REPLICAS', flag: '--es-replicas', default: 0, roles: ['ingester', 'query'], schema: nonNegativeInt,
+    help: 'number_of_replicas in the index templates; 0 suits a single node (otherwise the cluster stays yellow).',
+  },
   shutdownTimeoutMs: {
     env: 'MESHTEL_SHUTDOWN_TIMEOUT_MS', flag: '--shutdown-timeout-ms', default: 30000, roles: ['*'], schema: nonNegativeInt,
     help: 'On SIGTERM/SIGINT: how long draining may take before the process exits anyway (exit code 1).',

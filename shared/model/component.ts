@@ -15,3 +15,8 @@ export interface ReadinessCheck {
   readonly name: string;
   check(): Promise<boolean>;
 }
+
+/** Gives a part with a lifecycle but no name (a buffer, a store) its place in a role's list. */
+export function asComponent(name: string, part: { start(): Promise<void>; stop(): Promise<void> }): Component {
+  return { name, start: () => part.start(), stop: () => part.stop() };
+}

@@ -5,15 +5,25 @@
  */
 import type { SpanKind, SpanRecord } from '../model/span.js';
 
+/** A span the store can never take (e.g. an Elasticsearch mapping error); retrying is futile. */
+export interface RejectedSpan {
+  readonly span: SpanRecord;
+  readonly reason: string;
+}
+
 export interface SpanWriter {
   /**
    * Stores spans. Idempotent: writing the same span again (same trace id, span id, service and
    * kind) leaves one copy, so at-least-once redelivery never duplicates. Spans that share a
    * span id but differ in service or kind (Envoy's Zipkin client/server halves) are distinct.
-   * Resolves once the spans are durably stored (and, for search, will become visible within
-   * the store's refresh interval).
+   *
+   * Resolves once every span is either durably stored (visible to readers within the store's
+   * refresh interval) or permanently rejected; the permanently rejected ones are returned so
+   * the caller can dead-letter them ([] when all were stored). Transient failures (store down,
+   * overloaded) are retried inside or make the promise reject, in which case the caller must
+   * not commit and will deliver the spans again.
    */
-  writeSpans(spans: readonly SpanRecord[]): Promise<void>;
+  writeSpans(spans: readonly SpanRecord[]): Promise<RejectedSpan[]>;
 }
 
 export interface OperationQuery {

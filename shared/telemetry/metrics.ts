@@ -109,6 +109,25 @@ export function createMetrics(registry: Registry = new Registry()) {
       help: 'Spans evicted with their traces to stay within the memory store limits.',
       registers,
     }),
+    esBulkDuration: new Histogram({
+      name: 'meshtel_es_bulk_duration_seconds',
+      help: 'Elasticsearch bulk request latency, one observation per HTTP request (retries observed separately).',
+      labelNames: ['signal'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    esBulkItems: new Counter({
+      name: 'meshtel_es_bulk_items_total',
+      help: 'Bulk items by outcome: stored, retried (transient failure, sent again) or rejected (permanent, dead-lettered).',
+      labelNames: ['signal', 'result'] as const,
+      registers,
+    }),
+    esBulkFailures: new Counter({
+      name: 'meshtel_es_bulk_failures_total',
+      help: 'Whole bulk requests that failed (connection, timeout, HTTP error), by reason; retried until the attempts run out.',
+      labelNames: ['signal', 'reason'] as const,
+      registers,
+    }),
     spansWritten: new Counter({
       name: 'meshtel_store_spans_written_total',
       help: 'Spans written to the span store.',

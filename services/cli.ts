@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+/**
+ * `meshtel <role> [--setting value ...]` — one entry point for every role.
+ */
+import { ConfigError, loadConfig, parseArgs, settingsHelp } from '../shared/config/load.js';
+import { createLogger } from '../shared/telemetry/logger.js';
+import { createMetrics } from '../shared/telemetry/metrics.js';
+import { startRole, type RoleBuilder } from './role.js';
+
+/** Role name → its wiring module (loaded lazily so a role never loads another's clients). */
+const ROLES: Record<string, { summary: string; load: () => Promise<RoleBuilder> }> = {
+  'all-in-one': {
+    summary: 'collector + in-process buffer + memory store + query, in one process (default)',
+    load: async () => (await import('./all-in-one/role.js')).buildAllInOne,
+  },
+  collector: {
+    summary: 'OTLP receivers → Kafka',
+    load: async () => (await import('./collector/role.js')).buildCollectorRole,
+  },
+  ingester: {
+    summary: 'Kafka → Elasticsearch',
+    load: async () => (await import('./ingester/role.js')).buildIngesterRole,
+  },
+  query: {
+    summary: 'Jaeger query API over Elasticsearch',
+    load: async () => (await import('./query/role.js')).buildQueryRole,
+  },
+};
+
+function usage(role?: string): string {
+  const roles = Object.entries(ROLES)
+    .map(([name, r]) => `  ${name.padEnd(12)} ${r.summary}`)
+    .join('\n');
+  return [
+    'Usage: meshtel [role] [--setting value ...]',
+    '',
+    'Roles:',
+    roles,
+    '',
+    `Settings${role ? ` read by ${role}` : ''} (flag, environment variable, default; flags win over the environment):`,
+    settingsHelp(role),
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  const role = args.positional[0] ?? 'all-in-one';
+  if (!ROLES[role]) {
+    process.stderr.write(`meshtel: unknown role "${role}"; roles are: ${Object.keys(ROLES).join(', ')}\n\n${usage()}`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(usage(args.positional[0]));
+    return 0;
+  }
+  let config;
+  try {
+    config = loadConfig(args.flags);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`meshtel: ${err.message}\n(run 'meshtel ${role} --help' for every setting and its accepted values)\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel, { role });
+  const metrics = createMetrics();
+  const build = await ROLES[role]!.load();
+  const running = await startRole(role, build, { config, logger, metrics });
+  return await new Promise<number>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      void running.stop(signal).then((clean) => resolve(clean ? 0 : 1));
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+}
+
+main().then(
+  (code) => {
+    // pino writes synchronously to stdout by default, so nothing is lost by exiting here.
+    process.exit(code);
+  },
+  (err: unknown) => {
+    process.stderr.write(`meshtel: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,89 @@
+/**
+ * Runs one role: starts its components in order, logs one line listing every endpoint, and on
+ * SIGTERM/SIGINT stops them in reverse order — so receivers stop taking data first, the buffer
+ * drains into the stores next, and the admin port (health, metrics) goes last.
+ */
+import type { Component, ReadinessCheck } from '../shared/model/component.js';
+import type { MeshtelConfig } from '../shared/config/settings.js';
+import { AdminServer } from '../shared/telemetry/admin-server.js';
+import type { Logger } from '../shared/telemetry/logger.js';
+import type { MeshtelMetrics } from '../shared/telemetry/metrics.js';
+
+export interface RoleContext {
+  readonly config: MeshtelConfig;
+  readonly logger: Logger;
+  readonly metrics: MeshtelMetrics;
+}
+
+export interface RoleParts {
+  /** Started in this order, stopped in reverse. */
+  readonly components: readonly Component[];
+  readonly checks: readonly ReadinessCheck[];
+  /** Listening endpoints, read after start (ports chosen by the OS when configured as 0). */
+  readonly endpoints: () => Record<string, string>;
+}
+
+export type RoleBuilder = (ctx: RoleContext) => Promise<RoleParts> | RoleParts;
+
+export interface RunningRole {
+  readonly endpoints: Record<string, string>;
+  /** Graceful stop; resolves true when everything stopped within the shutdown timeout. */
+  stop(reason: string): Promise<boolean>;
+}
+
+export async function startRole(role: string, build: RoleBuilder, ctx: RoleContext): Promise<RunningRole> {
+  const { config, logger, metrics } = ctx;
+  const parts = await build(ctx);
+  const admin = new AdminServer({
+    host: config.host,
+    port: config.adminPort,
+    registry: metrics.registry,
+    logger,
+    checks: () => parts.checks,
+  });
+  const ordered: Component[] = [admin, ...parts.components];
+  const started: Component[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const c of [...started].reverse()) {
+      try {
+        await c.stop();
+        logger.info({ component: c.name }, 'stopped');
+      } catch (err) {
+        logger.error({ err, component: c.name }, 'component failed to stop cleanly');
+      }
+    }
+  };
+  try {
+    for (const c of ordered) {
+      await c.start();
+      started.push(c);
+    }
+  } catch (err) {
+    logger.error({ err, component: ordered[started.length]?.name }, 'start-up failed');
+    await stopAll();
+    throw err;
+  }
+  admin.started = true;
+  const endpoints = { admin: `${config.host}:${admin.port}`, ...parts.endpoints() };
+  logger.info({ role, endpoints }, `meshtel ${role} started`);
+
+  let stopping: Promise<boolean> | undefined;
+  return {
+    endpoints,
+    stop(reason: string) {
+      stopping ??= (async () => {
+        logger.info({ reason, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining');
+        admin.started = false;
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), config.shutdownTimeoutMs);
+        });
+        const ok = await Promise.race([stopAll().then(() => true as const), timedOut]);
+        clearTimeout(timer);
+        logger.info({ clean: ok }, ok ? 'shutdown complete' : 'shutdown timed out');
+        return ok;
+      })();
+      return stopping;
+    },
+  };
+}

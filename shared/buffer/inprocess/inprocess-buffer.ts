@@ -1,0 +1,182 @@
+/**
+ * In-process TelemetryBuffer for all-in-one: bounded by bytes, one FIFO queue per topic.
+ *
+ * "Durably taken" here means held in this process's memory: a crash loses what is queued, which
+ * all-in-one documents (it trades durability for zero dependencies). Everything else in the
+ * contract holds: publish refuses with BufferFullError instead of growing without bound, a
+ * batch leaves the queue only after its handler resolved, and a failed batch is delivered again.
+ */
+import {
+  BufferFullError,
+  BufferUnavailableError,
+  type BatchHandler,
+  type BufferRecord,
+  type BufferStats,
+  type BufferTopic,
+  type ConsumedRecord,
+  type TelemetryBuffer,
+} from '../buffer.js';
+import type { MeshtelMetrics } from '../../telemetry/metrics.js';
+import type { Logger } from '../../telemetry/logger.js';
+
+export interface InProcessBufferOptions {
+  readonly capacityBytes: number;
+  /** Most records handed to a handler at once. */
+  readonly maxBatchRecords?: number;
+  /** Wait before redelivering a batch whose handler failed; doubles up to 5 s. */
+  readonly retryBackoffMs?: number;
+  readonly metrics?: MeshtelMetrics;
+  readonly logger?: Logger;
+}
+
+/**
+ * all-in-one has nobody reading the dead-letter topic, so dead letters are kept in a small ring
+ * (the newest ones) outside the byte bound instead of slowly filling the buffer.
+ */
+const DEAD_LETTERS_KEPT = 1000;
+
+/** Per-record bookkeeping overhead, so many tiny records cannot slip past the byte bound. */
+const RECORD_OVERHEAD_BYTES = 64;
+
+interface TopicQueue {
+  records: ConsumedRecord[];
+  /** Index of the first record not yet consumed; the array is compacted lazily. */
+  head: number;
+  nextOffset: number;
+  handler?: BatchHandler;
+  pumping: boolean;
+  /** Resolvers waiting for this queue to become empty (stop()). */
+  drained: Array<() => void>;
+}
+
+export class InProcessBuffer implements TelemetryBuffer {
+  private readonly queues = new Map<BufferTopic, TopicQueue>();
+  private bytesHeld = 0;
+  private accepting = true;
+  private stopped = false;
+  private readonly maxBatchRecords: number;
+  private readonly retryBackoffMs: number;
+  private readonly deadLetterRing: BufferRecord[] = [];
+
+  constructor(private readonly options: InProcessBufferOptions) {
+    if (!(options.capacityBytes > 0)) throw new Error('InProcessBuffer: capacityBytes must be > 0');
+    this.maxBatchRecords = options.maxBatchRecords ?? 2048;
+    this.retryBackoffMs = options.retryBackoffMs ?? 100;
+    options.metrics?.bufferCapacityBytes.set(options.capacityBytes);
+  }
+
+  async start(): Promise<void> {}
+
+  async publish(records: readonly BufferRecord[]): Promise<void> {
+    if (records.some((r) => r.topic === 'dlq')) {
+      // Taken even while stopping: the consumers publishing them are what stop() waits for.
+      this.keepDeadLetters(records.filter((r) => r.topic === 'dlq'));
+      records = records.filter((r) => r.topic !== 'dlq');
+      if (records.length === 0) return;
+    }
+    if (!this.accepting) throw new BufferUnavailableError('buffer is shutting down');
+    let size = 0;
+    for (const r of records) size += r.value.byteLength + r.key.length + RECORD_OVERHEAD_BYTES;
+    // All or nothing: a partially taken request would be acknowledged to nobody yet still be
+    // stored, and the sender's retry would then duplicate it needlessly.
+    if (this.bytesHeld + size > this.options.capacityBytes) {
+      throw new BufferFullError(
+        `in-process buffer full: ${this.bytesHeld} of ${this.options.capacityBytes} bytes held, request needs ${size}`,
+      );
+    }
+    this.bytesHeld += size;
+    this.options.metrics?.bufferBytes.set(this.bytesHeld);
+    for (const r of records) {
+      const q = this.queue(r.topic);
+      q.records.push({ ...r, position: `${r.topic}@${q.nextOffset++}` });
+      this.options.metrics?.bufferRecordsPublished.inc({ topic: r.topic });
+      this.schedule(q, r.topic);
+    }
+  }
+
+  async subscribe(topic: BufferTopic, handler: BatchHandler): Promise<void> {
+    const q = this.queue(topic);
+    if (q.handler) throw new Error(`InProcessBuffer: topic ${topic} already has a subscriber`);
+    q.handler = handler;
+    this.schedule(q, topic);
+  }
+
+  async isReady(): Promise<boolean> {
+    return this.accepting && this.bytesHeld < this.options.capacityBytes;
+  }
+
+  stats(): BufferStats {
+    return { bytesHeld: this.bytesHeld, capacityBytes: this.options.capacityBytes };
+  }
+
+  /** Refuses new records, waits until every subscribed topic is consumed, then stops pumping. */
+  async stop(): Promise<void> {
+    this.accepting = false;
+    const waits: Promise<void>[] = [];
+    for (const q of this.queues.values()) {
+      if (q.handler && q.head < q.records.length) waits.push(new Promise((resolve) => q.drained.push(resolve)));
+    }
+    await Promise.all(waits);
+    this.stopped = true;
+  }
+
+  /** The newest dead letters (at most DEAD_LETTERS_KEPT), oldest first. */
+  deadLetters(): readonly BufferRecord[] {
+    return this.deadLetterRing;
+  }
+
+  private keepDeadLetters(records: readonly BufferRecord[]): void {
+    this.deadLetterRing.push(...records);
+    if (this.deadLetterRing.length > DEAD_LETTERS_KEPT) {
+      this.deadLetterRing.splice(0, this.deadLetterRing.length - DEAD_LETTERS_KEPT);
+    }
+    this.options.metrics?.bufferRecordsPublished.inc({ topic: 'dlq' }, records.length);
+  }
+
+  private queue(topic: BufferTopic): TopicQueue {
+    let q = this.queues.get(topic);
+    if (!q) {
+      q = { records: [], head: 0, nextOffset: 0, pumping: false, drained: [] };
+      this.queues.set(topic, q);
+    }
+    return q;
+  }
+
+  private schedule(q: TopicQueue, topic: BufferTopic): void {
+    if (q.pumping || !q.handler || this.stopped) return;
+    q.pumping = true;
+    // setImmediate lets a burst of publishes accumulate into one batch before the handler runs.
+    setImmediate(() => void this.pump(q, topic));
+  }
+
+  private async pump(q: TopicQueue, topic: BufferTopic): Promise<void> {
+    let backoff = this.retryBackoffMs;
+    while (q.handler && q.head < q.records.length && !this.stopped) {
+      const end = Math.min(q.records.length, q.head + this.maxBatchRecords);
+      const batch = q.records.slice(q.head, end);
+      try {
+        await q.handler(batch);
+      } catch (err) {
+        this.options.logger?.warn({ err, topic, records: batch.length, retryInMs: backoff }, 'buffer consumer failed; redelivering batch');
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+        backoff = Math.min(backoff * 2, 5000);
+        continue;
+      }
+      backoff = this.retryBackoffMs;
+      let freed = 0;
+      for (const r of batch) freed += r.value.byteLength + r.key.length + RECORD_OVERHEAD_BYTES;
+      this.bytesHeld -= freed;
+      this.options.metrics?.bufferBytes.set(this.bytesHeld);
+      this.options.metrics?.bufferRecordsConsumed.inc({ topic }, batch.length);
+      q.head = end;
+      if (q.head > 4096 && q.head * 2 > q.records.length) {
+        q.records = q.records.slice(q.head);
+        q.head = 0;
+      }
+    }
+    q.pumping = false;
+    if (q.head >= q.records.length) {
+      for (const resolve of q.drained.splice(0)) resolve();
+    }
+  }
+}

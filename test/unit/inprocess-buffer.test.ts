@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { BufferFullError, BufferUnavailableError, type BufferRecord, type ConsumedRecord } from '../../shared/buffer/buffer.js';
+import { InProcessBuffer } from '../../shared/buffer/inprocess/inprocess-buffer.js';
+import { createMetrics } from '../../shared/telemetry/metrics.js';
+
+const record = (key: string, bytes = 100): BufferRecord => ({ topic: 'spans', key, value: new Uint8Array(bytes) });
+
+describe('in-process buffer', () => {
+  it('refuses a publish that would exceed its capacity, whole, and takes it once space is freed', async () => {
+    const buffer = new InProcessBuffer({ capacityBytes: 1000 });
+    await buffer.publish([record('a', 500)]);
+    await expect(buffer.publish([record('b', 300), record('c', 300)])).rejects.toBeInstanceOf(BufferFullError);
+    expect(buffer.stats().bytesHeld).toBeLessThan(1000);
+    const seen: string[] = [];
+    await buffer.subscribe('spans', async (batch) => {
+      seen.push(...batch.map((r) => r.key));
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(seen).toEqual(['a']);
+    expect(buffer.stats().bytesHeld).toBe(0);
+    await buffer.publish([record('b', 300), record('c', 300)]);
+    await buffer.stop();
+    expect(seen).toEqual(['a', 'b', 'c']);
+  });
+
+  it('delivers a batch again when its handler fails, and frees it only after success', async () => {
+    const metrics = createMetrics();
+    const buffer = new InProcessBuffer({ capacityBytes: 10_000, retryBackoffMs: 5, metrics });
+    let attempts = 0;
+    const delivered: ConsumedRecord[][] = [];
+    await buffer.subscribe('spans', async (batch) => {
+      attempts++;
+      if (attempts === 1) throw new Error('store down');
+      delivered.push([...batch]);
+    });
+    await buffer.publish([record('t1'), record('t2')]);
+    await buffer.stop();
+    expect(attempts).toBe(2);
+    expect(delivered.flat().map((r) => r.key)).toEqual(['t1', 't2']);
+    expect((await metrics.bufferRecordsConsumed.get()).values[0]?.value).toBe(2);
+  });
+
+  it('drains what it holds on stop and refuses publishes from then on', async () => {
+    const buffer = new InProcessBuffer({ capacityBytes: 1_000_000 });
+    const keys: string[] = [];
+    await buffer.subscribe('spans', async (batch) => {
+      await new Promise((r) => setTimeout(r, 5));
+      keys.push(...batch.map((r) => r.key));
+    });
+    for (let i = 0; i < 50; i++) await buffer.publish([record(`k${i}`)]);
+    const stopping = buffer.stop();
+    await expect(buffer.publish([record('late')])).rejects.toBeInstanceOf(BufferUnavailableError);
+    await stopping;
+    expect(keys).toEqual(Array.from({ length: 50 }, (_, i) => `k${i}`));
+  });
+
+  it('keeps dead letters apart from the byte bound, newest last', async () => {
+    const buffer = new InProcessBuffer({ capacityBytes: 200 });
+    await buffer.publish([{ topic: 'dlq', key: 'bad', value: new Uint8Array(10_000), headers: { why: 'x' } }]);
+    expect(buffer.stats().bytesHeld).toBe(0);
+    expect(buffer.deadLetters().map((r) => r.key)).toEqual(['bad']);
+  });
+});
