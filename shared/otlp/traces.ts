@@ -1,37 +1,61 @@
 /**
  * OTLP trace codec: ExportTraceServiceRequest <-> SpanRecord[] (protobuf and OTLP/JSON), plus the
- * ExportTraceServiceResponse (partial success). API fixed by the walking-skeleton plan;
- * implementation pending (helper A).
+ * ExportTraceServiceResponse (partial success) and google.rpc.Status error bodies.
+ *
+ * Protobuf is read and written by hand (traces-protobuf-*.ts) rather than through protobufjs
+ * reflection: it goes straight to and from the model, several times faster (test/bench/codec.ts).
+ * The .proto files in shared/proto remain the reference, and tests check these functions against
+ * protobufjs and the OpenTelemetry JS serializers.
  */
 import type { SpanRecord } from '../model/span.js';
+import { decodeTracesJsonBody } from './traces-json-decode.js';
+import { decodeTracesProtobufBody } from './traces-protobuf-decode.js';
+import { encodeTracesProtobufBody } from './traces-protobuf-encode.js';
+import { WireType } from './wire-reader.js';
+import { ProtoWriter } from './wire-writer.js';
 
-/** The body could not be decoded at all; `message` names the problem (shown to the sender). */
-export class OtlpDecodeError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'OtlpDecodeError';
-  }
-}
+export { OtlpDecodeError } from './errors.js';
+export { RpcCode, encodeStatusProtobuf, statusJson, type FieldViolation, type StatusDetail } from './status.js';
 
 /**
  * Decodes a protobuf ExportTraceServiceRequest. Lenient about ids: ids of any length are kept
  * as hex so validation can reject those spans individually. Throws OtlpDecodeError.
  */
-export function decodeTracesProtobuf(_body: Uint8Array): SpanRecord[] {
-  throw new Error('not implemented');
+export function decodeTracesProtobuf(body: Uint8Array): SpanRecord[] {
+  return decodeTracesProtobufBody(body);
 }
 
 /**
  * Decodes an OTLP/JSON ExportTraceServiceRequest: hex ids, lowerCamelCase or snake_case keys,
  * int64 as string or number, enums as integers (names also accepted). Throws OtlpDecodeError.
  */
-export function decodeTracesJson(_body: string): SpanRecord[] {
-  throw new Error('not implemented');
+export function decodeTracesJson(body: string): SpanRecord[] {
+  return decodeTracesJsonBody(body);
 }
 
 /** Encodes spans (any mix of traces) as one ExportTraceServiceRequest, regrouped by resource and scope. */
-export function encodeTracesProtobuf(_spans: readonly SpanRecord[]): Uint8Array {
-  throw new Error('not implemented');
+export function encodeTracesProtobuf(spans: readonly SpanRecord[]): Uint8Array<ArrayBuffer> {
+  return encodeTracesProtobufBody(spans);
+}
+
+/** Spans grouped by trace id; traces in order of first appearance, spans in input order. */
+export function groupSpansByTrace(spans: readonly SpanRecord[]): Map<string, SpanRecord[]> {
+  const traces = new Map<string, SpanRecord[]>();
+  let lastId = '';
+  let last: SpanRecord[] | undefined;
+  for (const span of spans) {
+    // Spans of a trace usually arrive together: skip the map lookup while the id repeats.
+    if (last === undefined || span.traceId !== lastId) {
+      lastId = span.traceId;
+      last = traces.get(lastId);
+      if (last === undefined) {
+        last = [];
+        traces.set(lastId, last);
+      }
+    }
+    last.push(span);
+  }
+  return traces;
 }
 
 export interface PartialSuccess {
@@ -39,11 +63,34 @@ export interface PartialSuccess {
   readonly errorMessage: string;
 }
 
-/** ExportTraceServiceResponse; omits partial_success when nothing was rejected and no message. */
-export function encodeTraceResponseProtobuf(_partial: PartialSuccess): Uint8Array {
-  throw new Error('not implemented');
+function isFullSuccess(partial: PartialSuccess): boolean {
+  return partial.rejectedSpans === 0 && partial.errorMessage === '';
 }
 
-export function encodeTraceResponseJson(_partial: PartialSuccess): string {
-  throw new Error('not implemented');
+/** ExportTraceServiceResponse; omits partial_success when nothing was rejected and no message. */
+export function encodeTraceResponseProtobuf(partial: PartialSuccess): Uint8Array<ArrayBuffer> {
+  // The spec: leave partial_success unset on full success (an empty message is zero bytes).
+  if (isFullSuccess(partial)) return new Uint8Array(0);
+  const w = new ProtoWriter(64 + partial.errorMessage.length * 3);
+  w.tag(1, WireType.LEN);
+  const mark = w.fork();
+  if (partial.rejectedSpans !== 0) {
+    w.tag(1, WireType.VARINT);
+    w.int64(BigInt(partial.rejectedSpans));
+  }
+  if (partial.errorMessage !== '') {
+    w.tag(2, WireType.LEN);
+    w.string(partial.errorMessage);
+  }
+  w.join(mark);
+  return w.finish();
+}
+
+/** The same in proto3 JSON: int64 as a decimal string, default fields left out. */
+export function encodeTraceResponseJson(partial: PartialSuccess): string {
+  if (isFullSuccess(partial)) return '{}';
+  const body: { rejectedSpans?: string; errorMessage?: string } = {};
+  if (partial.rejectedSpans !== 0) body.rejectedSpans = String(partial.rejectedSpans);
+  if (partial.errorMessage !== '') body.errorMessage = partial.errorMessage;
+  return JSON.stringify({ partialSuccess: body });
 }

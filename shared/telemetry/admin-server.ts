@@ -3,7 +3,7 @@
  * `/healthz` (the process is up) and `/readyz` (every dependency check passes — an orchestrator
  * should route traffic only then).
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Component, ReadinessCheck } from '../model/component.js';
 import type { Logger } from './logger.js';
@@ -24,7 +24,9 @@ export class AdminServer implements Component {
   started = false;
 
   constructor(private readonly options: AdminServerOptions) {
-    this.app = Fastify({ loggerInstance: options.logger.child({ component: 'admin' }), disableRequestLogging: true });
+    // Typed as fastify's logger interface so the instance keeps fastify's default generics.
+    const loggerInstance: FastifyBaseLogger = options.logger.child({ component: 'admin' });
+    this.app = Fastify({ loggerInstance, disableRequestLogging: true });
     this.app.get('/metrics', async (_req, reply) => {
       reply.header('content-type', options.registry.contentType);
       return options.registry.metrics();

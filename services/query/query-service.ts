@@ -1,0 +1,59 @@
+/**
+ * The query role's HTTP server: a fastify instance on host:port serving the Jaeger API. It reads
+ * through the SpanReader it is given, so the same component serves the Elasticsearch store (query
+ * role) and the memory store (all-in-one).
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Component } from '../../shared/model/component.js';
+import type { SpanReader } from '../../shared/storage/spanstore.js';
+import type { Logger } from '../../shared/telemetry/logger.js';
+import { jaegerApi } from './jaeger-api.js';
+
+export interface QueryServiceOptions {
+  readonly host: string;
+  /** 0 picks a free port; read {@link QueryService.port} after start(). */
+  readonly port: number;
+  readonly reader: SpanReader;
+  readonly defaultLimit: number;
+  readonly maxLimit: number;
+  readonly logger: Logger;
+}
+
+export class QueryService implements Component {
+  readonly name = 'query';
+  private readonly app: FastifyInstance;
+  private boundPort: number | undefined;
+
+  constructor(private readonly options: QueryServiceOptions) {
+    if (!Number.isInteger(options.defaultLimit) || options.defaultLimit < 1) {
+      throw new RangeError(`defaultLimit must be a positive integer, got ${options.defaultLimit}`);
+    }
+    if (!Number.isInteger(options.maxLimit) || options.maxLimit < options.defaultLimit) {
+      throw new RangeError(`maxLimit must be an integer ≥ defaultLimit (${options.defaultLimit}), got ${options.maxLimit}`);
+    }
+    this.app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger });
+    void this.app.register(jaegerApi, {
+      reader: options.reader,
+      defaultLimit: options.defaultLimit,
+      maxLimit: options.maxLimit,
+    });
+  }
+
+  /** The bound port; throws before start(). */
+  get port(): number {
+    if (this.boundPort === undefined) throw new Error('query service not started');
+    return this.boundPort;
+  }
+
+  async start(): Promise<void> {
+    await this.app.listen({ host: this.options.host, port: this.options.port });
+    const address = this.app.server.address();
+    this.boundPort = typeof address === 'object' && address !== null ? address.port : this.options.port;
+  }
+
+  /** Stops accepting connections and lets in-flight requests finish (fastify's close). */
+  async stop(): Promise<void> {
+    await this.app.close();
+    this.boundPort = undefined;
+  }
+}

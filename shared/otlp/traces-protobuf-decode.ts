@@ -1,0 +1,336 @@
+/**
+ * Hand-written decoder: protobuf ExportTraceServiceRequest (or TracesData, the same bytes) →
+ * SpanRecord[]. Resource and scope objects are decoded once per ResourceSpans / ScopeSpans and
+ * shared by their spans, as the model requires.
+ */
+import {
+  SpanKind, StatusCode, serviceNameOf,
+  type InstrumentationScope, type KeyValue, type Resource, type SpanEvent, type SpanLink, type SpanRecord, type SpanStatus,
+} from '../model/span.js';
+import {
+  NO_ATTRIBUTES, decodeResource, decodeScope, emptyResource, emptyScope, readKeyValueInto, rethrowIn,
+} from './common-decode.js';
+import { toOtlpDecodeError, within } from './errors.js';
+import { ProtoReader } from './wire-reader.js';
+
+/** What a span without a status has (a missing Status means UNSET). */
+export const UNSET_STATUS: SpanStatus = Object.freeze({ code: StatusCode.UNSET, message: '' });
+
+const NO_EVENTS: readonly SpanEvent[] = Object.freeze([]);
+const NO_LINKS: readonly SpanLink[] = Object.freeze([]);
+
+// Field names by number, for error paths (repeated fields name themselves with their index).
+const SPAN_FIELDS = [
+  undefined, 'traceId', 'spanId', 'traceState', 'parentSpanId', 'name', 'kind', 'startTimeUnixNano',
+  'endTimeUnixNano', undefined, 'droppedAttributesCount', undefined, 'droppedEventsCount', undefined,
+  'droppedLinksCount', 'status', 'flags',
+];
+const EVENT_FIELDS = [undefined, 'timeUnixNano', 'name', undefined, 'droppedAttributesCount'];
+const LINK_FIELDS = [undefined, 'traceId', 'spanId', 'traceState', undefined, 'droppedAttributesCount', 'flags'];
+const STATUS_FIELDS = [undefined, undefined, 'message', 'code'];
+const RESOURCE_SPANS_FIELDS = [undefined, 'resource', undefined, 'schemaUrl'];
+const SCOPE_SPANS_FIELDS = [undefined, 'scope', undefined, 'schemaUrl'];
+
+/** ResourceSpans field 1000: the pre-1.0 instrumentation_library_spans, same layout as ScopeSpans. */
+const TAG_INSTRUMENTATION_LIBRARY_SPANS = (1000 << 3) | 2;
+
+export function decodeTracesProtobufBody(body: Uint8Array): SpanRecord[] {
+  const r = new ProtoReader(body);
+  const out: SpanRecord[] = [];
+  const end = body.length;
+  try {
+    let index = 0;
+    while (r.pos < end) {
+      const tag = r.tag(end);
+      if (tag === 0x0a) {
+        try {
+          const stop = r.lengthDelimited(end);
+          decodeResourceSpans(r, stop, out);
+          r.pos = stop;
+        } catch (err) {
+          throw within(err, 'resourceSpans', index);
+        }
+        index++;
+      } else r.skip(tag, end);
+    }
+  } catch (err) {
+    throw toOtlpDecodeError(err, 'invalid protobuf ExportTraceServiceRequest');
+  }
+  return out;
+}
+
+/**
+ * Fields may come in any order (spans before their scope, schema_url last — common in
+ * practice), so a first pass notes where the parts are and the second decodes them in the
+ * order the model needs: resource, then each scope, then its spans.
+ */
+function decodeResourceSpans(r: ProtoReader, end: number, out: SpanRecord[]): void {
+  let resourceStart = -1;
+  let resourceEnd = -1;
+  let schemaUrl = '';
+  const scopeRanges: number[] = [];
+  let legacyRanges: number[] | undefined;
+  let tag = 0;
+  try {
+    while (r.pos < end) {
+      tag = 0;
+      tag = r.tag(end);
+      if (tag === 0x0a) {
+        resourceEnd = r.lengthDelimited(end);
+        resourceStart = r.pos;
+        r.pos = resourceEnd;
+      } else if (tag === 0x12) {
+        const stop = r.lengthDelimited(end);
+        scopeRanges.push(r.pos, stop);
+        r.pos = stop;
+      } else if (tag === 0x1a) {
+        schemaUrl = r.string(end);
+      } else if (tag === TAG_INSTRUMENTATION_LIBRARY_SPANS) {
+        const stop = r.lengthDelimited(end);
+        (legacyRanges ??= []).push(r.pos, stop);
+        r.pos = stop;
+      } else r.skip(tag, end);
+    }
+  } catch (err) {
+    if (tag === 0x12) throw within(err, 'scopeSpans', scopeRanges.length / 2);
+    if (tag === TAG_INSTRUMENTATION_LIBRARY_SPANS) throw within(err, 'instrumentationLibrarySpans', (legacyRanges?.length ?? 0) / 2);
+    rethrowIn(err, RESOURCE_SPANS_FIELDS, tag);
+  }
+
+  let resource: Resource;
+  if (resourceStart >= 0) {
+    r.pos = resourceStart;
+    try {
+      resource = decodeResource(r, resourceEnd, schemaUrl);
+    } catch (err) {
+      throw within(err, 'resource');
+    }
+  } else resource = emptyResource(schemaUrl);
+  const serviceName = serviceNameOf(resource);
+
+  // Like the OTel Collector, read the deprecated field only from senders that do not send the new one.
+  const useLegacy = scopeRanges.length === 0 && legacyRanges !== undefined;
+  const ranges = useLegacy ? legacyRanges! : scopeRanges;
+  for (let i = 0; i < ranges.length; i += 2) {
+    r.pos = ranges[i];
+    try {
+      decodeScopeSpans(r, ranges[i + 1], resource, serviceName, out);
+    } catch (err) {
+      throw within(err, useLegacy ? 'instrumentationLibrarySpans' : 'scopeSpans', i / 2);
+    }
+  }
+}
+
+function decodeScopeSpans(r: ProtoReader, end: number, resource: Resource, serviceName: string, out: SpanRecord[]): void {
+  let scopeStart = -1;
+  let scopeEnd = -1;
+  let schemaUrl = '';
+  const spanRanges: number[] = [];
+  let tag = 0;
+  try {
+    while (r.pos < end) {
+      tag = 0;
+      tag = r.tag(end);
+      if (tag === 0x12) {
+        const stop = r.lengthDelimited(end);
+        spanRanges.push(r.pos, stop);
+        r.pos = stop;
+      } else if (tag === 0x0a) {
+        scopeEnd = r.lengthDelimited(end);
+        scopeStart = r.pos;
+        r.pos = scopeEnd;
+      } else if (tag === 0x1a) {
+        schemaUrl = r.string(end);
+      } else r.skip(tag, end);
+    }
+  } catch (err) {
+    if (tag === 0x12) throw within(err, 'spans', spanRanges.length / 2);
+    rethrowIn(err, SCOPE_SPANS_FIELDS, tag);
+  }
+
+  let scope: InstrumentationScope;
+  if (scopeStart >= 0) {
+    r.pos = scopeStart;
+    try {
+      scope = decodeScope(r, scopeEnd, schemaUrl);
+    } catch (err) {
+      throw within(err, 'scope');
+    }
+  } else scope = emptyScope(schemaUrl);
+
+  for (let i = 0; i < spanRanges.length; i += 2) {
+    r.pos = spanRanges[i];
+    try {
+      out.push(decodeSpan(r, spanRanges[i + 1], resource, scope, serviceName));
+    } catch (err) {
+      throw within(err, 'spans', i / 2);
+    }
+  }
+}
+
+function decodeSpan(
+  r: ProtoReader, end: number, resource: Resource, scope: InstrumentationScope, serviceName: string,
+): SpanRecord {
+  let traceId = '';
+  let spanId = '';
+  let traceState = '';
+  let parentSpanId = '';
+  let flags = 0;
+  let name = '';
+  let kind = 0;
+  let startTimeUnixNano = 0n;
+  let endTimeUnixNano = 0n;
+  let attributes: KeyValue[] | undefined;
+  let droppedAttributesCount = 0;
+  let events: SpanEvent[] | undefined;
+  let droppedEventsCount = 0;
+  let links: SpanLink[] | undefined;
+  let droppedLinksCount = 0;
+  let status = UNSET_STATUS;
+  let tag = 0;
+  try {
+    while (r.pos < end) {
+      tag = 0;
+      tag = r.tag(end);
+      switch (tag) {
+        case 0x0a: traceId = r.hex(end); break;
+        case 0x12: spanId = r.hex(end); break;
+        case 0x1a: traceState = r.string(end); break;
+        case 0x22: parentSpanId = r.hex(end); break;
+        case 0x2a: name = r.string(end); break;
+        case 0x30: kind = r.uint32(end); break;
+        case 0x39: startTimeUnixNano = r.fixed64(end); break;
+        case 0x41: endTimeUnixNano = r.fixed64(end); break;
+        case 0x4a: attributes = readKeyValueInto(r, end, attributes, 'attributes'); break;
+        case 0x50: droppedAttributesCount = r.uint32(end); break;
+        case 0x5a: {
+          events ??= [];
+          try {
+            const stop = r.lengthDelimited(end);
+            events.push(decodeEvent(r, stop));
+            r.pos = stop;
+          } catch (err) {
+            throw within(err, 'events', events.length);
+          }
+          break;
+        }
+        case 0x60: droppedEventsCount = r.uint32(end); break;
+        case 0x6a: {
+          links ??= [];
+          try {
+            const stop = r.lengthDelimited(end);
+            links.push(decodeLink(r, stop));
+            r.pos = stop;
+          } catch (err) {
+            throw within(err, 'links', links.length);
+          }
+          break;
+        }
+        case 0x70: droppedLinksCount = r.uint32(end); break;
+        case 0x7a: {
+          const stop = r.lengthDelimited(end);
+          status = decodeStatus(r, stop);
+          r.pos = stop;
+          break;
+        }
+        case 0x85: flags = r.fixed32(end); break; // field 16, fixed32: a two-byte tag read as one number
+        default: r.skip(tag, end);
+      }
+    }
+  } catch (err) {
+    rethrowIn(err, SPAN_FIELDS, tag);
+  }
+  return {
+    traceId,
+    spanId,
+    parentSpanId,
+    traceState,
+    flags,
+    name,
+    // proto3 enums are open; values this version does not know are read as "unspecified".
+    kind: (kind <= SpanKind.CONSUMER ? kind : SpanKind.UNSPECIFIED) as SpanKind,
+    startTimeUnixNano,
+    endTimeUnixNano,
+    attributes: attributes ?? NO_ATTRIBUTES,
+    droppedAttributesCount,
+    events: events ?? NO_EVENTS,
+    droppedEventsCount,
+    links: links ?? NO_LINKS,
+    droppedLinksCount,
+    status,
+    resource,
+    scope,
+    serviceName,
+  };
+}
+
+function decodeEvent(r: ProtoReader, end: number): SpanEvent {
+  let timeUnixNano = 0n;
+  let name = '';
+  let attributes: KeyValue[] | undefined;
+  let droppedAttributesCount = 0;
+  let tag = 0;
+  try {
+    while (r.pos < end) {
+      tag = 0;
+      tag = r.tag(end);
+      switch (tag) {
+        case 0x09: timeUnixNano = r.fixed64(end); break;
+        case 0x12: name = r.string(end); break;
+        case 0x1a: attributes = readKeyValueInto(r, end, attributes, 'attributes'); break;
+        case 0x20: droppedAttributesCount = r.uint32(end); break;
+        default: r.skip(tag, end);
+      }
+    }
+  } catch (err) {
+    rethrowIn(err, EVENT_FIELDS, tag);
+  }
+  return { timeUnixNano, name, attributes: attributes ?? NO_ATTRIBUTES, droppedAttributesCount };
+}
+
+function decodeLink(r: ProtoReader, end: number): SpanLink {
+  let traceId = '';
+  let spanId = '';
+  let traceState = '';
+  let attributes: KeyValue[] | undefined;
+  let droppedAttributesCount = 0;
+  let flags = 0;
+  let tag = 0;
+  try {
+    while (r.pos < end) {
+      tag = 0;
+      tag = r.tag(end);
+      switch (tag) {
+        case 0x0a: traceId = r.hex(end); break;
+        case 0x12: spanId = r.hex(end); break;
+        case 0x1a: traceState = r.string(end); break;
+        case 0x22: attributes = readKeyValueInto(r, end, attributes, 'attributes'); break;
+        case 0x28: droppedAttributesCount = r.uint32(end); break;
+        case 0x35: flags = r.fixed32(end); break;
+        default: r.skip(tag, end);
+      }
+    }
+  } catch (err) {
+    rethrowIn(err, LINK_FIELDS, tag);
+  }
+  return { traceId, spanId, traceState, attributes: attributes ?? NO_ATTRIBUTES, droppedAttributesCount, flags };
+}
+
+function decodeStatus(r: ProtoReader, end: number): SpanStatus {
+  let message = '';
+  let code = 0;
+  let tag = 0;
+  try {
+    while (r.pos < end) {
+      tag = 0;
+      tag = r.tag(end);
+      if (tag === 0x12) message = r.string(end);
+      else if (tag === 0x18) code = r.uint32(end);
+      else r.skip(tag, end); // 1 was deprecated_code.
+    }
+  } catch (err) {
+    rethrowIn(err, STATUS_FIELDS, tag);
+  }
+  if (code === 0 && message === '') return UNSET_STATUS;
+  return { code: (code <= StatusCode.ERROR ? code : StatusCode.UNSET) as StatusCode, message };
+}

@@ -1,0 +1,168 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import {
+  BufferFullError,
+  BufferUnavailableError,
+  type BufferRecord,
+  type TelemetryBuffer,
+} from '../../shared/buffer/buffer.js';
+import { serviceNameOf, type Resource, type SpanRecord } from '../../shared/model/span.js';
+import { TooManySpansError } from '../../shared/otlp/limits.js';
+import { decodeTracesProtobuf } from '../../shared/otlp/traces.js';
+import { createMetrics, type MeshtelMetrics } from '../../shared/telemetry/metrics.js';
+import { TraceIntake } from '../../services/collector/trace-intake.js';
+
+/** Our TelemetryBuffer interface, recording what it is given; `refuse` makes publish reject. */
+class RecordingBuffer implements TelemetryBuffer {
+  readonly published: BufferRecord[][] = [];
+  refuse: Error | undefined;
+  /** When set, publish waits for it (to observe what happens before the buffer answered). */
+  gate: Promise<void> | undefined;
+  async start(): Promise<void> {}
+  async publish(records: readonly BufferRecord[]): Promise<void> {
+    if (this.gate) await this.gate;
+    if (this.refuse) throw this.refuse;
+    this.published.push([...records]);
+  }
+  async subscribe(): Promise<void> {}
+  async isReady(): Promise<boolean> {
+    return this.refuse === undefined;
+  }
+  stats() {
+    return { bytesHeld: 0, capacityBytes: 0 };
+  }
+  async stop(): Promise<void> {}
+}
+
+const resource: Resource = {
+  attributes: [{ key: 'service.name', value: { type: 'string', value: 'checkout' } }],
+  droppedAttributesCount: 0,
+  schemaUrl: '',
+};
+
+function span(traceId: string, spanId: string, name = 'op'): SpanRecord {
+  return {
+    traceId,
+    spanId,
+    parentSpanId: '',
+    traceState: '',
+    flags: 1,
+    name,
+    kind: 2,
+    startTimeUnixNano: 1_700_000_000_000_000_000n,
+    endTimeUnixNano: 1_700_000_000_001_000_000n,
+    attributes: [],
+    droppedAttributesCount: 0,
+    events: [],
+    droppedEventsCount: 0,
+    links: [],
+    droppedLinksCount: 0,
+    status: { code: 0, message: '' },
+    resource,
+    scope: { name: 'test', version: '', attributes: [], droppedAttributesCount: 0, schemaUrl: '' },
+    serviceName: serviceNameOf(resource),
+  };
+}
+
+const TRACE_A = 'a'.repeat(32);
+const TRACE_B = 'b'.repeat(32);
+
+function setup(maxSpansPerRequest = 100) {
+  const buffer = new RecordingBuffer();
+  const metrics = createMetrics();
+  const intake = new TraceIntake({
+    buffer,
+    metrics,
+    logger: pino({ level: 'silent' }),
+    limits: { maxSpansPerRequest, maxAttributesPerSpan: 128, maxAttributeValueLength: 1024 },
+  });
+  return { buffer, metrics, intake };
+}
+
+async function counter(metrics: MeshtelMetrics, name: keyof MeshtelMetrics, labels: Record<string, string>): Promise<number> {
+  const metric = metrics[name] as { get(): Promise<{ values: Array<{ labels: Record<string, unknown>; value: number }> }> };
+  const { values } = await metric.get();
+  const match = values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val));
+  return match?.value ?? 0;
+}
+
+describe('TraceIntake', () => {
+  it('buffers one record per trace, keyed by trace id, holding exactly that trace’s spans', async () => {
+    const { buffer, intake } = setup();
+    const partial = await intake.accept(
+      [span(TRACE_A, '1'.repeat(16), 'a1'), span(TRACE_B, '2'.repeat(16), 'b1'), span(TRACE_A, '3'.repeat(16), 'a2')],
+      'otlp_http',
+    );
+
+    expect(partial).toEqual({ rejectedSpans: 0, errorMessage: '' });
+    expect(buffer.published).toHaveLength(1);
+    const records = buffer.published[0];
+    expect(records.map((r) => [r.topic, r.key])).toEqual([
+      ['spans', TRACE_A],
+      ['spans', TRACE_B],
+    ]);
+    expect(decodeTracesProtobuf(records[0].value).map((s) => s.name)).toEqual(['a1', 'a2']);
+    const b = decodeTracesProtobuf(records[1].value);
+    expect(b.map((s) => [s.traceId, s.spanId, s.serviceName])).toEqual([[TRACE_B, '2'.repeat(16), 'checkout']]);
+  });
+
+  it('rejects spans with zero or short ids as partial success and buffers the rest', async () => {
+    const { buffer, metrics, intake } = setup();
+    const partial = await intake.accept(
+      [span(TRACE_A, '1'.repeat(16)), span('0'.repeat(32), '2'.repeat(16)), span(TRACE_A, 'abcd')],
+      'otlp_grpc',
+    );
+
+    expect(partial.rejectedSpans).toBe(2);
+    expect(partial.errorMessage).not.toBe('');
+    expect(buffer.published.flat().map((r) => r.key)).toEqual([TRACE_A]);
+    expect(decodeTracesProtobuf(buffer.published[0][0].value)).toHaveLength(1);
+    expect(await counter(metrics, 'spansReceived', { transport: 'otlp_grpc' })).toBe(3);
+    expect(await counter(metrics, 'spansAccepted', { transport: 'otlp_grpc' })).toBe(1);
+    expect(await counter(metrics, 'spansRefused', { transport: 'otlp_grpc', reason: 'invalid_trace_id' })).toBe(1);
+    expect(await counter(metrics, 'spansRefused', { transport: 'otlp_grpc', reason: 'invalid_span_id' })).toBe(1);
+  });
+
+  it('answers only after the buffer has taken the records', async () => {
+    const { buffer, intake } = setup();
+    let open!: () => void;
+    buffer.gate = new Promise((resolve) => (open = resolve));
+    let settled = false;
+    const pending = intake.accept([span(TRACE_A, '1'.repeat(16))], 'otlp_http').then(() => (settled = true));
+
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(settled).toBe(false);
+    open();
+    await pending;
+    expect(settled).toBe(true);
+  });
+
+  it('passes a buffer refusal on to the receiver and counts the spans as not accepted', async () => {
+    const { buffer, metrics, intake } = setup();
+    buffer.refuse = new BufferFullError('full', 2);
+    await expect(intake.accept([span(TRACE_A, '1'.repeat(16))], 'otlp_http')).rejects.toBeInstanceOf(BufferFullError);
+    buffer.refuse = new BufferUnavailableError('down');
+    await expect(intake.accept([span(TRACE_A, '1'.repeat(16))], 'otlp_http')).rejects.toBeInstanceOf(
+      BufferUnavailableError,
+    );
+
+    expect(await counter(metrics, 'spansAccepted', { transport: 'otlp_http' })).toBe(0);
+    expect(await counter(metrics, 'spansRefused', { transport: 'otlp_http', reason: 'buffer_full' })).toBe(1);
+    expect(await counter(metrics, 'spansRefused', { transport: 'otlp_http', reason: 'buffer_unavailable' })).toBe(1);
+  });
+
+  it('refuses a request over the span limit whole, buffering nothing', async () => {
+    const { buffer, metrics, intake } = setup(2);
+    const spans = [1, 2, 3].map((i) => span(TRACE_A, String(i).repeat(16)));
+    await expect(intake.accept(spans, 'otlp_http')).rejects.toBeInstanceOf(TooManySpansError);
+    expect(buffer.published).toHaveLength(0);
+    expect(await counter(metrics, 'spansRefused', { transport: 'otlp_http', reason: 'too_many_spans' })).toBe(3);
+  });
+
+  it('answers an empty request with full success without touching the buffer', async () => {
+    const { buffer, intake } = setup();
+    buffer.refuse = new BufferUnavailableError('down');
+    expect(await intake.accept([], 'otlp_http')).toEqual({ rejectedSpans: 0, errorMessage: '' });
+    expect(buffer.published).toHaveLength(0);
+  });
+});

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { QueryService } from '../../services/query/query-service.js';
+import { MemorySpanStore } from '../../shared/storage/memory/memory-span-store.js';
+import { createLogger } from '../../shared/telemetry/logger.js';
+import { span } from '../fixtures/spans.js';
+
+describe('query service', () => {
+  it('serves the Jaeger API on a free port after start, and stops listening after stop', async () => {
+    const store = new MemorySpanStore({ maxSpans: 100, maxBytes: 1e6 });
+    await store.writeSpans([span({ service: 'frontend' })]);
+    const query = new QueryService({
+      host: '127.0.0.1', port: 0, reader: store, defaultLimit: 20, maxLimit: 100, logger: createLogger('silent'),
+    });
+    expect(() => query.port).toThrow(/not started/);
+    await query.start();
+    const url = `http://127.0.0.1:${query.port}/api/services`;
+    expect(query.port).toBeGreaterThan(0);
+    expect(await (await fetch(url)).json()).toEqual({ data: ['frontend'], total: 1, limit: 0, offset: 0, errors: null });
+    await query.stop();
+    await expect(fetch(url)).rejects.toThrow();
+  });
+
+  it('refuses limits that cannot work', () => {
+    const base = { host: '127.0.0.1', port: 0, reader: new MemorySpanStore({ maxSpans: 1, maxBytes: 1 }), logger: createLogger('silent') };
+    expect(() => new QueryService({ ...base, defaultLimit: 0, maxLimit: 10 })).toThrow(/defaultLimit/);
+    expect(() => new QueryService({ ...base, defaultLimit: 20, maxLimit: 10 })).toThrow(/maxLimit/);
+  });
+});

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { SpanKind } from '../../shared/model/span.js';
+import { MemorySpanStore } from '../../shared/storage/memory/memory-span-store.js';
+import { estimateSpanBytes } from '../../shared/storage/memory/span-size.js';
+import { createMetrics } from '../../shared/telemetry/metrics.js';
+import { BASE_US, span, traceIdOf } from '../fixtures/spans.js';
+
+interface ReadableMetric {
+  get(): Promise<{ values: readonly { value: number; labels: object }[] }>;
+}
+
+async function value(metric: ReadableMetric, labels: Record<string, string> = {}): Promise<number | undefined> {
+  const { values } = await metric.get();
+  return values.find((v) => Object.entries(labels).every(([k, l]) => (v.labels as Record<string, unknown>)[k] === l))?.value;
+}
+
+const traceOf = (n: number, spans: number, startUs = BASE_US) =>
+  Array.from({ length: spans }, (_, i) => span({ traceId: traceIdOf(n), startUs: startUs + i }));
+
+describe('memory span store bounds', () => {
+  it('evicts whole traces, oldest written first, once the span bound is crossed, and counts them', async () => {
+    const metrics = createMetrics();
+    const store = new MemorySpanStore({ maxSpans: 4, maxBytes: 1e9, metrics });
+    await store.writeSpans(traceOf(1, 2));
+    await store.writeSpans(traceOf(2, 2));
+    await store.writeSpans(traceOf(3, 1));
+
+    expect(await store.getTrace(traceIdOf(1))).toEqual([]);
+    expect(await store.getTrace(traceIdOf(2))).toHaveLength(2);
+    expect(await store.getTrace(traceIdOf(3))).toHaveLength(1);
+    expect(store.stats()).toMatchObject({ spans: 3, traces: 2 });
+    expect(await value(metrics.storeTracesEvicted)).toBe(1);
+    expect(await value(metrics.storeSpansEvicted)).toBe(2);
+    expect(await value(metrics.storeSpans)).toBe(3);
+    expect(await value(metrics.storeBytes)).toBe(store.stats().bytes);
+    expect(await value(metrics.spansWritten, { store: 'memory' })).toBe(5);
+  });
+
+  it('orders eviction by arrival, not by span timestamps, and a late span does not refresh its trace', async () => {
+    const store = new MemorySpanStore({ maxSpans: 3, maxBytes: 1e9 });
+    await store.writeSpans(traceOf(1, 1, BASE_US + 1_000_000)); // newest timestamps, written first
+    await store.writeSpans(traceOf(2, 1, BASE_US));
+    await store.writeSpans([span({ traceId: traceIdOf(1), startUs: BASE_US + 2_000_000 })]); // late span of trace 1
+    await store.writeSpans(traceOf(3, 1));
+
+    expect(await store.getTrace(traceIdOf(1))).toEqual([]);
+    expect(await store.getTrace(traceIdOf(2))).toHaveLength(1);
+    expect(await store.getTrace(traceIdOf(3))).toHaveLength(1);
+  });
+
+  it('evicts to stay within the byte bound', async () => {
+    const one = span({ traceId: traceIdOf(1), attrs: { payload: 'x'.repeat(1000) } });
+    const bytes = estimateSpanBytes(one);
+    const store = new MemorySpanStore({ maxSpans: 1000, maxBytes: Math.floor(bytes * 2.5) });
+    await store.writeSpans([one]);
+    await store.writeSpans([span({ traceId: traceIdOf(2), attrs: { payload: 'x'.repeat(1000) } })]);
+    expect(store.stats()).toMatchObject({ spans: 2, traces: 2 });
+    await store.writeSpans([span({ traceId: traceIdOf(3), attrs: { payload: 'x'.repeat(1000) } })]);
+    expect(store.stats()).toMatchObject({ spans: 2, traces: 2 });
+    expect(store.stats().bytes).toBeLessThanOrEqual(Math.floor(bytes * 2.5));
+    expect(await store.getTrace(traceIdOf(1))).toEqual([]);
+  });
+
+  it('charges bigger spans more bytes', () => {
+    expect(estimateSpanBytes(span({ attrs: { a: 'x'.repeat(5000) } }))).toBeGreaterThan(estimateSpanBytes(span({ attrs: { a: 'x' } })) + 9000);
+    expect(estimateSpanBytes(span({ events: [{ name: 'e', attrs: { a: 'x'.repeat(100) } }] }))).toBeGreaterThan(estimateSpanBytes(span()));
+  });
+
+  it('forgets services and operations whose last span was evicted', async () => {
+    const store = new MemorySpanStore({ maxSpans: 2, maxBytes: 1e9 });
+    await store.writeSpans([span({ traceId: traceIdOf(1), service: 'old', name: 'gone' })]);
+    await store.writeSpans([span({ traceId: traceIdOf(2), service: 'new', name: 'kept', kind: SpanKind.CLIENT })]);
+    await store.writeSpans([span({ traceId: traceIdOf(3), service: 'new', name: 'kept', kind: SpanKind.CLIENT })]);
+    expect(await store.getServices()).toEqual(['new']);
+    expect(await store.getOperations({ service: 'old' })).toEqual([]);
+    expect(await store.getOperations({ service: 'new' })).toEqual([{ name: 'kept', spanKind: SpanKind.CLIENT }]);
+  });
+
+  it('does not grow when a span is written again, and takes the newer copy', async () => {
+    const store = new MemorySpanStore({ maxSpans: 10, maxBytes: 1e9 });
+    const first = span({ traceId: traceIdOf(1), spanId: 'aaaaaaaaaaaaaaaa', name: 'v1' });
+    await store.writeSpans([first]);
+    const before = store.stats();
+    const again = span({ traceId: traceIdOf(1), spanId: 'aaaaaaaaaaaaaaaa', name: 'v2' });
+    await store.writeSpans([again]);
+    expect(store.stats()).toEqual(before);
+    expect(await store.getTrace(traceIdOf(1))).toEqual([again]);
+    expect(await store.getOperations({ service: 'frontend' })).toEqual([{ name: 'v2', spanKind: SpanKind.SERVER }]);
+  });
+
+  it('refuses bounds that are not positive integers', () => {
+    expect(() => new MemorySpanStore({ maxSpans: 0, maxBytes: 10 })).toThrow(/maxSpans/);
+    expect(() => new MemorySpanStore({ maxSpans: 10, maxBytes: 1.5 })).toThrow(/maxBytes/);
+  });
+
+  it('stays at its bound through 100k one-span writes into a full store, keeping the newest traces', async () => {
+    const store = new MemorySpanStore({ maxSpans: 20_000, maxBytes: 1e9 });
+    const proto = span({ attrs: { 'http.status_code': 200 } });
+    const spans = Array.from({ length: 100_000 }, (_, i) => ({ ...proto, traceId: traceIdOf(i + 1) }));
+    for (const s of spans) await store.writeSpans([s]);
+    expect(store.stats()).toMatchObject({ spans: 20_000, traces: 20_000 });
+    expect(await store.getTrace(traceIdOf(80_001))).toHaveLength(1);
+    expect(await store.getTrace(traceIdOf(80_000))).toEqual([]);
+  });
+});
