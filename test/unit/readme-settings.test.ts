@@ -7,7 +7,7 @@ describe('README', () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   for (const spec of Object.values(SETTINGS)) {
     it(`documents ${spec.env} with its flag and default`, () => {
-      const row = readme.split('\n').find((line) => line.includes(`\`${spec.env}\``));
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${spec.env}\``));
       expect(row, `${spec.env} missing from README`).toBeDefined();
       expect(row).toContain(`\`${spec.flag}\``);
       expect(row).toContain(`\`${String(spec.default)}\``);
