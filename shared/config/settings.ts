@@ -10,6 +10,8 @@ const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().min(1);
 const nonNegativeInt = z.coerce.number().int().min(0);
 const MiB = 1024 * 1024;
+/** Roles that talk to Kafka: the collector produces, the ingester consumes. */
+const KAFKA_ROLES = ['collector', 'ingester'];
 
 export interface SettingSpec {
   /** Environment variable (MESHTEL_…). */
@@ -24,7 +26,8 @@ export interface SettingSpec {
   readonly roles: readonly string[];
 }
 
-const spec = <K extends string>(s: Record<K, SettingSpec>) => s;
+// Generic over the whole object so each schema keeps its own type and MeshtelConfig is typed per key.
+const spec = <T extends Record<string, SettingSpec>>(s: T): T => s;
 
 export const SETTINGS = spec({
   logLevel: {
@@ -76,6 +79,47 @@ export const SETTINGS = spec({
   bufferMaxBytes: {
     env: 'MESHTEL_BUFFER_MAX_BYTES', flag: '--buffer-max-bytes', default: 64 * MiB, roles: ['all-in-one'], schema: positiveInt,
     help: 'In-process buffer capacity; when full, receivers answer HTTP 503 / gRPC UNAVAILABLE with Retry-After.',
+  },
+  kafkaBrokers: {
+    env: 'MESHTEL_KAFKA_BROKERS', flag: '--kafka-brokers', default: '127.0.0.1:9092', roles: KAFKA_ROLES,
+    schema: z.string().regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, 'a comma-separated list of host:port'),
+    help: 'Kafka bootstrap brokers, a comma-separated list of host:port.',
+  },
+  kafkaClientId: {
+    env: 'MESHTEL_KAFKA_CLIENT_ID', flag: '--kafka-client-id', default: 'meshtel', roles: KAFKA_ROLES,
+    schema: z.string().min(1),
+    help: 'Kafka client id, shown in broker logs and quotas.',
+  },
+  kafkaTopicPrefix: {
+    env: 'MESHTEL_KAFKA_TOPIC_PREFIX', flag: '--kafka-topic-prefix', default: 'meshtel', roles: KAFKA_ROLES,
+    schema: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, ".", "_" or "-" (at most 200)'),
+    help: 'Kafka topic prefix: topics are <prefix>.spans, <prefix>.accesslogs, <prefix>.metrics and <prefix>.dlq.',
+  },
+  kafkaPartitions: {
+    env: 'MESHTEL_KAFKA_PARTITIONS', flag: '--kafka-partitions', default: 6, roles: KAFKA_ROLES, schema: positiveInt,
+    help: 'Partitions of each topic meshtel creates at start (existing topics are left as they are); caps how many ingesters share the work.',
+  },
+  kafkaReplicationFactor: {
+    env: 'MESHTEL_KAFKA_REPLICATION_FACTOR', flag: '--kafka-replication-factor', default: 1, roles: KAFKA_ROLES, schema: positiveInt,
+    help: 'Replication factor of topics meshtel creates at start; use 3 on a production cluster.',
+  },
+  kafkaCompression: {
+    env: 'MESHTEL_KAFKA_COMPRESSION', flag: '--kafka-compression', default: 'none', roles: ['collector'],
+    schema: z.enum(['none', 'gzip']),
+    help: 'Compression of produced record batches: none or gzip (the Kafka client, kafkajs, ships only gzip).',
+  },
+  kafkaConsumerGroup: {
+    env: 'MESHTEL_KAFKA_CONSUMER_GROUP', flag: '--kafka-consumer-group', default: 'meshtel-ingester', roles: ['ingester'],
+    schema: z.string().min(1),
+    help: 'Kafka consumer group the ingesters share; each partition is consumed by one ingester of the group.',
+  },
+  kafkaPublishTimeoutMs: {
+    env: 'MESHTEL_KAFKA_PUBLISH_TIMEOUT_MS', flag: '--kafka-publish-timeout-ms', default: 5000, roles: ['collector'], schema: positiveInt,
+    help: 'Longest wait for Kafka to acknowledge a publish; then receivers answer HTTP 503 / gRPC UNAVAILABLE with Retry-After.',
+  },
+  kafkaMaxInFlightBytes: {
+    env: 'MESHTEL_KAFKA_MAX_IN_FLIGHT_BYTES', flag: '--kafka-max-in-flight-bytes', default: 64 * MiB, roles: ['collector'], schema: positiveInt,
+    help: 'Most record bytes waiting for Kafka acknowledgement; beyond it receivers answer HTTP 503 / gRPC UNAVAILABLE with Retry-After.',
   },
   memoryMaxSpans: {
     env: 'MESHTEL_MEMORY_MAX_SPANS', flag: '--memory-max-spans', default: 500000, roles: ['all-in-one'], schema: positiveInt,

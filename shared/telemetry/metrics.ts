@@ -89,6 +89,30 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['topic'] as const,
       registers,
     }),
+    bufferHandlerFailures: new Counter({
+      name: 'meshtel_buffer_handler_failures_total',
+      help: 'Batches whose consumer handler rejected; their records are delivered again.',
+      labelNames: ['topic'] as const,
+      registers,
+    }),
+    kafkaProduceDuration: new Histogram({
+      name: 'meshtel_kafka_produce_duration_seconds',
+      help: 'Time for one Kafka produce (one sendBatch holding one or more publish calls) to be acknowledged by all in-sync replicas.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    kafkaProduceErrors: new Counter({
+      name: 'meshtel_kafka_produce_errors_total',
+      help: 'Publish calls refused by the Kafka buffer, by reason: timeout (bounded wait expired), send_failed (the producer gave up), full (in-flight bytes at capacity), stopped.',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    kafkaConsumerLag: new Gauge({
+      name: 'meshtel_kafka_consumer_lag',
+      help: 'Records in a partition not yet committed by the consumer group (high watermark minus committed offset).',
+      labelNames: ['topic', 'partition'] as const,
+      registers,
+    }),
     storeSpans: new Gauge({
       name: 'meshtel_store_spans',
       help: 'Spans currently held by the span store (memory store only).',

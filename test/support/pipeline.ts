@@ -4,6 +4,9 @@
  * by a unique topic prefix, consumer group and index prefix.
  */
 import { randomBytes } from 'node:crypto';
+import { Client } from '@elastic/elasticsearch';
+import { Kafka, logLevel } from 'kafkajs';
+import { dropIndexPrefix } from '../integration/spanstore-elasticsearch-support.js';
 import { ES_URL, KAFKA_BROKERS } from './servers.js';
 import { startMeshtel, type MeshtelProcess } from './meshtel-process.js';
 
@@ -40,6 +43,7 @@ export async function startPipeline(extraArgs: Record<string, readonly string[]>
     async stop() {
       await Promise.all([pipeline.collector.stop(), pipeline.query.stop()]);
       await pipeline.ingester.stop();
+      await dropPipelineData(id);
     },
   };
   return pipeline;
@@ -55,4 +59,25 @@ export async function spanDocsByTrace(indexPrefix: string): Promise<Map<string, 
   });
   const body = (await res.json()) as { aggregations?: { traces: { buckets: Array<{ key: string; doc_count: number }> } } };
   return new Map((body.aggregations?.traces.buckets ?? []).map((b) => [b.key, b.doc_count]));
+}
+
+/**
+ * Deletes a finished pipeline's topics, indices and templates: left behind, every test run would
+ * add partitions that slow each later Kafka restart.
+ */
+async function dropPipelineData(id: string): Promise<void> {
+  const admin = new Kafka({ clientId: 'e2e-cleanup', brokers: [KAFKA_BROKERS], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const ours = (await admin.listTopics()).filter((t) => t.startsWith(`meshtel-${id}.`));
+    if (ours.length > 0) await admin.deleteTopics({ topics: ours });
+  } finally {
+    await admin.disconnect();
+  }
+  const es = new Client({ node: ES_URL });
+  try {
+    await dropIndexPrefix(es, `meshtel-${id}`);
+  } finally {
+    await es.close();
+  }
 }

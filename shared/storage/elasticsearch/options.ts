@@ -1,0 +1,66 @@
+/**
+ * Configuration of the Elasticsearch span store: a schema with defaults (validated when the store
+ * is constructed), and the mapping from the process settings (MESHTEL_ES_*).
+ */
+import { z } from 'zod';
+import type { Client } from '@elastic/elasticsearch';
+import type { MeshtelConfig } from '../../config/settings.js';
+import type { Logger } from '../../telemetry/logger.js';
+import type { MeshtelMetrics } from '../../telemetry/metrics.js';
+
+const positiveInt = z.number().int().min(1);
+const nonNegativeInt = z.number().int().min(0);
+
+export const elasticsearchSpanStoreSettings = z.object({
+  node: z.url().default('http://127.0.0.1:9200'),
+  username: z.string().default(''),
+  password: z.string().default(''),
+  indexPrefix: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/).default('meshtel'),
+  shards: positiveInt.default(1),
+  replicas: nonNegativeInt.default(0),
+  templatePriority: nonNegativeInt.default(100),
+  bulkMaxSpans: positiveInt.default(2000),
+  bulkMaxBytes: positiveInt.default(5 * 1024 * 1024),
+  bulkConcurrency: positiveInt.default(2),
+  flushIntervalMs: nonNegativeInt.default(50),
+  requestTimeoutMs: positiveInt.default(30_000),
+  /**
+   * Bulk sends per document before writeSpans rejects. With the backoff below, up to ~15 s of
+   * retrying: long enough to ride out a full write queue, short enough that a real outage is
+   * left to the consumer's redelivery instead of this loop.
+   */
+  retryMaxAttempts: positiveInt.default(6),
+  retryInitialBackoffMs: nonNegativeInt.default(500),
+  retryMaxBackoffMs: nonNegativeInt.default(10_000),
+  /** Bulk `refresh`: false in production; `wait_for` in tests makes writes visible on return. */
+  refresh: z.union([z.boolean(), z.literal('wait_for')]).default(false),
+  traceLookaroundMs: nonNegativeInt.default(3_600_000),
+  /** start() retries installing the templates this long (the cluster may still be starting). */
+  startTimeoutMs: nonNegativeInt.default(60_000),
+  /** (day, service, operation, kind) entries remembered as already written to the services index. */
+  serviceCacheSize: positiveInt.default(10_000),
+});
+
+export type ElasticsearchSpanStoreSettings = z.infer<typeof elasticsearchSpanStoreSettings>;
+
+export interface ElasticsearchSpanStoreOptions extends Partial<ElasticsearchSpanStoreSettings> {
+  /** Use this client instead of creating one from `node`; the store then does not close it. */
+  readonly client?: Client;
+  readonly metrics?: MeshtelMetrics;
+  readonly logger?: Logger;
+}
+
+export function elasticsearchOptionsFromConfig(config: MeshtelConfig): Partial<ElasticsearchSpanStoreSettings> {
+  return {
+    node: config.esUrl,
+    username: config.esUsername,
+    password: config.esPassword,
+    indexPrefix: config.esIndexPrefix,
+    shards: config.esShards,
+    replicas: config.esReplicas,
+    bulkMaxSpans: config.esBulkMaxSpans,
+    bulkMaxBytes: config.esBulkMaxBytes,
+    bulkConcurrency: config.esBulkConcurrency,
+    flushIntervalMs: config.esBulkFlushIntervalMs,
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * The Elasticsearch span store: daily span and services indices behind composable templates,
+ * written through the BulkIndexer, read through ElasticsearchSpanReader. Only wiring code
+ * constructs it; everything else sees a SpanStore.
+ */
+import { Client, errors } from '@elastic/elasticsearch';
+import type { SpanRecord } from '../../model/span.js';
+import type { Logger } from '../../telemetry/logger.js';
+import type { MeshtelMetrics } from '../../telemetry/metrics.js';
+import type { DependencyLink, Operation, OperationQuery, RejectedSpan, SpanStore, TraceQuery } from '../spanstore.js';
+import { BulkIndexer, type BulkDocument } from './bulk.js';
+import { encodeSpanDocument, serviceDocumentId, serviceDocumentOf, spanDocumentId } from './document.js';
+import { dailyIndex, DAY_MS, indexPattern } from './indices.js';
+import { elasticsearchSpanStoreSettings, type ElasticsearchSpanStoreOptions, type ElasticsearchSpanStoreSettings } from './options.js';
+import { ElasticsearchSpanReader } from './reader.js';
+import { indexTemplates } from './templates.js';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class ElasticsearchSpanStore implements SpanStore {
+  readonly name = 'elasticsearch-span-store';
+  readonly settings: ElasticsearchSpanStoreSettings;
+  /** Exposed for tests and for the wiring's other Elasticsearch users; do not close it. */
+  readonly client: Client;
+  private readonly ownsClient: boolean;
+  private readonly reader: ElasticsearchSpanReader;
+  private readonly indexer: BulkIndexer;
+  private readonly metrics: MeshtelMetrics | undefined;
+  private readonly logger: Logger | undefined;
+  private templatesInstalled = false;
+  private stopped = false;
+  /**
+   * Services-index documents already written, per day. Every span names its (service, operation,
+   * kind), but the set is tiny, so re-sending it with every batch would double the bulk items for
+   * nothing. Insertion-ordered Map: the oldest entry goes first when full.
+   */
+  private readonly servicesWritten = new Map<string, true>();
+
+  constructor(options: ElasticsearchSpanStoreOptions = {}) {
+    const { client, metrics, logger, ...rest } = options;
+    // Validation errors name the option: a wrong deployment fails at construction, not at the first write.
+    this.settings = elasticsearchSpanStoreSettings.parse(rest);
+    const s = this.settings;
+    this.metrics = metrics;
+    this.logger = logger;
+    this.ownsClient = client === undefined;
+    this.client =
+      client ??
+      new Client({
+        node: s.node,
+        auth: s.username ? { username: s.username, password: s.password } : undefined,
+        requestTimeout: s.requestTimeoutMs,
+      });
+    this.reader = new ElasticsearchSpanReader({ client: this.client, indexPrefix: s.indexPrefix, traceLookaroundMs: s.traceLookaroundMs });
+    this.indexer = new BulkIndexer({
+      client: this.client,
+      signal: 'spans',
+      maxDocs: s.bulkMaxSpans,
+      maxBytes: s.bulkMaxBytes,
+      concurrency: s.bulkConcurrency,
+      flushIntervalMs: s.flushIntervalMs,
+      requestTimeoutMs: s.requestTimeoutMs,
+      retry: { maxAttempts: s.retryMaxAttempts, initialBackoffMs: s.retryInitialBackoffMs, maxBackoffMs: s.retryMaxBackoffMs },
+      refresh: s.refresh,
+      metrics,
+      logger,
+    });
+  }
+
+  /**
+   * Installs (PUTs) the index templates, retrying while the cluster is unreachable for up to
+   * startTimeoutMs. Writes wait for this: an index created before its template would get
+   * dynamic mappings for the day and break tag and range queries on it.
+   */
+  async start(): Promise<void> {
+    const deadline = Date.now() + this.settings.startTimeoutMs;
+    const templates = indexTemplates(this.settings.indexPrefix, {
+      shards: this.settings.shards,
+      replicas: this.settings.replicas,
+      priority: this.settings.templatePriority,
+    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        for (const t of templates) await this.client.indices.putIndexTemplate(t);
+        break;
+      } catch (err) {
+        const unreachable =
+          err instanceof errors.ConnectionError ||
+          err instanceof errors.TimeoutError ||
+          err instanceof errors.NoLivingConnectionsError ||
+          (err instanceof errors.ResponseError && (err.statusCode ?? 0) >= 500);
+        if (!unreachable || Date.now() >= deadline) throw err;
+        this.logger?.warn({ attempt, err: String(err) }, 'elasticsearch not reachable yet; retrying template installation');
+        await sleep(Math.min(1000 * attempt, 5000));
+      }
+    }
+    this.templatesInstalled = true;
+    this.logger?.info({ prefix: this.settings.indexPrefix, node: this.settings.node }, 'elasticsearch span store started');
+  }
+
+  /** Ready when the templates are installed and the cluster answers its health endpoint. */
+  async isReady(): Promise<boolean> {
+    if (!this.templatesInstalled || this.stopped) return false;
+    try {
+      const health = await this.client.cluster.health({ timeout: '2s' }, { requestTimeout: 3000, maxRetries: 0 });
+      return health.status !== 'red';
+    } catch {
+      return false;
+    }
+  }
+
+  /** Sends what is queued, waits for requests in flight, then closes the client it created. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.indexer.flush();
+    if (this.ownsClient) await this.client.close();
+  }
+
+  async writeSpans(spans: readonly SpanRecord[]): Promise<RejectedSpan[]> {
+    if (!this.templatesInstalled) throw new Error('ElasticsearchSpanStore: writeSpans before start()');
+    if (this.stopped) throw new Error('ElasticsearchSpanStore: writeSpans after stop()');
+    if (spans.length === 0) return [];
+    const prefix = this.settings.indexPrefix;
+    const docs: BulkDocument[] = [];
+    for (const span of spans) {
+      const doc = encodeSpanDocument(span);
+      docs.push({ index: dailyIndex(prefix, 'spans', doc.startTime), id: spanDocumentId(span), source: JSON.stringify(doc) });
+    }
+    // Services documents only for (day, service, operation, kind) not yet written: a plain string
+    // key per span here, the hashed id and the document only for the few new ones.
+    const serviceKeys: string[] = [];
+    const newServiceKeys = new Set<string>();
+    for (const span of spans) {
+      const startMs = Number(span.startTimeUnixNano / 1_000_000n);
+      const key = `${Math.floor(startMs / DAY_MS)}\u0000${span.kind}\u0000${span.serviceName}\u0000${span.name}`;
+      if (this.servicesWritten.has(key) || newServiceKeys.has(key)) continue;
+      newServiceKeys.add(key);
+      serviceKeys.push(key);
+      const service = serviceDocumentOf(span);
+      docs.push({ index: dailyIndex(prefix, 'services', startMs), id: serviceDocumentId(service), source: JSON.stringify(service) });
+    }
+
+    const results = await this.indexer.index(docs);
+
+    const rejected: RejectedSpan[] = [];
+    spans.forEach((span, i) => {
+      const r = results[i]!;
+      if (!r.stored) rejected.push({ span, reason: r.reason });
+    });
+    serviceKeys.forEach((key, i) => {
+      const r = results[spans.length + i]!;
+      if (r.stored) this.rememberService(key);
+      // A refused services document costs only a name in the pickers; the span itself is stored.
+      else this.logger?.warn({ reason: r.reason }, 'elasticsearch: services document refused');
+    });
+    const stored = spans.length - rejected.length;
+    if (stored > 0) this.metrics?.spansWritten.inc({ store: 'elasticsearch' }, stored);
+    return rejected;
+  }
+
+  private rememberService(key: string): void {
+    if (this.servicesWritten.size >= this.settings.serviceCacheSize) {
+      const oldest = this.servicesWritten.keys().next();
+      if (!oldest.done) this.servicesWritten.delete(oldest.value);
+    }
+    this.servicesWritten.set(key, true);
+  }
+
+  /**
+   * Makes everything written so far searchable now instead of within the refresh interval (1 s).
+   * For tests and tools; production relies on the interval, as forced refreshes are costly.
+   */
+  async refresh(): Promise<void> {
+    const prefix = this.settings.indexPrefix;
+    await this.client.indices.refresh({
+      index: [indexPattern(prefix, 'spans'), indexPattern(prefix, 'services')],
+      ignore_unavailable: true,
+      allow_no_indices: true,
+    });
+  }
+
+  /** Index expressions a read over [startUs, endUs] touches (for tests and diagnostics). */
+  spanIndicesFor(startUs: number, endUs: number): string[] {
+    return this.reader.indicesFor('spans', startUs, endUs);
+  }
+
+  getTrace(traceId: string, hint?: { startTimeUs?: number; endTimeUs?: number }): Promise<SpanRecord[]> {
+    return this.reader.getTrace(traceId, hint);
+  }
+
+  getServices(): Promise<string[]> {
+    return this.reader.getServices();
+  }
+
+  getOperations(query: OperationQuery): Promise<Operation[]> {
+    return this.reader.getOperations(query);
+  }
+
+  findTraces(query: TraceQuery): Promise<SpanRecord[][]> {
+    return this.reader.findTraces(query);
+  }
+
+  getDependencies(endTimeMs: number, lookbackMs: number): Promise<DependencyLink[]> {
+    return this.reader.getDependencies(endTimeMs, lookbackMs);
+  }
+}

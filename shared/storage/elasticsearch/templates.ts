@@ -1,0 +1,85 @@
+/**
+ * The composable index templates behind the daily indices. Installed with PUT at every start:
+ * PUT replaces, so starting twice (or several ingesters at once) is harmless, and a changed
+ * mapping reaches the next day's index without a manual step.
+ */
+import type { estypes } from '@elastic/elasticsearch';
+import { indexPattern, type Signal } from './indices.js';
+
+/** Bumped when a mapping changes; shows in `GET _index_template` which version made an index. */
+export const TEMPLATE_VERSION = 1;
+
+/**
+ * Longest tag term (characters) that is indexed. Lucene refuses terms over 32766 bytes and a
+ * UTF-8 character takes up to 4, so 8191 characters always fit; longer `key=value` strings are
+ * kept in the stored span but cannot be searched (better than the whole span being refused).
+ */
+export const TAG_TERM_MAX_CHARS = 8191;
+
+export interface TemplateSettings {
+  readonly shards: number;
+  readonly replicas: number;
+  /** Above any catch-all (`*`) template a cluster may have, so ours decides the mapping. */
+  readonly priority: number;
+}
+
+const keyword: estypes.MappingProperty = { type: 'keyword' };
+
+/**
+ * `dynamic: false`, not `strict`: a document with a field this version does not know (written by
+ * a newer ingester into an index made from an older template, mid-day during an upgrade) is then
+ * stored unindexed instead of being refused and dead-lettered.
+ */
+const spanMappings: estypes.MappingTypeMapping = {
+  dynamic: false,
+  // `tags` repeats what `span` holds, roughly doubling _source; it is rebuilt from `span` on read,
+  // so it is indexed but not kept in _source.
+  _source: { excludes: ['tags'] },
+  properties: {
+    traceId: keyword,
+    spanId: keyword,
+    parentSpanId: keyword,
+    name: keyword,
+    kind: keyword,
+    serviceName: keyword,
+    startTime: { type: 'date', format: 'epoch_millis' },
+    startTimeUs: { type: 'long' },
+    durationUs: { type: 'long' },
+    statusCode: keyword,
+    // Only ever matched with term queries, never sorted or aggregated: no doc values to build.
+    tags: { type: 'keyword', ignore_above: TAG_TERM_MAX_CHARS, doc_values: false },
+    span: { type: 'object', enabled: false },
+  },
+};
+
+const serviceMappings: estypes.MappingTypeMapping = {
+  dynamic: false,
+  properties: {
+    serviceName: keyword,
+    operationName: keyword,
+    spanKind: keyword,
+  },
+};
+
+export function templateName(prefix: string, signal: Signal): string {
+  return `${prefix}-${signal}`;
+}
+
+export function indexTemplates(prefix: string, settings: TemplateSettings): estypes.IndicesPutIndexTemplateRequest[] {
+  const make = (signal: Signal, mappings: estypes.MappingTypeMapping, shards: number): estypes.IndicesPutIndexTemplateRequest => ({
+    name: templateName(prefix, signal),
+    index_patterns: [indexPattern(prefix, signal)],
+    priority: settings.priority,
+    version: TEMPLATE_VERSION,
+    _meta: { managed_by: 'meshtel' },
+    template: {
+      settings: {
+        number_of_shards: shards,
+        number_of_replicas: settings.replicas,
+      },
+      mappings,
+    },
+  });
+  // A services index holds a few thousand tiny documents a day: more shards would only cost.
+  return [make('spans', spanMappings, settings.shards), make('services', serviceMappings, 1)];
+}
