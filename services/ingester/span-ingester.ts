@@ -80,6 +80,7 @@ export class SpanIngester implements Component {
       // redelivered, rather than its poison records vanishing.
       await this.options.buffer.publish(deadLetters);
       this.recordsDeadLettered += deadLetters.length;
+      for (const letter of deadLetters) this.options.metrics.recordsDeadLettered.inc({ stage: letter.headers![DLQ_HEADERS.stage]! });
       this.options.logger.warn({ records: deadLetters.length, first: deadLetters[0]?.headers }, 'records sent to the dead-letter topic');
     }
     this.spansStored += spans.length - rejected.length;

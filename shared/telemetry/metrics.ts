@@ -113,6 +113,12 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['topic', 'partition'] as const,
       registers,
     }),
+    recordsDeadLettered: new Counter({
+      name: 'meshtel_ingester_records_dead_lettered_total',
+      help: 'Buffer records sent to the dead-letter topic, by the stage that could not process them (decode, store).',
+      labelNames: ['stage'] as const,
+      registers,
+    }),
     storeSpans: new Gauge({
       name: 'meshtel_store_spans',
       help: 'Spans currently held by the span store (memory store only).',

@@ -82,6 +82,8 @@ describe('distributed pipeline under faults', () => {
       expect(letter.headers[DLQ_HEADERS.stage]).toBe('decode');
       expect(letter.headers[DLQ_HEADERS.error]).toMatch(/protobuf|decode|invalid|truncated/i);
       expect(letter.headers[DLQ_HEADERS.sourceTopic]).toBe('spans');
+      const metrics = await (await fetch(pipeline.ingester.url('admin', '/metrics'))).text();
+      expect(metrics).toMatch(/meshtel_ingester_records_dead_lettered_total\{stage="decode"\} 1\b/);
     } finally {
       await consumer.disconnect();
     }
