@@ -67,6 +67,24 @@ export function createMetrics(registry: Registry = new Registry()) {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
+    accessLogsReceived: new Counter({
+      name: 'meshtel_receiver_accesslogs_received_total',
+      help: 'Access-log entries (and plain log records) decoded from requests and streams, before validation.',
+      labelNames: ['transport'] as const,
+      registers,
+    }),
+    accessLogsAccepted: new Counter({
+      name: 'meshtel_receiver_accesslogs_accepted_total',
+      help: 'Access-log entries and plain log records durably taken by the buffer.',
+      labelNames: ['transport', 'kind'] as const,
+      registers,
+    }),
+    accessLogsRefused: new Counter({
+      name: 'meshtel_receiver_accesslogs_refused_total',
+      help: 'Access-log entries not accepted, by reason (malformed line, bad field, buffer full …).',
+      labelNames: ['transport', 'reason'] as const,
+      registers,
+    }),
     bufferBytes: new Gauge({
       name: 'meshtel_buffer_bytes',
       help: 'Bytes held by the buffer and not yet consumed.',

@@ -1,0 +1,79 @@
+/**
+ * Access-log store contracts (same spirit as spanstore.ts). Implementations: storage/memory,
+ * storage/elasticsearch; every implementation passes test/integration/accesslogstore-contract.
+ */
+import type { AccessLogKind, AccessLogRecord } from '../model/access-log.js';
+
+export interface RejectedAccessLog {
+  readonly record: AccessLogRecord;
+  readonly reason: string;
+}
+
+export interface AccessLogWriter {
+  /**
+   * Stores records. Idempotent by `record.id`: writing the same record again leaves one copy.
+   * Resolves once every record is stored (visible within the refresh interval) or permanently
+   * rejected (returned, for the dead-letter topic); transient failures reject the promise so the
+   * caller redelivers.
+   */
+  writeAccessLogs(records: readonly AccessLogRecord[]): Promise<RejectedAccessLog[]>;
+}
+
+export interface AccessLogQuery {
+  /** Record start within [startTimeMinUs, startTimeMaxUs]. */
+  readonly startTimeMinUs: number;
+  readonly startTimeMaxUs: number;
+  /** Defaults to ['http', 'tcp'] (access logs only, not plain logs). */
+  readonly kinds?: readonly AccessLogKind[];
+  readonly sourceWorkload?: string;
+  readonly sourceNamespace?: string;
+  readonly destinationWorkload?: string;
+  readonly destinationNamespace?: string;
+  /** Matches the destination service host or its short name. */
+  readonly destinationService?: string;
+  /** Exact code (e.g. 503) … */
+  readonly responseCode?: number;
+  /** … or a class: 2 for 2xx, 5 for 5xx. */
+  readonly responseCodeClass?: number;
+  /** Record has this flag among its response flags (e.g. 'UH'). */
+  readonly responseFlag?: string;
+  readonly minDurationUs?: number;
+  readonly traceId?: string;
+  readonly reporter?: string;
+  /** Newest first; page of `limit` records after skipping `offset`. */
+  readonly limit: number;
+  readonly offset: number;
+}
+
+export interface AccessLogPage {
+  readonly records: AccessLogRecord[];
+  /** Matching records in all (for paging); may be capped by the store (then `totalIsLowerBound`). */
+  readonly total: number;
+  readonly totalIsLowerBound?: boolean;
+}
+
+export interface AccessLogEdge {
+  /** Source workload (or 'unknown'). */
+  readonly parent: string;
+  /** Destination service short name (or workload, or 'unknown'). */
+  readonly child: string;
+  readonly callCount: number;
+}
+
+export interface AccessLogReader {
+  findAccessLogs(query: AccessLogQuery): Promise<AccessLogPage>;
+  /**
+   * Call edges (kinds http and tcp) seen in access logs started within
+   * [endTimeMs - lookbackMs, endTimeMs]. Both sidecars of a hop log the same request, so each
+   * request counts once: records that carry a request id count once per (request id, parent,
+   * child); records without one (TCP) count when reported by `source`, or by `destination` when
+   * the source workload is unknown (a caller without a sidecar, whose twin cannot exist).
+   */
+  getAccessLogEdges(endTimeMs: number, lookbackMs: number): Promise<AccessLogEdge[]>;
+}
+
+export interface AccessLogStore extends AccessLogWriter, AccessLogReader {
+  start(): Promise<void>;
+  isReady(): Promise<boolean>;
+  stop(): Promise<void>;
+}
