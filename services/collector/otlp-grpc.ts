@@ -41,7 +41,8 @@ export function traceServiceImplementation(opts: OtlpGrpcTraceOptions): grpc.Unt
   const { intake, metrics, logger } = opts;
 
   async function exportTraces(request: Buffer): Promise<Buffer> {
-    const spans = decodeTracesProtobuf(request);
+    // Spans that validation leaves untouched are re-encoded per trace by copying their bytes.
+    const spans = decodeTracesProtobuf(request, { keepEncodedSpans: true });
     const partial = await intake.accept(spans, TRANSPORT);
     return Buffer.from(encodeTraceResponseProtobuf(partial));
   }

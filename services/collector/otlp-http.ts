@@ -98,7 +98,8 @@ export const otlpHttpTraces: FastifyPluginAsync<OtlpHttpOptions> = async (app, o
       // No body at all (no Content-Length) is an empty export request, which must succeed.
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const body = await decompressBody(raw, coding, limits.maxDecompressedBodyBytes);
-      const spans = format === 'json' ? decodeTracesJson(decodeUtf8(body)) : decodeTracesProtobuf(body);
+      // Spans that validation leaves untouched are re-encoded per trace by copying their bytes.
+      const spans = format === 'json' ? decodeTracesJson(decodeUtf8(body)) : decodeTracesProtobuf(body, { keepEncodedSpans: true });
       const partial = await intake.accept(spans, TRANSPORT);
       return sendResponse(reply, format, partial);
     },

@@ -11,7 +11,10 @@ import type { AnyValue, InstrumentationScope, KeyValue, Resource } from '../mode
 import { DecodeProblem, within } from './errors.js';
 import { MAX_NESTING_DEPTH, type ProtoReader } from './wire-reader.js';
 
+// AnyValues are immutable, so the common ones are shared instead of allocated per attribute.
 export const EMPTY_VALUE: AnyValue = Object.freeze({ type: 'empty' });
+const TRUE_VALUE: AnyValue = Object.freeze({ type: 'bool', value: true });
+const FALSE_VALUE: AnyValue = Object.freeze({ type: 'bool', value: false });
 
 /** Rethrows a problem met while reading field `tag`, naming the field (and its index). */
 export function rethrowIn(err: unknown, names: readonly (string | undefined)[], tag: number, index?: number): never {
@@ -36,8 +39,8 @@ export function decodeAnyValue(r: ProtoReader, end: number, depth: number): AnyV
       tag = 0;
       tag = r.tag(end);
       switch (tag) {
-        case 0x0a: value = { type: 'string', value: r.string(end) }; break;
-        case 0x10: value = { type: 'bool', value: r.bool(end) }; break;
+        case 0x0a: value = r.stringValue(end); break;
+        case 0x10: value = r.bool(end) ? TRUE_VALUE : FALSE_VALUE; break;
         case 0x18: value = { type: 'int', value: r.int64(end) }; break;
         case 0x21: value = { type: 'double', value: r.double(end) }; break;
         case 0x2a: {

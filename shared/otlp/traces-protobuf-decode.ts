@@ -1,7 +1,8 @@
 /**
  * Hand-written decoder: protobuf ExportTraceServiceRequest (or TracesData, the same bytes) →
  * SpanRecord[]. Resource and scope objects are decoded once per ResourceSpans / ScopeSpans and
- * shared by their spans, as the model requires.
+ * shared by their spans, as the model requires — and byte-identical ones are shared across
+ * ResourceSpans and requests too (decode-cache.ts).
  */
 import {
   SpanKind, StatusCode, serviceNameOf,
@@ -10,6 +11,8 @@ import {
 import {
   NO_ATTRIBUTES, decodeResource, decodeScope, emptyResource, emptyScope, readKeyValueInto, rethrowIn,
 } from './common-decode.js';
+import { DecodeCache } from './decode-cache.js';
+import { DecodedSpan } from './encoded-spans.js';
 import { toOtlpDecodeError, within } from './errors.js';
 import { ProtoReader } from './wire-reader.js';
 
@@ -31,10 +34,20 @@ const STATUS_FIELDS = [undefined, undefined, 'message', 'code'];
 const RESOURCE_SPANS_FIELDS = [undefined, 'resource', undefined, 'schemaUrl'];
 const SCOPE_SPANS_FIELDS = [undefined, 'scope', undefined, 'schemaUrl'];
 
+interface CachedResource {
+  readonly resource: Resource;
+  readonly serviceName: string;
+}
+
+// Resources and scopes repeat across requests (and across the per-trace records the ingester
+// reads): byte-identical ones decode to one shared object. See decode-cache.ts.
+const resources = new DecodeCache<CachedResource>(1024);
+const scopes = new DecodeCache<InstrumentationScope>(256);
+
 /** ResourceSpans field 1000: the pre-1.0 instrumentation_library_spans, same layout as ScopeSpans. */
 const TAG_INSTRUMENTATION_LIBRARY_SPANS = (1000 << 3) | 2;
 
-export function decodeTracesProtobufBody(body: Uint8Array): SpanRecord[] {
+export function decodeTracesProtobufBody(body: Uint8Array, keepEncodedSpans = false): SpanRecord[] {
   const r = new ProtoReader(body);
   const out: SpanRecord[] = [];
   const end = body.length;
@@ -45,7 +58,7 @@ export function decodeTracesProtobufBody(body: Uint8Array): SpanRecord[] {
       if (tag === 0x0a) {
         try {
           const stop = r.lengthDelimited(end);
-          decodeResourceSpans(r, stop, out);
+          decodeResourceSpans(r, stop, out, keepEncodedSpans);
           r.pos = stop;
         } catch (err) {
           throw within(err, 'resourceSpans', index);
@@ -64,7 +77,7 @@ export function decodeTracesProtobufBody(body: Uint8Array): SpanRecord[] {
  * practice), so a first pass notes where the parts are and the second decodes them in the
  * order the model needs: resource, then each scope, then its spans.
  */
-function decodeResourceSpans(r: ProtoReader, end: number, out: SpanRecord[]): void {
+function decodeResourceSpans(r: ProtoReader, end: number, out: SpanRecord[], keepEncoded: boolean): void {
   let resourceStart = -1;
   let resourceEnd = -1;
   let schemaUrl = '';
@@ -98,15 +111,24 @@ function decodeResourceSpans(r: ProtoReader, end: number, out: SpanRecord[]): vo
   }
 
   let resource: Resource;
+  let serviceName: string;
   if (resourceStart >= 0) {
-    r.pos = resourceStart;
+    let entry: CachedResource;
     try {
-      resource = decodeResource(r, resourceEnd, schemaUrl);
+      entry = resources.get(r.buffer, resourceStart, resourceEnd, schemaUrl, () => {
+        r.pos = resourceStart;
+        const decoded = decodeResource(r, resourceEnd, schemaUrl);
+        return { resource: decoded, serviceName: serviceNameOf(decoded) };
+      });
     } catch (err) {
       throw within(err, 'resource');
     }
-  } else resource = emptyResource(schemaUrl);
-  const serviceName = serviceNameOf(resource);
+    resource = entry.resource;
+    serviceName = entry.serviceName;
+  } else {
+    resource = emptyResource(schemaUrl);
+    serviceName = serviceNameOf(resource);
+  }
 
   // Like the OTel Collector, read the deprecated field only from senders that do not send the new one.
   const useLegacy = scopeRanges.length === 0 && legacyRanges !== undefined;
@@ -114,14 +136,16 @@ function decodeResourceSpans(r: ProtoReader, end: number, out: SpanRecord[]): vo
   for (let i = 0; i < ranges.length; i += 2) {
     r.pos = ranges[i];
     try {
-      decodeScopeSpans(r, ranges[i + 1], resource, serviceName, out);
+      decodeScopeSpans(r, ranges[i + 1], resource, serviceName, out, keepEncoded);
     } catch (err) {
       throw within(err, useLegacy ? 'instrumentationLibrarySpans' : 'scopeSpans', i / 2);
     }
   }
 }
 
-function decodeScopeSpans(r: ProtoReader, end: number, resource: Resource, serviceName: string, out: SpanRecord[]): void {
+function decodeScopeSpans(
+  r: ProtoReader, end: number, resource: Resource, serviceName: string, out: SpanRecord[], keepEncoded: boolean,
+): void {
   let scopeStart = -1;
   let scopeEnd = -1;
   let schemaUrl = '';
@@ -150,18 +174,22 @@ function decodeScopeSpans(r: ProtoReader, end: number, resource: Resource, servi
 
   let scope: InstrumentationScope;
   if (scopeStart >= 0) {
-    r.pos = scopeStart;
     try {
-      scope = decodeScope(r, scopeEnd, schemaUrl);
+      scope = scopes.get(r.buffer, scopeStart, scopeEnd, schemaUrl, () => {
+        r.pos = scopeStart;
+        return decodeScope(r, scopeEnd, schemaUrl);
+      });
     } catch (err) {
       throw within(err, 'scope');
     }
   } else scope = emptyScope(schemaUrl);
 
   for (let i = 0; i < spanRanges.length; i += 2) {
-    r.pos = spanRanges[i];
+    const start = spanRanges[i];
+    const stop = spanRanges[i + 1];
+    r.pos = start;
     try {
-      out.push(decodeSpan(r, spanRanges[i + 1], resource, scope, serviceName));
+      out.push(decodeSpan(r, stop, resource, scope, serviceName, keepEncoded ? r.bytes.subarray(start, stop) : undefined));
     } catch (err) {
       throw within(err, 'spans', i / 2);
     }
@@ -170,6 +198,7 @@ function decodeScopeSpans(r: ProtoReader, end: number, resource: Resource, servi
 
 function decodeSpan(
   r: ProtoReader, end: number, resource: Resource, scope: InstrumentationScope, serviceName: string,
+  encoded: Uint8Array | undefined,
 ): SpanRecord {
   let traceId = '';
   let spanId = '';
@@ -240,7 +269,7 @@ function decodeSpan(
   } catch (err) {
     rethrowIn(err, SPAN_FIELDS, tag);
   }
-  return {
+  return new DecodedSpan(
     traceId,
     spanId,
     parentSpanId,
@@ -248,20 +277,21 @@ function decodeSpan(
     flags,
     name,
     // proto3 enums are open; values this version does not know are read as "unspecified".
-    kind: (kind <= SpanKind.CONSUMER ? kind : SpanKind.UNSPECIFIED) as SpanKind,
+    (kind <= SpanKind.CONSUMER ? kind : SpanKind.UNSPECIFIED) as SpanKind,
     startTimeUnixNano,
     endTimeUnixNano,
-    attributes: attributes ?? NO_ATTRIBUTES,
+    attributes ?? NO_ATTRIBUTES,
     droppedAttributesCount,
-    events: events ?? NO_EVENTS,
+    events ?? NO_EVENTS,
     droppedEventsCount,
-    links: links ?? NO_LINKS,
+    links ?? NO_LINKS,
     droppedLinksCount,
     status,
     resource,
     scope,
     serviceName,
-  };
+    encoded,
+  );
 }
 
 function decodeEvent(r: ProtoReader, end: number): SpanEvent {

@@ -5,6 +5,7 @@
  */
 import type { InstrumentationScope, Resource, SpanRecord } from '../model/span.js';
 import { writeKeyValues, writeResource, writeScope } from './common-encode.js';
+import { encodedSpanOf } from './encoded-spans.js';
 import { WireType } from './wire-reader.js';
 import { ProtoWriter } from './wire-writer.js';
 
@@ -20,6 +21,11 @@ interface ResourceGroup {
 }
 
 const writer = new ProtoWriter();
+
+// Resources and scopes are shared, immutable objects, and encoding one record per trace writes
+// the same few again and again: keep each one's encoded field (tag, length, message) instead.
+const encodedResources = new WeakMap<Resource, Uint8Array>();
+const encodedScopes = new WeakMap<InstrumentationScope, Uint8Array>();
 
 export function encodeTracesProtobufBody(spans: readonly SpanRecord[]): Uint8Array<ArrayBuffer> {
   const w = writer;
@@ -74,10 +80,16 @@ function groupByResourceAndScope(spans: readonly SpanRecord[]): ResourceGroup[] 
 function writeResourceSpans(w: ProtoWriter, group: ResourceGroup): void {
   const resource = group.resource;
   if (resource.attributes.length > 0 || resource.droppedAttributesCount !== 0) {
-    w.tag(1, WireType.LEN);
-    const mark = w.fork();
-    writeResource(w, resource);
-    w.join(mark);
+    const cached = encodedResources.get(resource);
+    if (cached !== undefined) w.raw(cached);
+    else {
+      const start = w.pos;
+      w.tag(1, WireType.LEN);
+      const mark = w.fork();
+      writeResource(w, resource);
+      w.join(mark);
+      encodedResources.set(resource, w.copySince(start));
+    }
   }
   for (const scopeGroup of group.scopes) {
     w.tag(2, WireType.LEN);
@@ -94,16 +106,28 @@ function writeResourceSpans(w: ProtoWriter, group: ResourceGroup): void {
 function writeScopeSpans(w: ProtoWriter, group: ScopeGroup): void {
   const scope = group.scope;
   if (scope.name !== '' || scope.version !== '' || scope.attributes.length > 0 || scope.droppedAttributesCount !== 0) {
-    w.tag(1, WireType.LEN);
-    const mark = w.fork();
-    writeScope(w, scope);
-    w.join(mark);
+    const cached = encodedScopes.get(scope);
+    if (cached !== undefined) w.raw(cached);
+    else {
+      const start = w.pos;
+      w.tag(1, WireType.LEN);
+      const mark = w.fork();
+      writeScope(w, scope);
+      w.join(mark);
+      encodedScopes.set(scope, w.copySince(start));
+    }
   }
   for (const span of group.spans) {
     w.tag(2, WireType.LEN);
-    const mark = w.fork();
-    writeSpan(w, span);
-    w.join(mark);
+    const encoded = encodedSpanOf(span);
+    if (encoded !== undefined) {
+      w.uint32(encoded.length);
+      w.raw(encoded);
+    } else {
+      const mark = w.fork();
+      writeSpan(w, span);
+      w.join(mark);
+    }
   }
   if (scope.schemaUrl !== '') {
     w.tag(3, WireType.LEN);

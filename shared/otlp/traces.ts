@@ -17,12 +17,21 @@ import { ProtoWriter } from './wire-writer.js';
 export { OtlpDecodeError } from './errors.js';
 export { RpcCode, encodeStatusProtobuf, statusJson, type FieldViolation, type StatusDetail } from './status.js';
 
+export interface DecodeOptions {
+  /**
+   * Keep each span's original bytes so that encodeTracesProtobuf copies them instead of
+   * re-encoding spans that were not changed (see encoded-spans.ts). For the collector, which
+   * re-encodes at once; not for spans that are stored, as the body then stays in memory.
+   */
+  readonly keepEncodedSpans?: boolean;
+}
+
 /**
  * Decodes a protobuf ExportTraceServiceRequest. Lenient about ids: ids of any length are kept
  * as hex so validation can reject those spans individually. Throws OtlpDecodeError.
  */
-export function decodeTracesProtobuf(body: Uint8Array): SpanRecord[] {
-  return decodeTracesProtobufBody(body);
+export function decodeTracesProtobuf(body: Uint8Array, options: DecodeOptions = {}): SpanRecord[] {
+  return decodeTracesProtobufBody(body, options.keepEncodedSpans === true);
 }
 
 /**

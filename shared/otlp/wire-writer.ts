@@ -166,6 +166,18 @@ export class ProtoWriter {
     this.pos = pos;
   }
 
+  /** Bytes already encoded elsewhere (e.g. a cached message), copied in as they are. */
+  raw(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.bytes.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  /** A copy of what was written from `start` to now (complete fields only). */
+  copySince(start: number): Uint8Array {
+    return this.bytes.slice(start, this.pos);
+  }
+
   /** Starts a nested message (after its tag); pass the result to `join`. */
   fork(): number {
     this.ensure(1);

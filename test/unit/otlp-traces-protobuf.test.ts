@@ -8,6 +8,7 @@ import {
   SpanKind, StatusCode, serviceNameOf,
   type AnyValue, type InstrumentationScope, type Resource, type SpanRecord,
 } from '../../shared/model/span.js';
+import { validateSpans } from '../../shared/otlp/limits.js';
 import { ExportTraceServiceRequest } from '../../shared/otlp/proto-root.js';
 import { OtlpDecodeError, decodeTracesProtobuf, encodeTracesProtobuf } from '../../shared/otlp/traces.js';
 import { WireType } from '../../shared/otlp/wire-reader.js';
@@ -216,6 +217,84 @@ function minimalSpan(w: ProtoWriter, name: string): void {
   stringField(w, 5, name);
 }
 
+describe('re-encoding decoded spans (keepEncodedSpans)', () => {
+  /** A request with two spans; the first carries an unknown field (only a byte copy keeps it). */
+  function requestWithUnknownField(): Uint8Array {
+    const w = new ProtoWriter();
+    nested(w, 1, () => {
+      nested(w, 1, () => nested(w, 1, () => { stringField(w, 1, 'service.name'); nested(w, 2, () => stringField(w, 1, 'svc')); }));
+      nested(w, 2, () => {
+        nested(w, 2, () => {
+          minimalSpan(w, 'copied');
+          w.tag(77, WireType.VARINT); w.uint32(12345);
+        });
+        nested(w, 2, () => {
+          minimalSpan(w, 'changed');
+          nested(w, 9, () => { stringField(w, 1, 'long'); nested(w, 2, () => stringField(w, 1, 'a value longer than the limit')); });
+        });
+      });
+    });
+    return w.finish();
+  }
+
+  it('copies the original bytes of spans validation left untouched, and encodes changed spans from the model', () => {
+    const body = requestWithUnknownField();
+    const decoded = decodeTracesProtobuf(body, { keepEncodedSpans: true });
+    const { accepted } = validateSpans(decoded, { maxSpansPerRequest: 10, maxAttributesPerSpan: 10, maxAttributeValueLength: 7 });
+    expect(accepted[0]).toBe(decoded[0]);
+    expect(accepted[1]).not.toBe(decoded[1]);
+    const reencoded = encodeTracesProtobuf(accepted);
+    // The unknown field 77 (tag 0xe8 0x04, value 12345 = 0xb9 0x60) survived: the span was copied.
+    expect(Buffer.from(reencoded).includes(Buffer.from([0xe8, 0x04, 0xb9, 0x60]))).toBe(true);
+    const again = decodeTracesProtobuf(reencoded);
+    expect(again.map((s) => s.name)).toEqual(['copied', 'changed']);
+    expect(again[1].attributes[0].value).toEqual(str('a value'));
+    expect(again).toEqual(accepted);
+  });
+
+  it('never writes the kept bytes for a copy of a span with changed fields', () => {
+    const [copied] = decodeTracesProtobuf(requestWithUnknownField(), { keepEncodedSpans: true });
+    const renamed: SpanRecord = { ...copied, name: 'renamed' };
+    const [again] = decodeTracesProtobuf(encodeTracesProtobuf([renamed]));
+    expect(again.name).toBe('renamed');
+  });
+
+  it('re-encodes from the model by default (no bytes kept)', () => {
+    const decoded = decodeTracesProtobuf(requestWithUnknownField());
+    const reencoded = encodeTracesProtobuf(decoded);
+    expect(Buffer.from(reencoded).includes(Buffer.from([0xe8, 0x04, 0xb9, 0x60]))).toBe(false);
+    expect(decodeTracesProtobuf(reencoded)).toEqual(decoded);
+  });
+});
+
+describe('decodeTracesProtobuf caches (resources, short strings)', () => {
+  it('shares one resource object between requests with byte-identical resources', () => {
+    const bytes = encodeTracesProtobuf([span({ resource: resource('shared-svc'), scope: scope('s') })]);
+    const [a] = decodeTracesProtobuf(bytes);
+    const [b] = decodeTracesProtobuf(bytes.slice());
+    expect(b.resource).toBe(a.resource);
+    expect(b.scope).toBe(a.scope);
+  });
+
+  it('tells apart resources that differ in a single byte anywhere', () => {
+    const base = 'k8s-pod-'.repeat(40);
+    const variants = [0, 100, 200, base.length - 1].map((i) => `${base.slice(0, i)}#${base.slice(i + 1)}`);
+    for (const value of [base, ...variants]) {
+      const res = resource('svc', { attributes: [{ key: 'k8s.pod.name', value: str(value) }] });
+      const [decoded] = decodeTracesProtobuf(encodeTracesProtobuf([span({ resource: res, scope: scope('s') })]));
+      expect(decoded.resource.attributes[0].value).toEqual(str(value));
+    }
+  });
+
+  it('decodes thousands of distinct short keys and values exactly (cache slots collide and are replaced)', () => {
+    const attributes = Array.from({ length: 10_000 }, (_, i) => ({ key: `key.${i}`, value: str(`v${i * 7}`) }));
+    const [decoded] = decodeTracesProtobuf(encodeTracesProtobuf([span({ resource: resource('x'), scope: scope('s'), attributes })]));
+    expect(decoded.attributes).toEqual(attributes);
+    const [again] = decodeTracesProtobuf(encodeTracesProtobuf([span({ resource: resource('x'), scope: scope('s'), attributes })]));
+    expect(again.attributes).toEqual(attributes);
+  });
+});
+
 describe('decodeTracesProtobuf on unusual but valid input', () => {
   it('decodes an empty body as no spans', () => {
     expect(decodeTracesProtobuf(new Uint8Array(0))).toEqual([]);
@@ -316,7 +395,7 @@ describe('decodeTracesProtobuf on broken input', () => {
       });
     }));
     expect(() => decodeTracesProtobuf(w.finish())).toThrow(
-      /^invalid protobuf ExportTraceServiceRequest at resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[1\]\.attributes\[0\]: truncated length-delimited field: 50 bytes/,
+      /^invalid protobuf ExportTraceServiceRequest at resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[1\]\.attributes\[0\]: truncated length-delimited field: needs 50 bytes from offset \d+, but its enclosing message ends at offset \d+$/,
     );
   });
 
