@@ -1,0 +1,280 @@
+/**
+ * The derived-metrics registry: the series meshtel computes from spans, access logs and OTLP
+ * metrics (Istio standard metrics, span metrics, service graph, imported OTLP series), held as
+ * cumulative state and read by a MetricsSink (remote-write or exposition).
+ *
+ * Not prom-client: those series are data we produce for users (with per-metric cardinality
+ * limits, explicit timestamps for imported points, and a snapshot remote-write can send), while
+ * prom-client stays meshtel's own self-metrics on the admin port.
+ *
+ * Contract, held by test/unit/metrics-registry.test.ts:
+ * - Counters and histograms are cumulative and monotonic for the life of the process.
+ * - Every family has a series limit; a new label set beyond it is folded into ONE overflow series
+ *   whose labels are all `__overflow__` (value `"true"` on a label `meshtel_overflow`), and each
+ *   fold is counted (meshtel_derived_series_overflow_total{metric}) — memory stays bounded.
+ * - Label names must match [a-zA-Z_][a-zA-Z0-9_]*; metric names [a-zA-Z_:][a-zA-Z0-9_:]*.
+ */
+
+export type Labels = Readonly<Record<string, string>>;
+
+export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary';
+
+export interface CounterSeries {
+  readonly labels: Labels;
+  readonly value: number;
+  /** Set for imported points (OTLP); derived series use the snapshot's time. */
+  readonly timestampMs?: number;
+}
+
+export interface HistogramSeries {
+  readonly labels: Labels;
+  /** Upper bounds, ascending, without +Inf. */
+  readonly bounds: readonly number[];
+  /** Cumulative counts per bound (same length as bounds); the +Inf bucket is `count`. */
+  readonly bucketCounts: readonly number[];
+  readonly sum: number;
+  readonly count: number;
+  readonly timestampMs?: number;
+}
+
+export interface SummarySeries {
+  readonly labels: Labels;
+  readonly quantiles: ReadonlyArray<{ readonly quantile: number; readonly value: number }>;
+  readonly sum: number;
+  readonly count: number;
+  readonly timestampMs?: number;
+}
+
+export type FamilySnapshot =
+  | { readonly name: string; readonly help: string; readonly type: 'counter' | 'gauge'; readonly series: readonly CounterSeries[] }
+  | { readonly name: string; readonly help: string; readonly type: 'histogram'; readonly series: readonly HistogramSeries[] }
+  | { readonly name: string; readonly help: string; readonly type: 'summary'; readonly series: readonly SummarySeries[] };
+
+export interface MetricsSnapshot {
+  /** When the snapshot was taken; the timestamp of every series without its own. */
+  readonly timestampMs: number;
+  readonly families: readonly FamilySnapshot[];
+}
+
+/** Read side, for sinks. */
+export interface MetricsSource {
+  snapshot(): MetricsSnapshot;
+}
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** The one label of the series a family folds new label sets into once it is at its limit. */
+export const OVERFLOW_LABELS: Labels = Object.freeze({ meshtel_overflow: 'true' });
+
+export interface FamilyOptions {
+  readonly name: string;
+  readonly help: string;
+  /** The label names the family's series carry (values default to '' and empty labels are dropped). */
+  readonly labelNames: readonly string[];
+  /** Overrides the registry's default series limit. */
+  readonly maxSeries?: number;
+}
+
+export interface HistogramOptions extends FamilyOptions {
+  /** Upper bounds, ascending, without +Inf. */
+  readonly buckets: readonly number[];
+}
+
+export interface RegistryOptions {
+  /** Series per family before new label sets fold into the overflow series. */
+  readonly defaultMaxSeries: number;
+  /** Called once per label set folded into an overflow series (for a self-metric). */
+  readonly onOverflow?: (metric: string) => void;
+}
+
+interface Family<S> {
+  readonly options: FamilyOptions;
+  readonly series: Map<string, S>;
+}
+
+function assertNames(options: FamilyOptions): void {
+  if (!METRIC_NAME.test(options.name)) throw new Error(`invalid metric name "${options.name}"`);
+  for (const l of options.labelNames) {
+    if (!LABEL_NAME.test(l) || l.startsWith('__')) throw new Error(`invalid label name "${l}" on ${options.name}`);
+  }
+}
+
+/** Series identity: the label values in the family's label-name order. */
+function seriesKey(labelNames: readonly string[], labels: Labels): string {
+  let key = '';
+  for (const name of labelNames) key += (labels[name] ?? '') + '\u0000';
+  return key;
+}
+
+/** Labels as stored: only the family's names, empty values dropped (Prometheus treats them as absent). */
+function cleanLabels(labelNames: readonly string[], labels: Labels): Labels {
+  const out: Record<string, string> = {};
+  for (const name of labelNames) {
+    const v = labels[name];
+    if (v !== undefined && v !== '') out[name] = v;
+  }
+  return out;
+}
+
+interface MutableCounter { labels: Labels; value: number; timestampMs?: number }
+interface MutableHistogram { labels: Labels; bounds: readonly number[]; bucketCounts: number[]; sum: number; count: number; timestampMs?: number }
+interface MutableSummary { labels: Labels; quantiles: Array<{ quantile: number; value: number }>; sum: number; count: number; timestampMs?: number }
+
+export class MetricsRegistry implements MetricsSource {
+  private readonly counters = new Map<string, Family<MutableCounter> & { type: 'counter' | 'gauge' }>();
+  private readonly histograms = new Map<string, Family<MutableHistogram> & { buckets: readonly number[] }>();
+  private readonly summaries = new Map<string, Family<MutableSummary>>();
+
+  constructor(private readonly options: RegistryOptions) {}
+
+  /** A monotonic counter; `inc` for derived counts, `set` for imported cumulative points. */
+  counter(options: FamilyOptions): DerivedCounter {
+    const family = this.scalarFamily(options, 'counter');
+    return {
+      inc: (labels, by = 1) => {
+        if (!(by >= 0)) return;
+        const s = this.slot(family, labels, () => ({ value: 0 }));
+        s.value += by;
+      },
+      set: (labels, value, timestampMs) => {
+        const s = this.slot(family, labels, () => ({ value: 0 }));
+        s.value = value;
+        s.timestampMs = timestampMs;
+      },
+    };
+  }
+
+  gauge(options: FamilyOptions): DerivedGauge {
+    const family = this.scalarFamily(options, 'gauge');
+    return {
+      set: (labels, value, timestampMs) => {
+        const s = this.slot(family, labels, () => ({ value: 0 }));
+        s.value = value;
+        s.timestampMs = timestampMs;
+      },
+    };
+  }
+
+  histogram(options: HistogramOptions): DerivedHistogram {
+    assertNames(options);
+    const bounds = [...options.buckets];
+    for (let i = 1; i < bounds.length; i++) {
+      if (!(bounds[i]! > bounds[i - 1]!)) throw new Error(`${options.name}: buckets must be ascending`);
+    }
+    let family = this.histograms.get(options.name);
+    if (!family) {
+      family = { options, series: new Map(), buckets: bounds };
+      this.histograms.set(options.name, family);
+    }
+    const f = family;
+    const fresh = () => ({ bounds: f.buckets, bucketCounts: new Array<number>(f.buckets.length).fill(0), sum: 0, count: 0 });
+    return {
+      observe: (labels, value) => {
+        const s = this.slot(f, labels, fresh);
+        // Buckets are cumulative: a value counts in every bucket whose bound it does not exceed.
+        for (let i = f.buckets.length - 1; i >= 0 && value <= f.buckets[i]!; i--) s.bucketCounts[i]!++;
+        s.sum += value;
+        s.count++;
+      },
+      set: (labels, point, timestampMs) => {
+        const s = this.slot(f, labels, fresh);
+        s.bounds = point.bounds;
+        s.bucketCounts = [...point.bucketCounts];
+        s.sum = point.sum;
+        s.count = point.count;
+        s.timestampMs = timestampMs;
+      },
+    };
+  }
+
+  summary(options: FamilyOptions): DerivedSummary {
+    assertNames(options);
+    let family = this.summaries.get(options.name);
+    if (!family) {
+      family = { options, series: new Map() };
+      this.summaries.set(options.name, family);
+    }
+    const f = family;
+    return {
+      set: (labels, point, timestampMs) => {
+        const s = this.slot(f, labels, () => ({ quantiles: [], sum: 0, count: 0 }));
+        s.quantiles = point.quantiles.map((q) => ({ ...q }));
+        s.sum = point.sum;
+        s.count = point.count;
+        s.timestampMs = timestampMs;
+      },
+    };
+  }
+
+  snapshot(): MetricsSnapshot {
+    const families: FamilySnapshot[] = [];
+    for (const f of this.counters.values()) {
+      families.push({ name: f.options.name, help: f.options.help, type: f.type, series: [...f.series.values()].map((s) => ({ ...s })) });
+    }
+    for (const f of this.histograms.values()) {
+      families.push({
+        name: f.options.name, help: f.options.help, type: 'histogram',
+        series: [...f.series.values()].map((s) => ({ ...s, bucketCounts: [...s.bucketCounts] })),
+      });
+    }
+    for (const f of this.summaries.values()) {
+      families.push({ name: f.options.name, help: f.options.help, type: 'summary', series: [...f.series.values()].map((s) => ({ ...s })) });
+    }
+    return { timestampMs: Date.now(), families };
+  }
+
+  private scalarFamily(options: FamilyOptions, type: 'counter' | 'gauge'): Family<MutableCounter> {
+    assertNames(options);
+    let family = this.counters.get(options.name);
+    if (!family) {
+      family = { options, series: new Map(), type };
+      this.counters.set(options.name, family);
+    } else if (family.type !== type) {
+      throw new Error(`metric ${options.name} already registered as a ${family.type}`);
+    }
+    return family;
+  }
+
+  /** The series for these labels, created if the family has room, else the overflow series. */
+  private slot<S extends { labels: Labels }>(family: Family<S>, labels: Labels, fresh: () => Omit<S, 'labels'>): S {
+    const { labelNames } = family.options;
+    const key = seriesKey(labelNames, labels);
+    const existing = family.series.get(key);
+    if (existing) return existing;
+    const limit = family.options.maxSeries ?? this.options.defaultMaxSeries;
+    if (family.series.size >= limit) {
+      this.options.onOverflow?.(family.options.name);
+      const overflowKey = '\u0001overflow';
+      let overflow = family.series.get(overflowKey);
+      if (!overflow) {
+        overflow = { ...fresh(), labels: OVERFLOW_LABELS } as S;
+        family.series.set(overflowKey, overflow);
+      }
+      return overflow;
+    }
+    const created = { ...fresh(), labels: cleanLabels(labelNames, labels) } as S;
+    family.series.set(key, created);
+    return created;
+  }
+}
+
+export interface DerivedCounter {
+  inc(labels: Labels, by?: number): void;
+  /** Imported cumulative point (e.g. an OTLP monotonic sum), with its own timestamp. */
+  set(labels: Labels, value: number, timestampMs?: number): void;
+}
+
+export interface DerivedGauge {
+  set(labels: Labels, value: number, timestampMs?: number): void;
+}
+
+export interface DerivedHistogram {
+  observe(labels: Labels, value: number): void;
+  /** Imported cumulative point (e.g. an OTLP explicit-bucket histogram). */
+  set(labels: Labels, point: { bounds: readonly number[]; bucketCounts: readonly number[]; sum: number; count: number }, timestampMs?: number): void;
+}
+
+export interface DerivedSummary {
+  set(labels: Labels, point: { quantiles: ReadonlyArray<{ quantile: number; value: number }>; sum: number; count: number }, timestampMs?: number): void;
+}
