@@ -1,7 +1,10 @@
 /**
- * The collector's receivers as one Component: OTLP/HTTP on otlpHttpPort and OTLP/gRPC on
- * otlpGrpcPort, both feeding one TraceIntake in front of the buffer. The buffer itself is a
- * separate component the role starts before this one and stops after it.
+ * The collector's receivers as one Component, in front of the buffer:
+ * - spans: OTLP/HTTP /v1/traces (otlpHttpPort), OTLP/gRPC TraceService (otlpGrpcPort) and Zipkin v2
+ *   (zipkinPort), all through one TraceIntake;
+ * - access logs and logs: OTLP/HTTP /v1/logs and /v1/accesslogs (otlpHttpPort), OTLP/gRPC
+ *   LogsService and Envoy's AccessLogService (otlpGrpcPort), all through one AccessLogIntake.
+ * The buffer itself is a separate component the role starts before this one and stops after it.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
@@ -13,18 +16,30 @@ import type { MeshtelMetrics } from '../../shared/telemetry/metrics.js';
 import { GrpcServer } from './grpc-server.js';
 import { addOtlpTraceService } from './otlp-grpc.js';
 import { otlpHttpTraces } from './otlp-http.js';
+import { compileEnvoyFormat } from '../../shared/accesslog/envoy-format.js';
+import { AccessLogIntake } from './access-log-intake.js';
+import { accessLogLines } from './accesslog-lines.js';
+import { addEnvoyAlsService } from './envoy-als.js';
+import { addOtlpLogsService } from './otlp-logs-grpc.js';
+import { otlpHttpLogs } from './otlp-logs-http.js';
 import { TraceIntake } from './trace-intake.js';
+import { zipkinHttp } from './zipkin-http.js';
 
 export type CollectorConfig = Pick<
   MeshtelConfig,
   | 'host'
   | 'otlpHttpPort'
   | 'otlpGrpcPort'
+  | 'zipkinPort'
   | 'maxRequestBodyBytes'
   | 'maxDecompressedBodyBytes'
   | 'maxSpansPerRequest'
   | 'maxAttributesPerSpan'
   | 'maxAttributeValueLength'
+  | 'maxLogRecordsPerRequest'
+  | 'accessLogFormat'
+  | 'maxAccessLogLineBytes'
+  | 'maxAccessLogLinesPerRequest'
   | 'shutdownTimeoutMs'
 >;
 
@@ -43,6 +58,7 @@ export interface BoundAddress {
 export interface CollectorAddresses {
   readonly otlpHttp: BoundAddress;
   readonly otlpGrpc: BoundAddress;
+  readonly zipkin: BoundAddress;
 }
 
 export class Collector implements Component {
@@ -51,7 +67,10 @@ export class Collector implements Component {
   readonly http: FastifyInstance;
   /** Add further gRPC services (OTLP logs, Envoy ALS) here before start(). */
   readonly grpc: GrpcServer;
+  /** Zipkin v2 on its own port, as Zipkin senders (Envoy's zipkin tracer) expect :9411. */
+  readonly zipkin: FastifyInstance;
   readonly intake: TraceIntake;
+  readonly accessLogIntake: AccessLogIntake;
   readonly #config: CollectorConfig;
   readonly #logger: Logger;
   #addresses: CollectorAddresses | undefined;
@@ -72,28 +91,30 @@ export class Collector implements Component {
       },
     });
 
-    const httpLogger: FastifyBaseLogger = logger.child({ component: 'otlp-http' });
-    this.http = Fastify({
-      loggerInstance: httpLogger,
-      // One log line per export request would drown everything else at mesh traffic rates;
-      // refusals are logged by the receiver itself.
-      logController: new LogController({ disableRequestLogging: true }),
-      bodyLimit: config.maxRequestBodyBytes,
-    });
-    // While stopping, a keep-alive connection would keep close() waiting after its in-flight
-    // request was answered; asking the client to close it lets stop() finish as soon as the
-    // last answer is out.
-    this.http.addHook('onSend', async (_request, reply) => {
-      if (this.#stopping) reply.header('connection', 'close');
-    });
-    void this.http.register(otlpHttpTraces, {
-      intake: this.intake,
+    const limits = {
+      maxRequestBodyBytes: config.maxRequestBodyBytes,
+      maxDecompressedBodyBytes: config.maxDecompressedBodyBytes,
+    };
+    this.accessLogIntake = new AccessLogIntake({ buffer, metrics, logger });
+    const logLimits = {
+      maxLogRecordsPerRequest: config.maxLogRecordsPerRequest,
+      maxAttributesPerLogRecord: config.maxAttributesPerSpan,
+      maxAttributeValueLength: config.maxAttributeValueLength,
+    };
+
+    this.http = this.#httpServer(logger.child({ component: 'otlp-http' }), config.maxRequestBodyBytes);
+    void this.http.register(otlpHttpTraces, { intake: this.intake, metrics, limits });
+    void this.http.register(otlpHttpLogs, { intake: this.accessLogIntake, metrics, limits: { ...limits, ...logLimits } });
+    void this.http.register(accessLogLines, {
+      intake: this.accessLogIntake,
       metrics,
-      limits: {
-        maxRequestBodyBytes: config.maxRequestBodyBytes,
-        maxDecompressedBodyBytes: config.maxDecompressedBodyBytes,
-      },
+      limits: { ...limits, maxLineBytes: config.maxAccessLogLineBytes, maxLinesPerRequest: config.maxAccessLogLinesPerRequest },
+      // Validated at start-up by the settings schema, so compiling here cannot fail.
+      format: config.accessLogFormat.trim() ? compileEnvoyFormat(config.accessLogFormat) : undefined,
     });
+
+    this.zipkin = this.#httpServer(logger.child({ component: 'zipkin' }), config.maxRequestBodyBytes);
+    void this.zipkin.register(zipkinHttp, { intake: this.intake, metrics, limits });
 
     this.grpc = new GrpcServer({
       host: config.host,
@@ -104,30 +125,52 @@ export class Collector implements Component {
       shutdownTimeoutMs: config.shutdownTimeoutMs,
       logger: logger.child({ component: 'otlp-grpc' }),
     });
-    addOtlpTraceService(this.grpc, { intake: this.intake, metrics, logger: logger.child({ component: 'otlp-grpc' }) });
+    const grpcLogger = logger.child({ component: 'otlp-grpc' });
+    addOtlpTraceService(this.grpc, { intake: this.intake, metrics, logger: grpcLogger });
+    addOtlpLogsService(this.grpc, { intake: this.accessLogIntake, metrics, logger: grpcLogger, limits: logLimits });
+    addEnvoyAlsService(this.grpc, { intake: this.accessLogIntake, metrics, logger: logger.child({ component: 'envoy-als' }) });
+  }
+
+  #httpServer(httpLogger: FastifyBaseLogger, bodyLimit: number): FastifyInstance {
+    const app = Fastify({
+      loggerInstance: httpLogger,
+      // One log line per export request would drown everything else at mesh traffic rates;
+      // refusals are logged by the receiver itself.
+      logController: new LogController({ disableRequestLogging: true }),
+      bodyLimit,
+    });
+    // While stopping, a keep-alive connection would keep close() waiting after its in-flight
+    // request was answered; asking the client to close it lets stop() finish as soon as the
+    // last answer is out.
+    app.addHook('onSend', async (_request, reply) => {
+      if (this.#stopping) reply.header('connection', 'close');
+    });
+    return app;
   }
 
   async start(): Promise<void> {
-    await this.http.listen({ host: this.#config.host, port: this.#config.otlpHttpPort });
-    let grpcPort: number;
+    const host = this.#config.host;
     try {
-      grpcPort = await this.grpc.start();
+      await this.http.listen({ host, port: this.#config.otlpHttpPort });
+      await this.zipkin.listen({ host, port: this.#config.zipkinPort });
+      const grpcPort = await this.grpc.start();
+      this.#addresses = {
+        otlpHttp: { host, port: (this.http.server.address() as AddressInfo).port },
+        otlpGrpc: { host, port: grpcPort },
+        zipkin: { host, port: (this.zipkin.server.address() as AddressInfo).port },
+      };
     } catch (err) {
-      await this.http.close();
+      await Promise.all([this.http.close(), this.zipkin.close()]);
       throw err;
     }
-    const httpPort = (this.http.server.address() as AddressInfo).port;
-    this.#addresses = {
-      otlpHttp: { host: this.#config.host, port: httpPort },
-      otlpGrpc: { host: this.#config.host, port: grpcPort },
-    };
     this.#logger.info(this.#addresses, 'collector receivers listening');
   }
 
   /** `host:port` per receiver, for the role's startup log line (after start()). */
-  endpoints(): { otlpHttp: string; otlpGrpc: string } {
-    const { otlpHttp, otlpGrpc } = this.addresses();
-    return { otlpHttp: `${otlpHttp.host}:${otlpHttp.port}`, otlpGrpc: `${otlpGrpc.host}:${otlpGrpc.port}` };
+  endpoints(): Record<keyof CollectorAddresses, string> {
+    const { otlpHttp, otlpGrpc, zipkin } = this.addresses();
+    const text = (a: BoundAddress) => `${a.host}:${a.port}`;
+    return { otlpHttp: text(otlpHttp), otlpGrpc: text(otlpGrpc), zipkin: text(zipkin) };
   }
 
   /** Bound addresses once start() resolved (ports resolved when configured as 0). */
@@ -137,7 +180,7 @@ export class Collector implements Component {
   }
 
   /**
-   * Both listeners stop accepting at once, then in-flight requests finish (each answers only
+   * All listeners stop accepting at once, then in-flight requests finish (each answers only
    * after the buffer did). HTTP connections still busy at the shutdown timeout are cut; their
    * senders got no success and will retry.
    */
@@ -145,9 +188,12 @@ export class Collector implements Component {
     if (!this.#addresses) return;
     this.#addresses = undefined;
     this.#stopping = true;
-    const timer = setTimeout(() => this.http.server.closeAllConnections(), this.#config.shutdownTimeoutMs);
+    const timer = setTimeout(() => {
+      this.http.server.closeAllConnections();
+      this.zipkin.server.closeAllConnections();
+    }, this.#config.shutdownTimeoutMs);
     try {
-      await Promise.all([this.http.close(), this.grpc.stop()]);
+      await Promise.all([this.http.close(), this.zipkin.close(), this.grpc.stop()]);
     } finally {
       clearTimeout(timer);
     }

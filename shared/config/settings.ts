@@ -5,6 +5,7 @@
  * and reports every wrong one by name with the values it accepts.
  */
 import { z } from 'zod';
+import { compileEnvoyFormat } from '../accesslog/envoy-format.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().min(1);
@@ -52,6 +53,10 @@ export const SETTINGS = spec({
     env: 'MESHTEL_OTLP_HTTP_PORT', flag: '--otlp-http-port', default: 4318, roles: ['collector', 'all-in-one'], schema: port,
     help: 'OTLP/HTTP receiver port (/v1/traces). 0 picks a free port.',
   },
+  zipkinPort: {
+    env: 'MESHTEL_ZIPKIN_PORT', flag: '--zipkin-port', default: 9411, roles: ['collector', 'all-in-one'], schema: port,
+    help: 'Zipkin v2 receiver port (POST /api/v2/spans, JSON or protobuf). 0 picks a free port.',
+  },
   queryPort: {
     env: 'MESHTEL_QUERY_PORT', flag: '--query-port', default: 16686, roles: ['query', 'all-in-one'], schema: port,
     help: 'Query API port (Jaeger API under /api). 0 picks a free port.',
@@ -68,6 +73,10 @@ export const SETTINGS = spec({
     env: 'MESHTEL_MAX_SPANS_PER_REQUEST', flag: '--max-spans-per-request', default: 10000, roles: ['collector', 'all-in-one'], schema: positiveInt,
     help: 'Most spans one export request may carry; a larger request is refused whole (HTTP 413 / gRPC INVALID_ARGUMENT).',
   },
+  maxLogRecordsPerRequest: {
+    env: 'MESHTEL_MAX_LOG_RECORDS_PER_REQUEST', flag: '--max-log-records-per-request', default: 10000, roles: ['collector', 'all-in-one'], schema: positiveInt,
+    help: 'Most log records one OTLP logs export request may carry; a larger request is refused whole (HTTP 413 / gRPC INVALID_ARGUMENT).',
+  },
   maxAttributesPerSpan: {
     env: 'MESHTEL_MAX_ATTRIBUTES_PER_SPAN', flag: '--max-attributes-per-span', default: 128, roles: ['collector', 'all-in-one'], schema: positiveInt,
     help: 'Attributes kept per span, event, link and resource; the rest are dropped and counted in dropped_attributes_count.',
@@ -75,6 +84,27 @@ export const SETTINGS = spec({
   maxAttributeValueLength: {
     env: 'MESHTEL_MAX_ATTRIBUTE_VALUE_LENGTH', flag: '--max-attribute-value-length', default: 16384, roles: ['collector', 'all-in-one'], schema: positiveInt,
     help: 'Longest string (characters) or bytes (bytes) attribute value; longer values are truncated and counted.',
+  },
+  accessLogFormat: {
+    env: 'MESHTEL_ACCESSLOG_FORMAT', flag: '--accesslog-format', default: '', roles: ['collector', 'all-in-one'],
+    // Compiled here so a malformed format fails start-up, naming this setting, not every request.
+    schema: z.string().superRefine((format, ctx) => {
+      if (format.trim() === '') return;
+      try {
+        compileEnvoyFormat(format);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+      }
+    }),
+    help: 'Envoy format string of the TEXT lines POSTed to /v1/accesslogs, for meshes with a custom accessLogFormat; empty = Istio\'s default TEXT format. JSON lines are always recognized.',
+  },
+  maxAccessLogLineBytes: {
+    env: 'MESHTEL_MAX_ACCESSLOG_LINE_BYTES', flag: '--max-accesslog-line-bytes', default: 65536, roles: ['collector', 'all-in-one'], schema: positiveInt,
+    help: 'Longest access-log line /v1/accesslogs parses; a longer line is rejected (and reported) while the rest of the batch is kept.',
+  },
+  maxAccessLogLinesPerRequest: {
+    env: 'MESHTEL_MAX_ACCESSLOG_LINES_PER_REQUEST', flag: '--max-accesslog-lines-per-request', default: 10000, roles: ['collector', 'all-in-one'], schema: positiveInt,
+    help: 'Most lines one /v1/accesslogs request may carry; a larger request is refused whole (HTTP 413).',
   },
   bufferMaxBytes: {
     env: 'MESHTEL_BUFFER_MAX_BYTES', flag: '--buffer-max-bytes', default: 64 * MiB, roles: ['all-in-one'], schema: positiveInt,
@@ -120,6 +150,10 @@ export const SETTINGS = spec({
   kafkaMaxInFlightBytes: {
     env: 'MESHTEL_KAFKA_MAX_IN_FLIGHT_BYTES', flag: '--kafka-max-in-flight-bytes', default: 64 * MiB, roles: ['collector'], schema: positiveInt,
     help: 'Most record bytes waiting for Kafka acknowledgement; beyond it receivers answer HTTP 503 / gRPC UNAVAILABLE with Retry-After.',
+  },
+  memoryMaxAccessLogs: {
+    env: 'MESHTEL_MEMORY_MAX_ACCESSLOGS', flag: '--memory-max-accesslogs', default: 200000, roles: ['all-in-one'], schema: positiveInt,
+    help: 'Memory access-log store: most access-log entries (and plain log records) held; the oldest are evicted first.',
   },
   memoryMaxSpans: {
     env: 'MESHTEL_MEMORY_MAX_SPANS', flag: '--memory-max-spans', default: 500000, roles: ['all-in-one'], schema: positiveInt,

@@ -85,6 +85,17 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['transport', 'reason'] as const,
       registers,
     }),
+    alsStreamsActive: new Gauge({
+      name: 'meshtel_receiver_als_streams_active',
+      help: 'Envoy Access Log Service streams currently open (Envoy keeps one per worker thread and logger).',
+      registers,
+    }),
+    alsStreams: new Counter({
+      name: 'meshtel_receiver_als_streams_total',
+      help: 'Envoy Access Log Service streams opened, by whether their first message carried the identifier (present | missing); entries of a stream without it have an unknown proxy.',
+      labelNames: ['identifier'] as const,
+      registers,
+    }),
     bufferBytes: new Gauge({
       name: 'meshtel_buffer_bytes',
       help: 'Bytes held by the buffer and not yet consumed.',
@@ -180,6 +191,22 @@ export function createMetrics(registry: Registry = new Registry()) {
       name: 'meshtel_store_spans_written_total',
       help: 'Spans written to the span store.',
       labelNames: ['store'] as const,
+      registers,
+    }),
+    accessLogsWritten: new Counter({
+      name: 'meshtel_store_accesslogs_written_total',
+      help: 'Access-log records (and plain log records) written to the access-log store.',
+      labelNames: ['store'] as const,
+      registers,
+    }),
+    storeAccessLogs: new Gauge({
+      name: 'meshtel_store_accesslogs',
+      help: 'Access-log records currently held by the access-log store (memory store only).',
+      registers,
+    }),
+    storeAccessLogsEvicted: new Counter({
+      name: 'meshtel_store_accesslogs_evicted_total',
+      help: 'Access-log records evicted (oldest written first) to stay within the memory store limits.',
       registers,
     }),
   };
