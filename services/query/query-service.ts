@@ -7,6 +7,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Component } from '../../shared/model/component.js';
 import type { SpanReader } from '../../shared/storage/spanstore.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
+import type { AccessLogReader } from '../../shared/storage/accesslogstore.js';
+import { accessLogApi } from './accesslog-api.js';
+import { withAccessLogEdges } from './dependencies.js';
 import { jaegerApi } from './jaeger-api.js';
 
 export interface QueryServiceOptions {
@@ -14,6 +17,11 @@ export interface QueryServiceOptions {
   /** 0 picks a free port; read {@link QueryService.port} after start(). */
   readonly port: number;
   readonly reader: SpanReader;
+  /**
+   * When set: /api/v1/accesslogs and /api/traces/{id}/accesslogs are served, and
+   * /api/dependencies adds the edges seen only in access logs.
+   */
+  readonly accessLogReader?: AccessLogReader;
   readonly defaultLimit: number;
   readonly maxLimit: number;
   readonly logger: Logger;
@@ -32,11 +40,10 @@ export class QueryService implements Component {
       throw new RangeError(`maxLimit must be an integer ≥ defaultLimit (${options.defaultLimit}), got ${options.maxLimit}`);
     }
     this.app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger });
-    void this.app.register(jaegerApi, {
-      reader: options.reader,
-      defaultLimit: options.defaultLimit,
-      maxLimit: options.maxLimit,
-    });
+    const { accessLogReader, defaultLimit, maxLimit } = options;
+    const reader = accessLogReader ? withAccessLogEdges(options.reader, accessLogReader) : options.reader;
+    void this.app.register(jaegerApi, { reader, defaultLimit, maxLimit });
+    if (accessLogReader) void this.app.register(accessLogApi, { reader: accessLogReader, defaultLimit, maxLimit });
   }
 
   /** The bound port; throws before start(). */

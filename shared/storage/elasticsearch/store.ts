@@ -3,7 +3,7 @@
  * written through the BulkIndexer, read through ElasticsearchSpanReader. Only wiring code
  * constructs it; everything else sees a SpanStore.
  */
-import { Client, errors } from '@elastic/elasticsearch';
+import { Client } from '@elastic/elasticsearch';
 import type { SpanRecord } from '../../model/span.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { MeshtelMetrics } from '../../telemetry/metrics.js';
@@ -13,9 +13,7 @@ import { encodeSpanDocument, serviceDocumentId, serviceDocumentOf, spanDocumentI
 import { dailyIndex, DAY_MS, indexPattern } from './indices.js';
 import { elasticsearchSpanStoreSettings, type ElasticsearchSpanStoreOptions, type ElasticsearchSpanStoreSettings } from './options.js';
 import { ElasticsearchSpanReader } from './reader.js';
-import { indexTemplates } from './templates.js';
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { indexTemplates, installIndexTemplates } from './templates.js';
 
 export class ElasticsearchSpanStore implements SpanStore {
   readonly name = 'elasticsearch-span-store';
@@ -73,27 +71,12 @@ export class ElasticsearchSpanStore implements SpanStore {
    * dynamic mappings for the day and break tag and range queries on it.
    */
   async start(): Promise<void> {
-    const deadline = Date.now() + this.settings.startTimeoutMs;
     const templates = indexTemplates(this.settings.indexPrefix, {
       shards: this.settings.shards,
       replicas: this.settings.replicas,
       priority: this.settings.templatePriority,
     });
-    for (let attempt = 1; ; attempt++) {
-      try {
-        for (const t of templates) await this.client.indices.putIndexTemplate(t);
-        break;
-      } catch (err) {
-        const unreachable =
-          err instanceof errors.ConnectionError ||
-          err instanceof errors.TimeoutError ||
-          err instanceof errors.NoLivingConnectionsError ||
-          (err instanceof errors.ResponseError && (err.statusCode ?? 0) >= 500);
-        if (!unreachable || Date.now() >= deadline) throw err;
-        this.logger?.warn({ attempt, err: String(err) }, 'elasticsearch not reachable yet; retrying template installation');
-        await sleep(Math.min(1000 * attempt, 5000));
-      }
-    }
+    await installIndexTemplates(this.client, templates, { timeoutMs: this.settings.startTimeoutMs, logger: this.logger });
     this.templatesInstalled = true;
     this.logger?.info({ prefix: this.settings.indexPrefix, node: this.settings.node }, 'elasticsearch span store started');
   }

@@ -3,7 +3,8 @@
  * PUT replaces, so starting twice (or several ingesters at once) is harmless, and a changed
  * mapping reaches the next day's index without a manual step.
  */
-import type { estypes } from '@elastic/elasticsearch';
+import { errors, type Client, type estypes } from '@elastic/elasticsearch';
+import type { Logger } from '../../telemetry/logger.js';
 import { indexPattern, type Signal } from './indices.js';
 
 /** Bumped when a mapping changes; shows in `GET _index_template` which version made an index. */
@@ -82,4 +83,35 @@ export function indexTemplates(prefix: string, settings: TemplateSettings): esty
   });
   // A services index holds a few thousand tiny documents a day: more shards would only cost.
   return [make('spans', spanMappings, settings.shards), make('services', serviceMappings, 1)];
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * PUTs the templates, retrying while the cluster is unreachable (it may still be starting) for
+ * up to `timeoutMs`; any other refusal (a bad mapping, no permission) throws at once. Stores call
+ * it from start() and hold writes until it returns: an index created before its template would
+ * get dynamic mappings for the whole day and break the term and range queries on it.
+ */
+export async function installIndexTemplates(
+  client: Client,
+  templates: readonly estypes.IndicesPutIndexTemplateRequest[],
+  options: { readonly timeoutMs: number; readonly logger?: Logger },
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      for (const t of templates) await client.indices.putIndexTemplate(t);
+      return;
+    } catch (err) {
+      const unreachable =
+        err instanceof errors.ConnectionError ||
+        err instanceof errors.TimeoutError ||
+        err instanceof errors.NoLivingConnectionsError ||
+        (err instanceof errors.ResponseError && (err.statusCode ?? 0) >= 500);
+      if (!unreachable || Date.now() >= deadline) throw err;
+      options.logger?.warn({ attempt, err: String(err) }, 'elasticsearch not reachable yet; retrying template installation');
+      await sleep(Math.min(1000 * attempt, 5000));
+    }
+  }
 }
