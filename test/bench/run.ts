@@ -15,6 +15,7 @@
  *   BENCH_CONCURRENCY   requests in flight (default 8)
  *   BENCH_BATCH         spans per request (default 512)
  *   BENCH_MESHTEL_ARGS  extra flags for the all-in-one process, space-separated
+ *   BENCH_NODE_OPTIONS  extra node flags for the all-in-one process only (NODE_OPTIONS), e.g. --max-semi-space-size=32
  *   BENCH_PROFILE=1     CPU-profile the target during the measured load and print its hot spots
  *   BENCH_TELEMETRYGEN  path of the telemetrygen binary (default: PATH, then $GOPATH/bin or ~/go/bin)
  *   BENCH_TELEMETRYGEN_DURATION_S  telemetrygen's --duration (default 10)
@@ -31,6 +32,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { eventually, startMeshtel, type MeshtelProcess } from '../support/meshtel-process.js';
 import { formatProfileSummary, summarizeProfileFile, type ProfileSummary } from './cpu-profile-summary.js';
 import { prepareLoadInWorker, runLoadInWorker, type LoadProtocol, type LoadResult } from './loadgen.js';
+import { pipelineScenarios } from './pipeline.js';
 import { metricSum, sampleProcess, scrapeMetrics, type ProcessSample } from './target-process.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -117,12 +119,14 @@ async function withAllInOne<T>(
   inspect?: (meshtel: MeshtelProcess, load: T) => Promise<string>,
 ): Promise<{ load: T; target: TargetFigures; checks?: string }> {
   const profileDir = settings.profile ? mkdtempSync(join(tmpdir(), 'meshtel-bench-prof-')) : undefined;
+  // BENCH_NODE_OPTIONS reaches the target only, so trying a node flag does not change the bench.
+  const nodeOptions = [process.env.NODE_OPTIONS ?? '', process.env.BENCH_NODE_OPTIONS ?? ''];
   const env: Record<string, string> = profileDir
     ? {
-        NODE_OPTIONS: [process.env.NODE_OPTIONS ?? '', '--require tsx/cjs', `--require ${join(repoRoot, 'test/bench/cpu-profile-preload.ts')}`].join(' ').trim(),
+        NODE_OPTIONS: [...nodeOptions, '--require tsx/cjs', `--require ${join(repoRoot, 'test/bench/cpu-profile-preload.ts')}`].join(' ').trim(),
         MESHTEL_BENCH_CPU_PROFILE_DIR: profileDir,
       }
-    : {};
+    : process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: nodeOptions.join(' ').trim() } : {};
   const meshtel = await startMeshtel('all-in-one', [...settings.meshtelArgs], env);
   const pid = meshtel.child.pid!;
   const metricsUrl = meshtel.url('admin', '/metrics');
@@ -349,9 +353,9 @@ function runCommand(file: string, args: string[], timeoutMs: number, show: boole
 }
 
 /**
- * Every scenario, in the order they run. Later issues add theirs here (the distributed pipeline:
- * collector → Kafka → ingester → Elasticsearch, driven by the same `runLoadInWorker` against the
- * collector's URL).
+ * Every scenario, in the order they run (whatever the order in BENCH_SCENARIOS). Later issues add
+ * theirs here; the distributed pipeline's (collector → Kafka → ingester → Elasticsearch, driven by
+ * the same load generator against the collector) live in pipeline.ts.
  */
 export const scenarios: readonly Scenario[] = [
   allInOneLoadgen('allinone-http', 'http-protobuf'),
@@ -360,6 +364,8 @@ export const scenarios: readonly Scenario[] = [
   scriptScenario('codec', 'test/bench/codec.ts', [], 'codec micro-benchmark (decode, validate, per-trace encode) in one thread', true),
   scriptScenario('kafka-buffer', 'test/bench/kafka-buffer.ts', ['5'], 'KafkaBuffer publish/consume against a real broker (needs deploy/local Kafka)', false),
   scriptScenario('es-bulk', 'test/bench/es-bulk.ts', [], 'Elasticsearch bulk writes of span documents (needs deploy/local Elasticsearch)', false),
+  // The distributed pipeline (collector → Kafka → ingester → Elasticsearch), only when named; see pipeline.ts.
+  ...pipelineScenarios,
 ];
 
 // ---- output ----
