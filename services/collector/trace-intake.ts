@@ -7,7 +7,9 @@ import type { BufferRecord, TelemetryBuffer } from '../../shared/buffer/buffer.j
 import { BufferFullError, BufferUnavailableError } from '../../shared/buffer/buffer.js';
 import type { SpanRecord } from '../../shared/model/span.js';
 import { TooManySpansError, validateSpans, type SpanLimits, type ValidationResult } from '../../shared/otlp/limits.js';
-import { encodeTracesProtobuf, groupSpansByTrace, type PartialSuccess } from '../../shared/otlp/traces.js';
+import {
+  encodeTracesProtobufEach, groupSpansByTrace, releaseEncodedSpans, type PartialSuccess,
+} from '../../shared/otlp/traces.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
 import type { MeshtelMetrics, RefusalReason, Transport } from '../../shared/telemetry/metrics.js';
 
@@ -86,11 +88,23 @@ export class TraceIntake {
 /**
  * One ExportTraceServiceRequest per trace, keyed by trace id, so every span of a trace lands on
  * one partition and hence one ingester (service-graph pairing needs that; DESIGN.md "Kafka").
+ *
+ * Each record also carries its spans (BufferRecord.spans): an in-process buffer hands them to
+ * the ingester, which then skips decoding the bytes (Kafka ignores them). The record values are
+ * views of one allocation per call (encodeTracesProtobufEach); they are consumed together.
  */
 export function recordsPerTrace(spans: readonly SpanRecord[]): BufferRecord[] {
-  const records: BufferRecord[] = [];
-  for (const [traceId, group] of groupSpansByTrace(spans)) {
-    records.push({ topic: 'spans', key: traceId, value: encodeTracesProtobuf(group) });
+  const traces = groupSpansByTrace(spans);
+  const groups = [...traces.values()];
+  const values = encodeTracesProtobufEach(groups);
+  // After encoding nothing needs the request bytes the spans remember; a consumer that keeps
+  // the spans (the in-process path into a memory store) must not keep the request body too.
+  releaseEncodedSpans(spans);
+  const records = new Array<BufferRecord>(groups.length);
+  let i = 0;
+  for (const [traceId, group] of traces) {
+    records[i] = { topic: 'spans', key: traceId, value: values[i], spans: group };
+    i++;
   }
   return records;
 }

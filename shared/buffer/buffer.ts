@@ -17,10 +17,16 @@
  *   them twice, which the stores absorb (idempotent writes keyed by deterministic ids).
  * - **Ordered per key.** Records with the same key (spans: the trace id) reach the same
  *   consumer in publish order.
+ * - **The bytes are the record.** `value` (with key and headers) is what a buffer stores and
+ *   delivers. A record may also carry its spans already decoded ({@link BufferRecord.spans}),
+ *   which an in-process buffer may hand through and a consumer may use to skip decoding `value`;
+ *   no consumer may depend on it, as a buffer that leaves the process (Kafka) never delivers it.
  * - **At-least-once consumption.** A batch handed to a subscriber counts as consumed only when
  *   the handler's promise resolves; if it rejects, or the process dies first, the records are
  *   delivered again. Handlers must therefore be idempotent.
  */
+
+import type { SpanRecord } from '../model/span.js';
 
 /** Logical topics; implementations map them to physical names (Kafka: `<prefix>.spans`). */
 export type BufferTopic = 'spans' | 'accesslogs' | 'metrics' | 'dlq';
@@ -32,6 +38,21 @@ export interface BufferRecord {
   /** Plain OTLP protobuf (e.g. an ExportTraceServiceRequest holding spans of one trace). */
   readonly value: Uint8Array;
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * In-process only, optional: on a `spans` record, the very spans `value` encodes, as the
+   * publisher decoded them, so a consumer in the same process need not decode the bytes it was
+   * just handed (all-in-one: that decode was a sixth of its CPU time).
+   *
+   * - `value` stays the record: it is always present, always complete, and the only thing a
+   *   buffer that leaves the process (Kafka) sends; such buffers ignore this field and deliver
+   *   records without it. An in-process buffer may hand it through to the consumer unchanged.
+   * - A consumer may use it instead of decoding `value` when present, and must work the same
+   *   without it (decode `value`). It must not depend on it being there, nor modify the spans.
+   * - A publisher that sets it promises that decoding `value` gives the same spans (equal by
+   *   value; object identity and sharing may differ), and hands them over: it must not modify
+   *   them afterwards, as the consumer may keep them (e.g. in a memory store).
+   */
+  readonly spans?: readonly SpanRecord[];
 }
 
 export interface ConsumedRecord extends BufferRecord {

@@ -17,7 +17,8 @@ import type {
 } from '../model/span.js';
 
 export class DecodedSpan implements SpanRecord {
-  readonly #encoded: Uint8Array | undefined;
+  // Not readonly only so releaseEncoded can drop it; nothing else ever changes it.
+  #encoded: Uint8Array | undefined;
 
   constructor(
     readonly traceId: string,
@@ -48,6 +49,15 @@ export class DecodedSpan implements SpanRecord {
   static encodedOf(span: SpanRecord): Uint8Array | undefined {
     return #encoded in span ? (span as DecodedSpan).#encoded : undefined;
   }
+
+  /**
+   * Forgets the kept bytes of `span` (if any), so a span that outlives its request — handed
+   * in-process to a store — does not pin the request body. Encoding it later re-encodes the model.
+   */
+  static releaseEncoded(span: SpanRecord): void {
+    if (#encoded in span) (span as DecodedSpan).#encoded = undefined;
+  }
 }
 
 export const encodedSpanOf = DecodedSpan.encodedOf;
+export const releaseEncodedSpan = DecodedSpan.releaseEncoded;

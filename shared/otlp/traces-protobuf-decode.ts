@@ -73,6 +73,22 @@ export function decodeTracesProtobufBody(body: Uint8Array, keepEncodedSpans = fa
 }
 
 /**
+ * One Span message, `bytes[start, end)`, as a span of `resource` and `scope` (for stores that
+ * keep spans encoded and decode them when read). Throws OtlpDecodeError.
+ */
+export function decodeSpanMessage(
+  bytes: Uint8Array, start: number, end: number, resource: Resource, scope: InstrumentationScope, serviceName: string,
+): SpanRecord {
+  const r = new ProtoReader(bytes);
+  r.pos = start;
+  try {
+    return decodeSpan(r, end, resource, scope, serviceName, undefined);
+  } catch (err) {
+    throw toOtlpDecodeError(err, 'invalid protobuf Span');
+  }
+}
+
+/**
  * Fields may come in any order (spans before their scope, schema_url last — common in
  * practice), so a first pass notes where the parts are and the second decodes them in the
  * order the model needs: resource, then each scope, then its spans.

@@ -7,10 +7,11 @@
  * The .proto files in shared/proto remain the reference, and tests check these functions against
  * protobufjs and the OpenTelemetry JS serializers.
  */
-import type { SpanRecord } from '../model/span.js';
+import type { InstrumentationScope, Resource, SpanRecord } from '../model/span.js';
 import { decodeTracesJsonBody } from './traces-json-decode.js';
-import { decodeTracesProtobufBody } from './traces-protobuf-decode.js';
-import { encodeTracesProtobufBody } from './traces-protobuf-encode.js';
+import { decodeSpanMessage, decodeTracesProtobufBody } from './traces-protobuf-decode.js';
+import { encodeSpanMessageBody, encodeTracesProtobufBody, encodeTracesProtobufEachBody } from './traces-protobuf-encode.js';
+import { releaseEncodedSpan } from './encoded-spans.js';
 import { WireType } from './wire-reader.js';
 import { ProtoWriter } from './wire-writer.js';
 
@@ -45,6 +46,46 @@ export function decodeTracesJson(body: string): SpanRecord[] {
 /** Encodes spans (any mix of traces) as one ExportTraceServiceRequest, regrouped by resource and scope. */
 export function encodeTracesProtobuf(spans: readonly SpanRecord[]): Uint8Array<ArrayBuffer> {
   return encodeTracesProtobufBody(spans);
+}
+
+/**
+ * Encodes each element of `batches` as its own ExportTraceServiceRequest (e.g. one per trace).
+ * The results are views of one shared ArrayBuffer, so keeping any one of them keeps the memory
+ * of all: fine for records that live and die together (a request's buffer records); copy one
+ * (`slice()`) to keep it alone for long.
+ */
+export function encodeTracesProtobufEach(batches: readonly (readonly SpanRecord[])[]): Uint8Array<ArrayBuffer>[] {
+  return encodeTracesProtobufEachBody(batches);
+}
+
+/**
+ * The protobuf Span message of one span (no field tag, no length prefix), for stores that keep
+ * spans encoded: the bytes the span was decoded from when it kept them (keepEncodedSpans), else
+ * a fresh encoding. The result may be a view of a scratch buffer that the next encode call
+ * overwrites, or of the request body: copy it at once.
+ */
+export function encodeSpanProtobuf(span: SpanRecord): Uint8Array {
+  return encodeSpanMessageBody(span);
+}
+
+/**
+ * Decodes a Span message (as encodeSpanProtobuf wrote it) found at `bytes[start, end)`, giving it
+ * the resource, scope and service name that the enclosing ResourceSpans / ScopeSpans would have.
+ * Throws OtlpDecodeError.
+ */
+export function decodeSpanProtobuf(
+  bytes: Uint8Array, start: number, end: number, resource: Resource, scope: InstrumentationScope, serviceName: string,
+): SpanRecord {
+  return decodeSpanMessage(bytes, start, end, resource, scope, serviceName);
+}
+
+/**
+ * Drops the request bytes that spans decoded with `keepEncodedSpans` remember, for spans that
+ * are kept beyond their request (otherwise each would keep its whole request body in memory).
+ * The spans themselves do not change; encoding them later encodes the model.
+ */
+export function releaseEncodedSpans(spans: readonly SpanRecord[]): void {
+  for (const span of spans) releaseEncodedSpan(span);
 }
 
 /** Spans grouped by trace id; traces in order of first appearance, spans in input order. */

@@ -53,6 +53,14 @@ export class ProtoWriter {
     this.pos = 0;
   }
 
+  /**
+   * What was written so far, as a view of the scratch buffer (no copy): valid only until the
+   * writer is used again, so the caller copies it at once.
+   */
+  written(): Uint8Array<ArrayBuffer> {
+    return this.bytes.subarray(0, this.pos);
+  }
+
   /** A varint of an unsigned 32-bit value (tags, lengths, uint32, enums ≥ 0). */
   uint32(v: number): void {
     this.ensure(5);

@@ -93,6 +93,12 @@ export function spanHasAllTags(span: SpanRecord, tags: readonly (readonly [strin
 }
 
 /**
+ * What dependency edges read of a span: any SpanRecord, or a store's own lighter entry with the
+ * same fields (the memory store computes edges on its index without decoding spans).
+ */
+export type DependencySpan = Pick<SpanRecord, 'spanId' | 'parentSpanId' | 'kind' | 'serviceName' | 'startTimeUnixNano'>;
+
+/**
  * The span a span was called from, among the spans of its trace, or undefined.
  *
  * Zipkin's shared-span model (Envoy's Zipkin tracer) gives a client span and the server span it
@@ -100,7 +106,7 @@ export function spanHasAllTags(span: SpanRecord, tags: readonly (readonly [strin
  * span as the child of the client span with its id; spans whose parent id is shared resolve to
  * the half of their own service, so a call is counted once, not twice.
  */
-export function parentSpanOf(span: SpanRecord, spansById: ReadonlyMap<string, readonly SpanRecord[]>): SpanRecord | undefined {
+export function parentSpanOf<S extends DependencySpan>(span: S, spansById: ReadonlyMap<string, readonly S[]>): S | undefined {
   if (span.kind === SpanKind.SERVER) {
     const sharing = spansById.get(span.spanId);
     if (sharing !== undefined) {
@@ -120,8 +126,8 @@ export function parentSpanOf(span: SpanRecord, spansById: ReadonlyMap<string, re
   return candidates[0];
 }
 
-export function indexBySpanId(spans: readonly SpanRecord[]): Map<string, SpanRecord[]> {
-  const byId = new Map<string, SpanRecord[]>();
+export function indexBySpanId<S extends DependencySpan>(spans: readonly S[]): Map<string, S[]> {
+  const byId = new Map<string, S[]>();
   for (const s of spans) {
     const list = byId.get(s.spanId);
     if (list === undefined) byId.set(s.spanId, [s]);
@@ -135,12 +141,12 @@ export function indexBySpanId(spans: readonly SpanRecord[]): Map<string, SpanRec
  * span that started within [fromUs, toUs] and whose parent belongs to another service.
  */
 export function addDependencyEdges(
-  spans: readonly SpanRecord[],
+  spans: readonly DependencySpan[],
   fromUs: number,
   toUs: number,
   counts: Map<string, number>,
 ): void {
-  let byId: Map<string, SpanRecord[]> | undefined;
+  let byId: Map<string, DependencySpan[]> | undefined;
   for (const span of spans) {
     if (span.parentSpanId === '' && span.kind !== SpanKind.SERVER) continue;
     const startUs = Number(span.startTimeUnixNano / 1000n);

@@ -56,8 +56,8 @@ interface Frame {
  * "other" rather than in a wrong stage.
  */
 const STAGES: ReadonlyArray<readonly [string, (stack: readonly Frame[]) => boolean]> = [
-  ['ingester: decode buffered records', (st) => has(st, 'ingest', 'span-ingester') && has(st, 'decodeTracesProtobuf')],
-  ['ingester: span store write', (st) => has(st, 'ingest', 'span-ingester')],
+  ['ingester: decode buffered records', (st) => has(st, 'ingest', 'services/ingester/') && has(st, 'decodeTracesProtobuf')],
+  ['ingester: span store write', (st) => has(st, 'ingest', 'services/ingester/')],
   ['collector: decode request', (st) => has(st, 'decodeTracesProtobuf') || has(st, 'decodeTracesJson')],
   ['collector: validate', (st) => has(st, 'validateSpans')],
   ['collector: group + encode one record per trace', (st) => has(st, 'recordsPerTrace')],

@@ -126,7 +126,12 @@ export class InProcessBuffer implements TelemetryBuffer {
   }
 
   private keepDeadLetters(records: readonly BufferRecord[]): void {
-    this.deadLetterRing.push(...records);
+    // Copies of the values, without decoded spans: a record's value may be a view of a larger
+    // allocation shared with its neighbours (the collector encodes a request's records into
+    // one), which a long-kept ring entry would otherwise keep in memory whole.
+    for (const r of records) {
+      this.deadLetterRing.push({ topic: r.topic, key: r.key, value: r.value.slice(), ...(r.headers ? { headers: r.headers } : {}) });
+    }
     if (this.deadLetterRing.length > DEAD_LETTERS_KEPT) {
       this.deadLetterRing.splice(0, this.deadLetterRing.length - DEAD_LETTERS_KEPT);
     }
