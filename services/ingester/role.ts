@@ -1,23 +1,51 @@
-/** ingester: one member of the Kafka consumer group, writing spans to Elasticsearch. */
+/**
+ * ingester: one member of the Kafka consumer group, writing spans and access logs to
+ * Elasticsearch and, when MESHTEL_REMOTE_WRITE_URL is set, deriving mesh metrics from them and
+ * importing OTLP metrics, sent with Prometheus remote-write.
+ */
 import { KafkaBuffer } from '../../shared/buffer/kafka/kafka-buffer.js';
 import { kafkaBufferOptionsFromConfig } from '../../shared/buffer/kafka/kafka-options.js';
-import { asComponent } from '../../shared/model/component.js';
+import { asComponent, type Component } from '../../shared/model/component.js';
+import { elasticsearchAccessLogOptionsFromConfig } from '../../shared/storage/elasticsearch/accesslog-options.js';
+import { ElasticsearchAccessLogStore } from '../../shared/storage/elasticsearch/accesslog-store.js';
 import { elasticsearchOptionsFromConfig } from '../../shared/storage/elasticsearch/options.js';
 import { ElasticsearchSpanStore } from '../../shared/storage/elasticsearch/store.js';
 import type { RoleBuilder } from '../role.js';
+import { AccessLogIngester } from './access-log-ingester.js';
+import { buildDerivedMetrics } from './derived-metrics.js';
+import { MetricsIngester } from './metrics-ingester.js';
 import { SpanIngester } from './span-ingester.js';
 
 export const buildIngesterRole: RoleBuilder = ({ config, logger, metrics }) => {
-  const store = new ElasticsearchSpanStore({ ...elasticsearchOptionsFromConfig(config), metrics, logger });
+  const spanStore = new ElasticsearchSpanStore({ ...elasticsearchOptionsFromConfig(config), metrics, logger });
+  const accessLogStore = new ElasticsearchAccessLogStore({ ...elasticsearchAccessLogOptionsFromConfig(config), metrics, logger });
   const buffer = new KafkaBuffer({ ...kafkaBufferOptionsFromConfig(config), logger, metrics });
-  const ingester = new SpanIngester({ buffer, writer: store, metrics, logger: logger.child({ component: 'ingester' }) });
+  const derived = buildDerivedMetrics(config, { metrics, logger }, 'none');
+  if (!derived) logger.info('MESHTEL_REMOTE_WRITE_URL is not set: derived mesh metrics and OTLP metrics import are off');
+  const ingesterLogger = logger.child({ component: 'ingester' });
+  const spanIngester = new SpanIngester({ buffer, writer: spanStore, metrics, logger: ingesterLogger, observe: derived?.generator.observeSpans });
+  const accessLogIngester = new AccessLogIngester({
+    buffer, writer: accessLogStore, metrics, logger: ingesterLogger, observe: derived?.generator.observeAccessLogs,
+  });
+  const metricsParts: Component[] = derived ? [derived.sink, derived.generator] : [];
+  const metricsIngester = derived ? [new MetricsIngester({ buffer, metrics, logger: ingesterLogger, registry: derived.registry })] : [];
   return {
-    // Stopped in reverse: the consumer finishes its in-flight batch and commits, then the store closes.
-    components: [asComponent('span-store', store), asComponent('kafka-buffer', buffer), ingester],
+    // Stopped in reverse: the consumers finish their in-flight batches and commit, the generator
+    // settles, the sink flushes, then the stores close.
+    components: [
+      asComponent('span-store', spanStore),
+      asComponent('accesslog-store', accessLogStore),
+      ...metricsParts,
+      asComponent('kafka-buffer', buffer),
+      spanIngester,
+      accessLogIngester,
+      ...metricsIngester,
+    ],
     checks: [
       { name: 'kafka', check: () => buffer.isReady() },
-      { name: 'elasticsearch', check: () => store.isReady() },
+      { name: 'elasticsearch', check: async () => (await spanStore.isReady()) && (await accessLogStore.isReady()) },
+      ...(derived ? [{ name: 'remote-write', check: () => derived.sink.isReady() }] : []),
     ],
-    endpoints: () => ({}),
+    endpoints: (): Record<string, string> => (derived ? { metrics: derived.describe() } : {}),
   };
 };

@@ -74,6 +74,12 @@ export interface FamilyOptions {
   readonly labelNames: readonly string[];
   /** Overrides the registry's default series limit. */
   readonly maxSeries?: number;
+  /**
+   * Label names come from each series' own labels instead of `labelNames` (which is then ignored):
+   * for imported OTLP series, whose attribute keys differ from point to point and are not known
+   * when the family is created. Invalid or `__`-prefixed names are dropped.
+   */
+  readonly dynamicLabels?: boolean;
 }
 
 export interface HistogramOptions extends FamilyOptions {
@@ -105,6 +111,11 @@ function seriesKey(labelNames: readonly string[], labels: Labels): string {
   let key = '';
   for (const name of labelNames) key += (labels[name] ?? '') + '\u0000';
   return key;
+}
+
+/** A series' own valid label names with non-empty values, sorted (families with dynamicLabels). */
+function dynamicLabelNames(labels: Labels): string[] {
+  return Object.keys(labels).filter((n) => LABEL_NAME.test(n) && !n.startsWith('__') && labels[n] !== '').sort();
 }
 
 /** Labels as stored: only the family's names, empty values dropped (Prometheus treats them as absent). */
@@ -238,8 +249,9 @@ export class MetricsRegistry implements MetricsSource {
 
   /** The series for these labels, created if the family has room, else the overflow series. */
   private slot<S extends { labels: Labels }>(family: Family<S>, labels: Labels, fresh: () => Omit<S, 'labels'>): S {
-    const { labelNames } = family.options;
-    const key = seriesKey(labelNames, labels);
+    const labelNames = family.options.dynamicLabels ? dynamicLabelNames(labels) : family.options.labelNames;
+    // With dynamic names the key must carry the names too: {a="x"} and {b="x"} are different series.
+    const key = family.options.dynamicLabels ? `${labelNames.join(',')}\u0002${seriesKey(labelNames, labels)}` : seriesKey(labelNames, labels);
     const existing = family.series.get(key);
     if (existing) return existing;
     const limit = family.options.maxSeries ?? this.options.defaultMaxSeries;

@@ -1,0 +1,53 @@
+/**
+ * Wiring helper shared by the ingester and all-in-one roles: the derived-metrics registry, the
+ * generator that fills it from stored spans and access logs, and the sink that ships it —
+ * remote-write when MESHTEL_REMOTE_WRITE_URL is set, else (all-in-one only) a scrape endpoint.
+ */
+import type { MeshtelConfig } from '../../shared/config/settings.js';
+import { ExpositionSink } from '../../shared/metrics/exposition/index.js';
+import { MetricsRegistry } from '../../shared/metrics/registry.js';
+import { RemoteWriteSink, remoteWriteOptionsFromConfig } from '../../shared/metrics/remote-write/index.js';
+import type { MetricsSink } from '../../shared/metrics/sink.js';
+import type { Logger } from '../../shared/telemetry/logger.js';
+import type { MeshtelMetrics } from '../../shared/telemetry/metrics.js';
+import { MetricsGenerator } from './metrics-generator.js';
+
+export interface DerivedMetrics {
+  readonly registry: MetricsRegistry;
+  readonly generator: MetricsGenerator;
+  readonly sink: MetricsSink;
+  /** 'remote-write' or the exposition endpoint's address (after start). */
+  describe(): string;
+}
+
+export function buildDerivedMetrics(
+  config: MeshtelConfig,
+  deps: { metrics: MeshtelMetrics; logger: Logger },
+  fallback: 'exposition' | 'none',
+): DerivedMetrics | undefined {
+  const { metrics, logger } = deps;
+  const registry = new MetricsRegistry({
+    defaultMaxSeries: config.metricsMaxSeries,
+    onOverflow: (metric) => metrics.derivedSeriesOverflow.inc({ metric }),
+  });
+  const sinkLogger = logger.child({ component: 'metrics-sink' });
+  const remoteWrite = remoteWriteOptionsFromConfig(config, { source: registry, metrics, logger: sinkLogger });
+  let sink: MetricsSink;
+  let describe: () => string;
+  if (remoteWrite) {
+    sink = new RemoteWriteSink(remoteWrite);
+    describe = () => `remote-write ${remoteWrite.url}`;
+  } else if (fallback === 'exposition') {
+    const exposition = new ExpositionSink({ source: registry, host: config.host, port: config.metricsPort, logger: sinkLogger });
+    sink = exposition;
+    describe = () => `${config.host}:${exposition.port}`;
+  } else {
+    return undefined;
+  }
+  const generator = new MetricsGenerator({
+    registry,
+    serviceGraphWaitMs: config.serviceGraphWaitMs,
+    spanMetricsDimensions: config.spanMetricsDimensions.split(',').filter((d) => d !== ''),
+  });
+  return { registry, generator, sink, describe };
+}

@@ -1,0 +1,324 @@
+/**
+ * Service-graph edges from spans, with Tempo metrics-generator's metric names, labels, buckets and
+ * virtual nodes, so Grafana's Tempo service map reads them as-is — but paired so that Envoy/Istio
+ * traces give caller → callee edges:
+ *
+ * - An edge is a CLIENT (or PRODUCER) span and the SERVER (or CONSUMER) span it reached, in
+ *   different services. Per hop a sidecar mesh gives exactly that (caller's outbound CLIENT, callee's
+ *   inbound SERVER); a gateway adds its own SERVER (root, downstream) and CLIENT (upstream) spans,
+ *   so pairing by kind and ids alone, never by parent/child order, gives no client→client edges.
+ * - The server half is found two ways: its parent is the client span (OTel, Istio's Zipkin with
+ *   `shared_span_context: false`), or it carries the client's own span id (Envoy's default Zipkin
+ *   shared span context, where the server's parent is the CLIENT's parent). Tempo keys servers by
+ *   parent only, which in shared mode pairs a server with the client of the hop BEFORE it
+ *   (gateway → reviews, skipping productpage) and never pairs the real hops. A shared twin is unambiguous (span
+ *   ids are otherwise unique), so it pairs at once. A by-parent pair pairs at once when nothing
+ *   suggests shared ids could be in play: the two spans carry the same name (an Envoy hop: both
+ *   proxies name the span after the route, while a wrong shared-mode pair spans two different
+ *   routes), the same client→server services already paired by parent after a full wait, or
+ *   `sharedSpanIds: false`. Otherwise it waits until both halves' wait is over, so a shared twin
+ *   arriving later still wins, and its services are then learnt.
+ * - A SERVER span under a span of its own service (an app's SERVER span under its sidecar's) and a
+ *   client→server pair inside one service are no edge and not unpaired: no self-loops.
+ * - After `waitMs`: a root SERVER span with no client is an edge from the virtual node `user`; a
+ *   CLIENT span naming its peer (virtual-node attributes) an edge to that node; anything else counts
+ *   as unpaired. A client span of a database call (db.system / db.name) is an edge to the database
+ *   at once, as Tempo does: databases send no server span.
+ * - Failed = either half has status ERROR. At most `maxItems` spans wait; more are dropped, counted.
+ */
+import type { DerivedCounter, DerivedHistogram, MetricsRegistry } from '../registry.js';
+import { SpanKind, StatusCode, type SpanRecord } from '../../model/span.js';
+import { dimensionLabels, findAttribute } from '../spanmetrics/dimensions.js';
+import { spanSeconds } from '../spanmetrics/span-metrics-deriver.js';
+import { PendingSpans, spanKey, type PendingSpan, type Side } from './pending-spans.js';
+
+export const SERVICE_GRAPH_REQUEST_TOTAL = 'traces_service_graph_request_total';
+export const SERVICE_GRAPH_REQUEST_FAILED_TOTAL = 'traces_service_graph_request_failed_total';
+export const SERVICE_GRAPH_REQUEST_SERVER_SECONDS = 'traces_service_graph_request_server_seconds';
+export const SERVICE_GRAPH_REQUEST_CLIENT_SECONDS = 'traces_service_graph_request_client_seconds';
+export const SERVICE_GRAPH_UNPAIRED_SPANS_TOTAL = 'traces_service_graph_unpaired_spans_total';
+export const SERVICE_GRAPH_DROPPED_SPANS_TOTAL = 'traces_service_graph_dropped_spans_total';
+
+/** Tempo's default service-graph buckets: 100 ms doubling 8 times (up to 12.8 s). */
+export const DEFAULT_SERVICE_GRAPH_BUCKETS_SECONDS: readonly number[] = Array.from({ length: 8 }, (_, k) => 0.1 * 2 ** k);
+
+/** Tempo's `peer.service`, then the OTel semconv host of the peer (current and legacy names). */
+export const DEFAULT_VIRTUAL_NODE_ATTRIBUTES: readonly string[] = ['peer.service', 'server.address', 'net.peer.name'];
+
+/** Where a database client span names its database when no virtual-node attribute does. */
+const DATABASE_NAME_ATTRIBUTES = ['db.name', 'db.system'] as const;
+
+/** The virtual caller of a root SERVER span (Tempo's name: a browser, curl, anything uninstrumented). */
+export const USER_NODE = 'user';
+
+export type ConnectionType = '' | 'virtual_node' | 'messaging_system' | 'database';
+
+export interface ServiceGraphOptions {
+  /** How long a half waits for its other half; default 10 000 (Tempo's `wait`). */
+  readonly waitMs?: number;
+  /**
+   * Spans waiting for a partner at most; a span beyond it is dropped (counted). Default 10 000
+   * (Tempo's `max_items`, which counts waiting edges the same way: one half each).
+   */
+  readonly maxItems?: number;
+  /** Client-span attributes naming an uninstrumented peer, first found wins. */
+  readonly virtualNodeAttributes?: readonly string[];
+  /** Extra attribute keys → labels (client half's value, else the server half's). */
+  readonly dimensions?: readonly string[];
+  /** Histogram upper bounds in seconds; default {@link DEFAULT_SERVICE_GRAPH_BUCKETS_SECONDS}. */
+  readonly latencyBucketsSeconds?: readonly number[];
+  /** Series limit per family (overrides the registry default). */
+  readonly maxSeries?: number;
+  /**
+   * Whether spans may carry Zipkin shared span ids (default true). Then a by-parent pair that is
+   * not known safe (see above) is only emitted once both halves' wait is over; false emits every
+   * by-parent pair as soon as both halves are here, as Tempo does.
+   */
+  readonly sharedSpanIds?: boolean;
+  /** Clock in ms, injectable for tests; default Date.now. */
+  readonly now?: () => number;
+}
+
+const BASE_LABELS = ['client', 'server', 'connection_type'] as const;
+const NO_DIMENSIONS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+export class ServiceGraphDeriver {
+  private readonly pending: PendingSpans;
+  /** client\0server of by-parent pairs confirmed by a full wait: later ones pair at once. */
+  private readonly learntPairs = new Set<string>();
+  private readonly waitMs: number;
+  private readonly maxItems: number;
+  private readonly virtualNodeAttributes: readonly string[];
+  private readonly sharedSpanIds: boolean;
+  private readonly now: () => number;
+  private readonly dimensions: ReadonlyArray<{ key: string; label: string }>;
+  private readonly requests: DerivedCounter;
+  private readonly failed: DerivedCounter;
+  private readonly serverSeconds: DerivedHistogram;
+  private readonly clientSeconds: DerivedHistogram;
+  private readonly unpaired: DerivedCounter;
+  private readonly dropped: DerivedCounter;
+
+  constructor(registry: MetricsRegistry, options: ServiceGraphOptions = {}) {
+    this.waitMs = options.waitMs ?? 10_000;
+    this.maxItems = options.maxItems ?? 10_000;
+    this.pending = new PendingSpans(this.maxItems);
+    this.virtualNodeAttributes = options.virtualNodeAttributes ?? DEFAULT_VIRTUAL_NODE_ATTRIBUTES;
+    this.sharedSpanIds = options.sharedSpanIds ?? true;
+    this.now = options.now ?? Date.now;
+    this.dimensions = dimensionLabels(options.dimensions ?? [], BASE_LABELS);
+    const labelNames = [...BASE_LABELS, ...this.dimensions.map((d) => d.label)];
+    const common = { labelNames, ...(options.maxSeries !== undefined ? { maxSeries: options.maxSeries } : {}) };
+    const buckets = options.latencyBucketsSeconds ?? DEFAULT_SERVICE_GRAPH_BUCKETS_SECONDS;
+    this.requests = registry.counter({ name: SERVICE_GRAPH_REQUEST_TOTAL, help: 'Requests between two nodes.', ...common });
+    this.failed = registry.counter({ name: SERVICE_GRAPH_REQUEST_FAILED_TOTAL, help: 'Failed requests between two nodes.', ...common });
+    this.serverSeconds = registry.histogram({
+      name: SERVICE_GRAPH_REQUEST_SERVER_SECONDS, help: 'Request time between two nodes as the server saw it.', buckets, ...common,
+    });
+    this.clientSeconds = registry.histogram({
+      name: SERVICE_GRAPH_REQUEST_CLIENT_SECONDS, help: 'Request time between two nodes as the client saw it.', buckets, ...common,
+    });
+    this.unpaired = registry.counter({ name: SERVICE_GRAPH_UNPAIRED_SPANS_TOTAL, help: 'Spans whose other half never arrived.', ...common });
+    this.dropped = registry.counter({ name: SERVICE_GRAPH_DROPPED_SPANS_TOTAL, help: 'Spans dropped because too many were waiting.', ...common });
+  }
+
+  /** Spans waiting for their other half (bounded by `maxItems`). */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  observeSpans(spans: readonly SpanRecord[]): void {
+    const nowMs = this.now();
+    for (const span of spans) {
+      const side = sideOf(span.kind);
+      if (side === undefined) continue;
+      const half = this.halfOf(span, side, nowMs);
+      if (side === 'client' && this.completeDatabaseCall(span, half)) continue;
+      if (this.pending.size >= this.maxItems) {
+        this.dropped.inc(this.labels(half.side === 'client' ? half.service : '', half.side === 'server' ? half.service : '', connectionOf(half), half));
+        continue;
+      }
+      this.pending.add(half);
+      this.pairOnArrival(half);
+    }
+  }
+
+  /** Ends the wait of every span that has waited `waitMs`; call periodically. */
+  expire(): void {
+    const nowMs = this.now();
+    for (let half = this.pending.takeExpired(nowMs, this.waitMs); half; half = this.pending.takeExpired(nowMs, this.waitMs)) {
+      half.expired = true;
+      if (half.done) {
+        this.pending.forget(half);
+        continue;
+      }
+      const partners = this.byParentPartners(half);
+      const partner = partners.find((p) => p.expired) ?? partners[0];
+      if (partner === undefined) this.resolveAlone(half);
+      else if (partner.expired) {
+        // Both waited the full window and no shared twin turned up: a real by-parent pair.
+        this.learn(half.side === 'client' ? half : partner, half.side === 'client' ? partner : half);
+        this.pairHalves(half, partner);
+      }
+      // else: the partner's own expiry pairs them, so a shared twin of it can still win meanwhile.
+    }
+  }
+
+  private pairOnArrival(half: PendingSpan): void {
+    // Zipkin shared span id: the other side with the same id, in another service.
+    const twin = this.pending.withKey(half.key)
+      .find((t) => t !== half && !t.done && t.side !== half.side && t.service !== half.service);
+    if (twin !== undefined) this.pairHalves(half, twin);
+    // Parent and child in one service are no edge, whichever arrives first: an app SERVER span
+    // under its sidecar's span, or a client→server call of a service to itself (both halves done).
+    for (const child of [...this.pending.serversUnder(half.key)]) {
+      if (child.done || child.service !== half.service) continue;
+      this.accountFor(child);
+      if (half.side === 'client') half.done = true;
+    }
+    if (half.side === 'server' && !half.done && this.pending.hasInService(half.parentKey, half.service)) {
+      half.done = true;
+      for (const parent of this.pending.withKey(half.parentKey)) {
+        if (parent.service === half.service && parent.side === 'client') this.accountFor(parent);
+      }
+    }
+    if (half.done) {
+      this.accountFor(half);
+      return;
+    }
+    const partner = this.byParentPartners(half).find((p) => this.safeToPairNow(half, p));
+    if (partner !== undefined) this.pairHalves(half, partner);
+  }
+
+  /** Whether a by-parent pair cannot be a shared-id mix-up (see the file comment). */
+  private safeToPairNow(a: PendingSpan, b: PendingSpan): boolean {
+    if (!this.sharedSpanIds || a.name === b.name) return true;
+    const client = a.side === 'client' ? a : b;
+    const server = a.side === 'client' ? b : a;
+    return this.learntPairs.has(`${client.service}\u0000${server.service}`);
+  }
+
+  private learn(client: PendingSpan, server: PendingSpan): void {
+    // Bounded: past it, new service pairs just keep waiting the full window.
+    if (this.learntPairs.size < this.maxItems) this.learntPairs.add(`${client.service}\u0000${server.service}`);
+  }
+
+  /**
+   * Marks a half accounted for and takes it out of the waiting indexes. By-parent partners whose
+   * wait ended while they waited on it now stand alone, so nothing waits on a half that is gone.
+   */
+  private accountFor(half: PendingSpan): void {
+    half.done = true;
+    this.pending.forget(half);
+    for (const p of this.byParentPartners(half)) if (p.expired) this.resolveAlone(p);
+  }
+
+  /** Not-done halves on the other side linked by parent id (same-service ones are already done). */
+  private byParentPartners(half: PendingSpan): PendingSpan[] {
+    const candidates = half.side === 'server'
+      ? this.pending.withKey(half.parentKey).filter((c) => c.side === 'client')
+      : this.pending.serversUnder(half.key);
+    return candidates.filter((c) => !c.done && c.service !== half.service);
+  }
+
+  private pairHalves(a: PendingSpan, b: PendingSpan): void {
+    const client = a.side === 'client' ? a : b;
+    const server = a.side === 'client' ? b : a;
+    // Both done before either is let go, so neither is released as the other's waiter.
+    client.done = true;
+    server.done = true;
+    this.accountFor(client);
+    this.accountFor(server);
+    if (client.service === server.service) return;
+    const connection: ConnectionType = client.messaging || server.messaging ? 'messaging_system' : '';
+    const labels = this.labels(client.service, server.service, connection, client, server);
+    this.requests.inc(labels);
+    if (client.failed || server.failed) this.failed.inc(labels);
+    this.clientSeconds.observe(labels, client.seconds);
+    this.serverSeconds.observe(labels, server.seconds);
+  }
+
+  /** A half whose wait is over with no partner: a virtual-node edge, nothing (nested), or unpaired. */
+  private resolveAlone(half: PendingSpan): void {
+    this.accountFor(half);
+    if (half.side === 'server') {
+      if (half.parentKey === '') {
+        const labels = this.labels(USER_NODE, half.service, 'virtual_node', half);
+        this.requests.inc(labels);
+        if (half.failed) this.failed.inc(labels);
+        // Only the server measured this request; a client histogram of zeros would mislead.
+        this.serverSeconds.observe(labels, half.seconds);
+        return;
+      }
+      this.unpaired.inc(this.labels('', half.service, connectionOf(half), half));
+      return;
+    }
+    if (half.peerNode !== undefined) {
+      const labels = this.labels(half.service, half.peerNode, 'virtual_node', half);
+      this.requests.inc(labels);
+      if (half.failed) this.failed.inc(labels);
+      this.clientSeconds.observe(labels, half.seconds);
+      return;
+    }
+    this.unpaired.inc(this.labels(half.service, '', connectionOf(half), half));
+  }
+
+  /** A database call is one client span (databases send none): an edge at once, both latencies from it. */
+  private completeDatabaseCall(span: SpanRecord, half: PendingSpan): boolean {
+    const isDatabase = DATABASE_NAME_ATTRIBUTES.some((k) => findAttribute(span, k) !== undefined);
+    if (!isDatabase) return false;
+    const database = half.peerNode ?? DATABASE_NAME_ATTRIBUTES.map((k) => findAttribute(span, k)).find((v) => v !== undefined)!;
+    const labels = this.labels(half.service, database, 'database', half);
+    this.requests.inc(labels);
+    if (half.failed) this.failed.inc(labels);
+    this.clientSeconds.observe(labels, half.seconds);
+    this.serverSeconds.observe(labels, half.seconds);
+    return true;
+  }
+
+  private halfOf(span: SpanRecord, side: Side, nowMs: number): PendingSpan {
+    const dimensions: Record<string, string> = this.dimensions.length === 0 ? NO_DIMENSIONS : {};
+    for (const d of this.dimensions) {
+      const v = findAttribute(span, d.key);
+      if (v !== undefined) dimensions[d.label] = v;
+    }
+    let peerNode: string | undefined;
+    if (side === 'client') {
+      for (const key of this.virtualNodeAttributes) {
+        peerNode = findAttribute(span, key);
+        if (peerNode !== undefined) break;
+      }
+    }
+    return {
+      key: spanKey(span.traceId, span.spanId),
+      parentKey: spanKey(span.traceId, span.parentSpanId),
+      service: span.serviceName,
+      side,
+      messaging: span.kind === SpanKind.PRODUCER || span.kind === SpanKind.CONSUMER,
+      seconds: spanSeconds(span),
+      failed: span.status.code === StatusCode.ERROR,
+      name: span.name,
+      dimensions,
+      peerNode,
+      arrivedMs: nowMs,
+      done: false,
+      expired: false,
+    };
+  }
+
+  private labels(client: string, server: string, connection: ConnectionType, first: PendingSpan, second?: PendingSpan): Record<string, string> {
+    const labels: Record<string, string> = { client, server, connection_type: connection };
+    for (const d of this.dimensions) labels[d.label] = first.dimensions[d.label] ?? second?.dimensions[d.label] ?? '';
+    return labels;
+  }
+}
+
+function sideOf(kind: SpanKind): Side | undefined {
+  if (kind === SpanKind.CLIENT || kind === SpanKind.PRODUCER) return 'client';
+  if (kind === SpanKind.SERVER || kind === SpanKind.CONSUMER) return 'server';
+  return undefined;
+}
+
+function connectionOf(half: PendingSpan): ConnectionType {
+  return half.messaging ? 'messaging_system' : '';
+}
