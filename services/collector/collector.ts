@@ -3,7 +3,8 @@
  * - spans: OTLP/HTTP /v1/traces (otlpHttpPort), OTLP/gRPC TraceService (otlpGrpcPort) and Zipkin v2
  *   (zipkinPort), all through one TraceIntake;
  * - access logs and logs: OTLP/HTTP /v1/logs and /v1/accesslogs (otlpHttpPort), OTLP/gRPC
- *   LogsService and Envoy's AccessLogService (otlpGrpcPort), all through one AccessLogIntake.
+ *   LogsService and Envoy's AccessLogService (otlpGrpcPort), all through one AccessLogIntake;
+ * - metrics: OTLP/HTTP /v1/metrics and OTLP/gRPC MetricsService, through one MetricsIntake.
  * The buffer itself is a separate component the role starts before this one and stops after it.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -22,6 +23,9 @@ import { accessLogLines } from './accesslog-lines.js';
 import { addEnvoyAlsService } from './envoy-als.js';
 import { addOtlpLogsService } from './otlp-logs-grpc.js';
 import { otlpHttpLogs } from './otlp-logs-http.js';
+import { MetricsIntake } from './metrics-intake.js';
+import { addOtlpMetricsService } from './otlp-metrics-grpc.js';
+import { otlpHttpMetrics } from './otlp-metrics-http.js';
 import { TraceIntake } from './trace-intake.js';
 import { zipkinHttp } from './zipkin-http.js';
 
@@ -37,6 +41,7 @@ export type CollectorConfig = Pick<
   | 'maxAttributesPerSpan'
   | 'maxAttributeValueLength'
   | 'maxLogRecordsPerRequest'
+  | 'maxDataPointsPerRequest'
   | 'accessLogFormat'
   | 'maxAccessLogLineBytes'
   | 'maxAccessLogLinesPerRequest'
@@ -71,6 +76,7 @@ export class Collector implements Component {
   readonly zipkin: FastifyInstance;
   readonly intake: TraceIntake;
   readonly accessLogIntake: AccessLogIntake;
+  readonly metricsIntake: MetricsIntake;
   readonly #config: CollectorConfig;
   readonly #logger: Logger;
   #addresses: CollectorAddresses | undefined;
@@ -96,6 +102,7 @@ export class Collector implements Component {
       maxDecompressedBodyBytes: config.maxDecompressedBodyBytes,
     };
     this.accessLogIntake = new AccessLogIntake({ buffer, metrics, logger });
+    this.metricsIntake = new MetricsIntake({ buffer, limits: { maxDataPointsPerRequest: config.maxDataPointsPerRequest }, logger });
     const logLimits = {
       maxLogRecordsPerRequest: config.maxLogRecordsPerRequest,
       maxAttributesPerLogRecord: config.maxAttributesPerSpan,
@@ -105,6 +112,7 @@ export class Collector implements Component {
     this.http = this.#httpServer(logger.child({ component: 'otlp-http' }), config.maxRequestBodyBytes);
     void this.http.register(otlpHttpTraces, { intake: this.intake, metrics, limits });
     void this.http.register(otlpHttpLogs, { intake: this.accessLogIntake, metrics, limits: { ...limits, ...logLimits } });
+    void this.http.register(otlpHttpMetrics, { intake: this.metricsIntake, metrics, limits });
     void this.http.register(accessLogLines, {
       intake: this.accessLogIntake,
       metrics,
@@ -128,6 +136,7 @@ export class Collector implements Component {
     const grpcLogger = logger.child({ component: 'otlp-grpc' });
     addOtlpTraceService(this.grpc, { intake: this.intake, metrics, logger: grpcLogger });
     addOtlpLogsService(this.grpc, { intake: this.accessLogIntake, metrics, logger: grpcLogger, limits: logLimits });
+    addOtlpMetricsService(this.grpc, { intake: this.metricsIntake, metrics, logger: grpcLogger });
     addEnvoyAlsService(this.grpc, { intake: this.accessLogIntake, metrics, logger: logger.child({ component: 'envoy-als' }) });
   }
 

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { compileEnvoyFormat } from '../accesslog/envoy-format.js';
+import { parseLabelList } from '../metrics/remote-write/labels.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().min(1);
@@ -77,6 +78,10 @@ export const SETTINGS = spec({
     env: 'MESHTEL_MAX_LOG_RECORDS_PER_REQUEST', flag: '--max-log-records-per-request', default: 10000, roles: ['collector', 'all-in-one'], schema: positiveInt,
     help: 'Most log records one OTLP logs export request may carry; a larger request is refused whole (HTTP 413 / gRPC INVALID_ARGUMENT).',
   },
+  maxDataPointsPerRequest: {
+    env: 'MESHTEL_MAX_DATA_POINTS_PER_REQUEST', flag: '--max-data-points-per-request', default: 50000, roles: ['collector', 'all-in-one'], schema: positiveInt,
+    help: 'Most data points one OTLP metrics export request may carry; a larger request is refused whole (HTTP 413 / gRPC INVALID_ARGUMENT).',
+  },
   maxAttributesPerSpan: {
     env: 'MESHTEL_MAX_ATTRIBUTES_PER_SPAN', flag: '--max-attributes-per-span', default: 128, roles: ['collector', 'all-in-one'], schema: positiveInt,
     help: 'Attributes kept per span, event, link and resource; the rest are dropped and counted in dropped_attributes_count.',
@@ -142,6 +147,10 @@ export const SETTINGS = spec({
     env: 'MESHTEL_KAFKA_CONSUMER_GROUP', flag: '--kafka-consumer-group', default: 'meshtel-ingester', roles: ['ingester'],
     schema: z.string().min(1),
     help: 'Kafka consumer group the ingesters share; each partition is consumed by one ingester of the group.',
+  },
+  kafkaPartitionsConsumedConcurrently: {
+    env: 'MESHTEL_KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY', flag: '--kafka-partitions-consumed-concurrently', default: 3, roles: ['ingester'], schema: positiveInt,
+    help: 'Partitions of one topic an ingester works on at once (order is kept within each partition); more overlaps decoding with Elasticsearch bulks.',
   },
   kafkaPublishTimeoutMs: {
     env: 'MESHTEL_KAFKA_PUBLISH_TIMEOUT_MS', flag: '--kafka-publish-timeout-ms', default: 5000, roles: ['collector'], schema: positiveInt,
@@ -213,6 +222,73 @@ export const SETTINGS = spec({
   esReplicas: {
     env: 'MESHTEL_ES_REPLICAS', flag: '--es-replicas', default: 0, roles: ['ingester', 'query'], schema: nonNegativeInt,
     help: 'number_of_replicas in the index templates; 0 suits a single node (otherwise the cluster stays yellow).',
+  },
+  remoteWriteUrl: {
+    env: 'MESHTEL_REMOTE_WRITE_URL', flag: '--remote-write-url', default: '', roles: ['ingester', 'all-in-one'],
+    schema: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]),
+    help: 'Prometheus remote-write 1.0 endpoint the derived metrics are sent to (e.g. http://prometheus:9090/api/v1/write); empty = off (all-in-one then serves them on --metrics-port).',
+  },
+  remoteWriteFlushIntervalMs: {
+    env: 'MESHTEL_REMOTE_WRITE_FLUSH_INTERVAL_MS', flag: '--remote-write-flush-interval-ms', default: 10000, roles: ['ingester', 'all-in-one'], schema: positiveInt,
+    help: 'How often the derived metrics are snapshotted and queued for remote-write (the resolution of the stored series).',
+  },
+  remoteWriteMaxSamplesPerSend: {
+    env: 'MESHTEL_REMOTE_WRITE_MAX_SAMPLES_PER_SEND', flag: '--remote-write-max-samples-per-send', default: 2000, roles: ['ingester', 'all-in-one'], schema: positiveInt,
+    help: 'Most samples in one remote-write request.',
+  },
+  remoteWriteQueueMaxSamples: {
+    env: 'MESHTEL_REMOTE_WRITE_QUEUE_MAX_SAMPLES', flag: '--remote-write-queue-max-samples', default: 100000, roles: ['ingester', 'all-in-one'], schema: positiveInt,
+    help: 'Most samples queued while the receiver is slow or down; beyond it the oldest are dropped (meshtel_remote_write_samples_dropped_total{reason="queue_full"}).',
+  },
+  remoteWriteTimeoutMs: {
+    env: 'MESHTEL_REMOTE_WRITE_TIMEOUT_MS', flag: '--remote-write-timeout-ms', default: 10000, roles: ['ingester', 'all-in-one'], schema: positiveInt,
+    help: 'Longest wait for one remote-write request; a timeout is retried with backoff.',
+  },
+  remoteWriteExternalLabels: {
+    env: 'MESHTEL_REMOTE_WRITE_EXTERNAL_LABELS', flag: '--remote-write-external-labels', default: '', roles: ['ingester', 'all-in-one'],
+    // Parsed here so a malformed list fails start-up, naming this setting.
+    schema: z.string().superRefine((text, ctx) => {
+      try {
+        parseLabelList(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+      }
+    }),
+    help: 'Labels added to every remote-written series that lacks them, as name=value,name=value (e.g. cluster=prod,region=eu).',
+  },
+  remoteWriteInstanceLabel: {
+    env: 'MESHTEL_REMOTE_WRITE_INSTANCE_LABEL', flag: '--remote-write-instance-label', default: 'auto', roles: ['ingester', 'all-in-one'],
+    schema: z.string().regex(/^[^\s]*$/, 'no whitespace'),
+    help: 'Value of the meshtel_instance label set on every remote-written series, so several ingesters never write the same series: auto = <hostname>-<pid>; none = no such label (only with a single ingester).',
+  },
+  remoteWriteUsername: {
+    env: 'MESHTEL_REMOTE_WRITE_USERNAME', flag: '--remote-write-username', default: '', roles: ['ingester', 'all-in-one'], schema: z.string(),
+    help: 'Remote-write basic-auth user name; empty = no basic auth.',
+  },
+  remoteWritePassword: {
+    env: 'MESHTEL_REMOTE_WRITE_PASSWORD', flag: '--remote-write-password', default: '', roles: ['ingester', 'all-in-one'], schema: z.string(),
+    help: 'Remote-write basic-auth password (used with --remote-write-username).',
+  },
+  remoteWriteBearerToken: {
+    env: 'MESHTEL_REMOTE_WRITE_BEARER_TOKEN', flag: '--remote-write-bearer-token', default: '', roles: ['ingester', 'all-in-one'], schema: z.string(),
+    help: 'Remote-write bearer token (Authorization: Bearer …); ignored when a basic-auth user name is set.',
+  },
+  serviceGraphWaitMs: {
+    env: 'MESHTEL_SERVICE_GRAPH_WAIT_MS', flag: '--service-graph-wait-ms', default: 10000, roles: ['ingester', 'all-in-one'], schema: positiveInt,
+    help: 'Service graph: how long a client span waits for its server span (or back) before it counts as unpaired or goes to a virtual node.',
+  },
+  spanMetricsDimensions: {
+    env: 'MESHTEL_SPANMETRICS_DIMENSIONS', flag: '--spanmetrics-dimensions', default: '', roles: ['ingester', 'all-in-one'],
+    schema: z.string().regex(/^[^,\s]*(,[^,\s]+)*$/, 'a comma-separated list of attribute keys'),
+    help: 'Span metrics: extra labels, a comma-separated list of span or resource attribute keys (e.g. http.method,k8s.namespace.name).',
+  },
+  metricsPort: {
+    env: 'MESHTEL_METRICS_PORT', flag: '--metrics-port', default: 8889, roles: ['all-in-one'], schema: port,
+    help: 'Prometheus scrape endpoint (/metrics) for the derived metrics when no remote-write URL is set (meshtel\'s own metrics stay on the admin port). 0 picks a free port.',
+  },
+  metricsMaxSeries: {
+    env: 'MESHTEL_METRICS_MAX_SERIES', flag: '--metrics-max-series', default: 10000, roles: ['ingester', 'all-in-one'], schema: positiveInt,
+    help: 'Series per derived metric; further label sets fold into one overflow series (meshtel_overflow="true"), counted in meshtel_derived_series_overflow_total.',
   },
   shutdownTimeoutMs: {
     env: 'MESHTEL_SHUTDOWN_TIMEOUT_MS', flag: '--shutdown-timeout-ms', default: 30000, roles: ['*'], schema: nonNegativeInt,

@@ -209,6 +209,40 @@ export function createMetrics(registry: Registry = new Registry()) {
       help: 'Access-log records evicted (oldest written first) to stay within the memory store limits.',
       registers,
     }),
+    remoteWriteQueueSamples: new Gauge({
+      name: 'meshtel_remote_write_queue_samples',
+      help: 'Derived-metric samples queued for remote-write, including the batch being sent.',
+      registers,
+    }),
+    remoteWriteSamplesSent: new Counter({
+      name: 'meshtel_remote_write_samples_sent_total',
+      help: 'Samples the remote-write receiver acknowledged (2xx).',
+      registers,
+    }),
+    remoteWriteSamplesDropped: new Counter({
+      name: 'meshtel_remote_write_samples_dropped_total',
+      help: 'Samples never delivered, by reason: queue_full (oldest dropped), rejected (non-retryable 4xx), invalid (bad name or labels), out_of_order (older than a sample already sent), shutdown (still queued when stop timed out).',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    remoteWriteSendDuration: new Histogram({
+      name: 'meshtel_remote_write_send_duration_seconds',
+      help: 'Duration of one remote-write HTTP request (each retry observed separately).',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    remoteWriteFailures: new Counter({
+      name: 'meshtel_remote_write_failures_total',
+      help: 'Remote-write requests that failed, by HTTP status (or network / timeout); 5xx, 429 and transport failures are retried.',
+      labelNames: ['status'] as const,
+      registers,
+    }),
+    derivedSeriesOverflow: new Counter({
+      name: 'meshtel_derived_series_overflow_total',
+      help: 'New label sets of a derived metric folded into its overflow series because the metric was at its series limit.',
+      labelNames: ['metric'] as const,
+      registers,
+    }),
   };
 }
 

@@ -8,6 +8,7 @@ import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trac
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { sendCheckoutTraces, type SentCheckout } from '../support/checkout-trace.js';
+import { describeAccessLogBehaviour } from '../support/accesslog-e2e-suite.js';
 import { describeJaegerApiBehaviour, waitForTrace } from '../support/jaeger-e2e-suite.js';
 import { startMeshtel, type MeshtelProcess } from '../support/meshtel-process.js';
 
@@ -24,7 +25,13 @@ afterAll(async () => {
   await meshtel?.stop();
 });
 
-describeJaegerApiBehaviour('all-in-one', () => ({ queryUrl: meshtel.url('query'), otlpHttpUrl: meshtel.url('otlpHttp'), sent }));
+describeJaegerApiBehaviour('all-in-one', () => ({ queryUrl: meshtel.url('query'), otlpHttpUrl: meshtel.url('otlpHttp'), zipkinUrl: meshtel.url('zipkin'), sent }));
+
+describeAccessLogBehaviour('all-in-one', () => ({
+  queryUrl: meshtel.url('query'),
+  otlpHttpUrl: meshtel.url('otlpHttp'),
+  otlpGrpcAddress: meshtel.endpoints.otlpGrpc!,
+}));
 
 describe('all-in-one: operability', () => {
   it('serves /healthz, /readyz and /metrics with receiver and store counts', async () => {

@@ -10,7 +10,7 @@ import { AckedSender } from '../support/acked-sender.js';
 import { eventually } from '../support/meshtel-process.js';
 import { spanDocsByTrace, startPipeline, type Pipeline } from '../support/pipeline.js';
 import { ensureServers, isServerReady, KAFKA_BROKERS, startServer, stopServer } from '../support/servers.js';
-import { DLQ_HEADERS } from '../../services/ingester/span-ingester.js';
+import { DLQ_HEADERS } from '../../services/ingester/dead-letter.js';
 import type { Envelope, JaegerTrace } from '../support/checkout-trace.js';
 
 const SPANS_PER_TRACE = 3;

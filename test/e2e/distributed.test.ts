@@ -5,16 +5,27 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendCheckoutTraces, type SentCheckout } from '../support/checkout-trace.js';
+import { describeAccessLogBehaviour } from '../support/accesslog-e2e-suite.js';
 import { describeJaegerApiBehaviour } from '../support/jaeger-e2e-suite.js';
 import { startPipeline, type Pipeline } from '../support/pipeline.js';
-import { ensureServers } from '../support/servers.js';
+import { randomBytes } from 'node:crypto';
+import { eventually } from '../support/meshtel-process.js';
+import { ensureServers, PROMETHEUS_URL } from '../support/servers.js';
 
 let pipeline: Pipeline;
 let sent: SentCheckout;
+const run = `e2e${randomBytes(4).toString('hex')}`;
 
 beforeAll(async () => {
-  await ensureServers(['kafka', 'elasticsearch']);
-  pipeline = await startPipeline();
+  await ensureServers(['kafka', 'elasticsearch', 'prometheus']);
+  pipeline = await startPipeline({
+    ingester: [
+      '--remote-write-url', `${PROMETHEUS_URL}/api/v1/write`,
+      '--remote-write-flush-interval-ms', '1000',
+      '--remote-write-external-labels', `e2e_run=${run}`,
+      '--service-graph-wait-ms', '500',
+    ],
+  });
   sent = await sendCheckoutTraces(pipeline.collector.url('otlpHttp'), pipeline.collector.endpoints.otlpGrpc!);
 }, 300_000);
 
@@ -26,7 +37,14 @@ afterAll(async () => {
 describeJaegerApiBehaviour('distributed', () => ({
   queryUrl: pipeline.query.url('query'),
   otlpHttpUrl: pipeline.collector.url('otlpHttp'),
+  zipkinUrl: pipeline.collector.url('zipkin'),
   sent,
+}));
+
+describeAccessLogBehaviour('distributed', () => ({
+  queryUrl: pipeline.query.url('query'),
+  otlpHttpUrl: pipeline.collector.url('otlpHttp'),
+  otlpGrpcAddress: pipeline.collector.endpoints.otlpGrpc!,
 }));
 
 describe('distributed: operability', () => {
@@ -47,5 +65,27 @@ describe('distributed: operability', () => {
     expect(collectorMetrics).toMatch(/meshtel_buffer_records_published_total\{topic="spans"\} [1-9]/);
     const ingesterMetrics = await (await fetch(pipeline.ingester.url('admin', '/metrics'))).text();
     expect(ingesterMetrics).toMatch(/meshtel_store_spans_written_total\{store="elasticsearch"\} [1-9]/);
+  });
+
+  it('derives mesh metrics in the ingester and sends them to Prometheus with remote-write', async () => {
+    const value = async (query: string) => {
+      const res = await fetch(`${PROMETHEUS_URL}/api/v1/query?query=${encodeURIComponent(query)}`);
+      const body = (await res.json()) as { data: { result: Array<{ value: [number, string] }> } };
+      return body.data.result[0] ? Number(body.data.result[0].value[1]) : undefined;
+    };
+    const sel = `e2e_run="${run}"`;
+    // The TCP line of the access-log suite: 4210 bytes sent to the caller.
+    await eventually(async () => ((await value(`sum(istio_tcp_sent_bytes_total{${sel}})`)) === 4210 ? true : undefined), 30_000, 500);
+    // The checkout trace: its database call as a span metric, frontend → backend and the database
+    // call (a virtual database node) in the service graph.
+    await eventually(async () => ((await value(`sum(traces_spanmetrics_calls_total{${sel},service="storage"})`)) === 1 ? true : undefined), 30_000, 500);
+    await eventually(async () => ((await value(`sum(traces_service_graph_request_total{${sel},client="frontend",server="backend"})`)) === 1 ? true : undefined), 30_000, 500);
+    await eventually(
+      async () => ((await value(`sum(traces_service_graph_request_total{${sel},client="storage",connection_type="database"})`)) === 1 ? true : undefined),
+      30_000,
+      500,
+    );
+    // Series carry the ingester's instance label, so several ingesters never write the same series.
+    expect(await value(`count(istio_requests_total{${sel},meshtel_instance=""})`)).toBeUndefined();
   });
 });

@@ -58,6 +58,7 @@ export const testConfig: CollectorConfig = {
   otlpGrpcPort: 0,
   zipkinPort: 0,
   maxLogRecordsPerRequest: 1000,
+  maxDataPointsPerRequest: 1000,
   accessLogFormat: '',
   maxAccessLogLineBytes: 65536,
   maxAccessLogLinesPerRequest: 1000,

@@ -5,10 +5,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectCheckoutTrace, type Envelope, type JaegerTrace, type SentCheckout } from './checkout-trace.js';
 import { eventually } from './meshtel-process.js';
+import { sharedContextHop, CLIENT_ID, TRACE_ID } from '../fixtures/zipkin.js';
 
 export interface JaegerSuiteTarget {
   readonly queryUrl: string;
   readonly otlpHttpUrl: string;
+  readonly zipkinUrl: string;
   readonly sent: SentCheckout;
 }
 
@@ -112,6 +114,24 @@ export function describeJaegerApiBehaviour(name: string, target: () => JaegerSui
       const multiGet = await api<JaegerTrace[]>(`/api/traces?traceID=${t.sent.traceId}&traceID=${'f'.repeat(32)}`);
       expect(multiGet.body.data.map((x) => x.traceID)).toEqual([t.sent.traceId]);
       expect(multiGet.body.errors).toEqual([{ msg: 'trace not found', traceID: 'f'.repeat(32) }]);
+    });
+
+    it("takes Envoy's Zipkin v2 spans (answered 202) and keeps both halves of a shared span id", async () => {
+      const res = await fetch(`${t.zipkinUrl}/api/v2/spans`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(sharedContextHop()),
+      });
+      expect(res.status).toBe(202);
+      const zipkinTrace = await waitForTrace(t.queryUrl, TRACE_ID, 3);
+      const services = zipkinTrace.spans.map((s) => zipkinTrace.processes[s.processID]!.serviceName).sort();
+      expect(services).toEqual(['productpage.default', 'productpage.default', 'reviews.default']);
+      const client = zipkinTrace.spans.find((s) => s.spanID === CLIENT_ID)!;
+      const server = zipkinTrace.spans.find((s) => zipkinTrace.processes[s.processID]!.serviceName === 'reviews.default')!;
+      expect(client.tags).toContainEqual({ key: 'span.kind', type: 'string', value: 'client' });
+      // Jaeger shows the server half under the client half, with an id of its own.
+      expect(server.spanID).not.toBe(CLIENT_ID);
+      expect(server.references[0]).toMatchObject({ refType: 'CHILD_OF', spanID: CLIENT_ID });
     });
 
     it('derives service dependencies from parent spans in other services', async () => {

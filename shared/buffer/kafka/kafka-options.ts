@@ -74,6 +74,7 @@ type KafkaSettings = Pick<
   | 'kafkaConsumerGroup'
   | 'kafkaPublishTimeoutMs'
   | 'kafkaMaxInFlightBytes'
+  | 'kafkaPartitionsConsumedConcurrently'
 >;
 
 export function kafkaBufferOptionsFromConfig(config: KafkaSettings): KafkaBufferOptions {
@@ -87,6 +88,7 @@ export function kafkaBufferOptionsFromConfig(config: KafkaSettings): KafkaBuffer
     consumerGroup: config.kafkaConsumerGroup,
     publishTimeoutMs: config.kafkaPublishTimeoutMs,
     capacityBytes: config.kafkaMaxInFlightBytes,
+    partitionsConsumedConcurrently: config.kafkaPartitionsConsumedConcurrently,
   };
 }
 
