@@ -2,7 +2,8 @@
  * OTLP/gRPC logs receiver: `opentelemetry.proto.collector.logs.v1.LogsService/Export` — what
  * Istio's envoyOtelAls provider calls (reference §4), on the collector's one gRPC server beside the
  * trace service. Messages pass through grpc-js as raw bytes so our own decoder does the work, with
- * the same errors, limits and partial success as OTLP/HTTP; grpc-js undoes `grpc-encoding: gzip`.
+ * the same errors, limits and partial success as OTLP/HTTP (shared scaffolding:
+ * otlp-grpc-export.ts); grpc-js undoes `grpc-encoding: gzip`.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { decodeLogsProtobuf } from '../../shared/accesslog/logs-decode.js';
@@ -11,6 +12,7 @@ import { encodeLogsResponseProtobuf } from '../../shared/accesslog/logs-response
 import type { Logger } from '../../shared/telemetry/logger.js';
 import type { AccessLogIntake } from './access-log-intake.js';
 import type { GrpcServer } from './grpc-server.js';
+import { exportServiceDefinition, exportServiceImplementation } from './otlp-grpc-export.js';
 import { exportLogs, grpcLogsRefusalFor, type LogsReceiverMetrics } from './otlp-logs-export.js';
 
 const TRANSPORT = 'otlp_grpc';
@@ -18,21 +20,8 @@ const TRANSPORT = 'otlp_grpc';
 /** HTTP/2 path of the OTLP/gRPC logs export method. */
 export const LOGS_EXPORT_GRPC_PATH = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
 
-const passthrough = (bytes: Buffer): Buffer => bytes;
-
 /** LogsService with byte-passthrough (de)serializers; usable for a test client as well. */
-export const logsServiceDefinition = {
-  Export: {
-    path: LOGS_EXPORT_GRPC_PATH,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: passthrough,
-    requestDeserialize: passthrough,
-    responseSerialize: passthrough,
-    responseDeserialize: passthrough,
-    originalName: 'export',
-  },
-} satisfies grpc.ServiceDefinition<grpc.UntypedServiceImplementation>;
+export const logsServiceDefinition = exportServiceDefinition(LOGS_EXPORT_GRPC_PATH);
 
 export interface OtlpGrpcLogsOptions {
   readonly intake: AccessLogIntake;
@@ -47,33 +36,14 @@ export interface OtlpGrpcLogsOptions {
 
 export function logsServiceImplementation(opts: OtlpGrpcLogsOptions): grpc.UntypedServiceImplementation {
   const { metrics, logger } = opts;
-
-  async function exportRequest(request: Buffer): Promise<Buffer> {
-    const partial = await exportLogs(decodeLogsProtobuf(request), TRANSPORT, opts);
-    return Buffer.from(encodeLogsResponseProtobuf(partial));
-  }
-
-  const Export: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
-    const stopTimer = metrics.requestDuration.startTimer({ transport: TRANSPORT });
-    exportRequest(call.request).then(
-      (response) => {
-        stopTimer();
-        callback(null, response);
-      },
-      (err: unknown) => {
-        stopTimer();
-        const refusal = grpcLogsRefusalFor(err);
-        if (refusal.reason) {
-          metrics.requestsRefused.inc({ transport: TRANSPORT, reason: refusal.reason });
-          logger.debug({ code: refusal.error.code, reason: refusal.reason, detail: refusal.error.details }, 'OTLP/gRPC logs request refused');
-        } else {
-          logger.error({ err }, 'OTLP/gRPC logs request failed');
-        }
-        callback(refusal.error);
-      },
-    );
-  };
-  return { Export };
+  return exportServiceImplementation({
+    signal: 'logs',
+    transport: TRANSPORT,
+    metrics,
+    logger,
+    refusalFor: grpcLogsRefusalFor,
+    handle: async (request) => encodeLogsResponseProtobuf(await exportLogs(decodeLogsProtobuf(request), TRANSPORT, opts)),
+  });
 }
 
 /** Adds the OTLP LogsService to the collector's gRPC server (before it starts). */
