@@ -3,60 +3,25 @@
  * Elasticsearch: its template, daily indices, which indices a read touches, `_id` = record id,
  * refused documents, and pages beyond Elasticsearch's result window.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Client } from '@elastic/elasticsearch';
+import { describe, expect, it } from 'vitest';
 import type { AccessLogQuery } from '../../shared/storage/accesslogstore.js';
 import type { ElasticsearchAccessLogStoreOptions } from '../../shared/storage/elasticsearch/accesslog-options.js';
 import { ElasticsearchAccessLogStore } from '../../shared/storage/elasticsearch/accesslog-store.js';
-import { createMetrics, type MeshtelMetrics } from '../../shared/telemetry/metrics.js';
 import { accessLog } from '../fixtures/access-logs.js';
-import { ES_URL, ensureServers } from '../support/servers.js';
 import { dropAccessLogPrefix } from './accesslogstore-elasticsearch-support.js';
-import { uniquePrefix } from './spanstore-elasticsearch-support.js';
+import { setUpElasticsearchStoreTests } from './elasticsearch-store-test-setup.js';
+import { metricValue } from './spanstore-elasticsearch-support.js';
 
 const us = (iso: string) => Date.parse(iso) * 1000;
 const HOUR_US = 3_600_000_000;
 const DAY_A_NOON = us('2025-12-31T12:00:00Z');
 const DAY_B_NOON = us('2026-01-01T12:00:00Z');
 
-let admin: Client;
-const prefixes: string[] = [];
-const stores: ElasticsearchAccessLogStore[] = [];
-
-beforeAll(async () => {
-  await ensureServers(['elasticsearch']);
-  admin = new Client({ node: ES_URL });
+const { admin, newStore, countDocs } = setUpElasticsearchStoreTests<ElasticsearchAccessLogStore, ElasticsearchAccessLogStoreOptions>({
+  label: 'al',
+  create: (options) => new ElasticsearchAccessLogStore(options),
+  dropPrefix: dropAccessLogPrefix,
 });
-
-afterEach(async () => {
-  for (const store of stores.splice(0)) await store.stop().catch(() => undefined);
-  for (const prefix of prefixes.splice(0)) await dropAccessLogPrefix(admin, prefix);
-});
-
-afterAll(async () => {
-  await admin?.close();
-});
-
-function newStore(options: ElasticsearchAccessLogStoreOptions = {}): { store: ElasticsearchAccessLogStore; prefix: string; metrics: MeshtelMetrics } {
-  const prefix = options.indexPrefix ?? uniquePrefix('al');
-  if (!prefixes.includes(prefix)) prefixes.push(prefix);
-  const metrics = createMetrics();
-  const store = new ElasticsearchAccessLogStore({ node: ES_URL, indexPrefix: prefix, flushIntervalMs: 0, metrics, ...options });
-  stores.push(store);
-  return { store, prefix, metrics };
-}
-
-async function countDocs(index: string): Promise<number> {
-  await admin.indices.refresh({ index, ignore_unavailable: true });
-  return (await admin.count({ index, ignore_unavailable: true })).count;
-}
-
-async function metricValue(metric: { get(): Promise<{ values: Array<{ value: number; labels: object }> }> }, labels: Record<string, string>): Promise<number> {
-  const { values } = await metric.get();
-  return values
-    .filter((v) => Object.entries(labels).every(([k, l]) => (v.labels as Record<string, unknown>)[k] === l))
-    .reduce((sum, v) => sum + v.value, 0);
-}
 
 const dayWindow = (noonUs: number, q: Partial<AccessLogQuery> = {}): AccessLogQuery => ({
   startTimeMinUs: noonUs - HOUR_US,

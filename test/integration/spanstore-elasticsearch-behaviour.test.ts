@@ -4,17 +4,17 @@
  * bulk failure ends (stored, returned for dead-lettering, or the whole write rejected).
  */
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
-import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { Client } from '@elastic/elasticsearch';
+import { describe, expect, it } from 'vitest';
 import { SpanKind, type SpanRecord } from '../../shared/model/span.js';
 import { BulkWriteError } from '../../shared/storage/elasticsearch/bulk.js';
 import { spanDocumentId } from '../../shared/storage/elasticsearch/document.js';
 import type { ElasticsearchSpanStoreOptions } from '../../shared/storage/elasticsearch/options.js';
 import { ElasticsearchSpanStore } from '../../shared/storage/elasticsearch/store.js';
-import { createMetrics, type MeshtelMetrics } from '../../shared/telemetry/metrics.js';
+import type { MeshtelMetrics } from '../../shared/telemetry/metrics.js';
 import { span, spanIdOf, traceIdOf } from '../fixtures/spans.js';
-import { ES_URL, ensureServers } from '../support/servers.js';
-import { dropIndexPrefix, uniquePrefix } from './spanstore-elasticsearch-support.js';
+import { ES_URL } from '../support/servers.js';
+import { setUpElasticsearchStoreTests } from './elasticsearch-store-test-setup.js';
+import { dropIndexPrefix, metricValue } from './spanstore-elasticsearch-support.js';
 
 const us = (iso: string) => Date.parse(iso) * 1000;
 const HOUR_US = 3_600_000_000;
@@ -22,44 +22,11 @@ const HOUR_US = 3_600_000_000;
 const DAY_A_NOON = us('2025-12-31T12:00:00Z');
 const DAY_B_NOON = us('2026-01-01T12:00:00Z');
 
-let admin: Client;
-const prefixes: string[] = [];
-const stores: ElasticsearchSpanStore[] = [];
-
-beforeAll(async () => {
-  await ensureServers(['elasticsearch']);
-  admin = new Client({ node: ES_URL });
+const { admin, newStore, countDocs } = setUpElasticsearchStoreTests<ElasticsearchSpanStore, ElasticsearchSpanStoreOptions>({
+  label: 'es',
+  create: (options) => new ElasticsearchSpanStore(options),
+  dropPrefix: dropIndexPrefix,
 });
-
-afterEach(async () => {
-  for (const store of stores.splice(0)) await store.stop().catch(() => undefined);
-  for (const prefix of prefixes.splice(0)) await dropIndexPrefix(admin, prefix);
-});
-
-afterAll(async () => {
-  await admin?.close();
-});
-
-function newStore(options: ElasticsearchSpanStoreOptions = {}): { store: ElasticsearchSpanStore; prefix: string; metrics: MeshtelMetrics } {
-  const prefix = options.indexPrefix ?? uniquePrefix('es');
-  if (!prefixes.includes(prefix)) prefixes.push(prefix);
-  const metrics = createMetrics();
-  const store = new ElasticsearchSpanStore({ node: ES_URL, indexPrefix: prefix, flushIntervalMs: 0, metrics, ...options });
-  stores.push(store);
-  return { store, prefix, metrics };
-}
-
-async function countDocs(index: string): Promise<number> {
-  await admin.indices.refresh({ index, ignore_unavailable: true });
-  return (await admin.count({ index, ignore_unavailable: true })).count;
-}
-
-async function metricValue(metric: { get(): Promise<{ values: Array<{ value: number; labels: object; metricName?: string }> }> }, labels: Record<string, string>, name?: string): Promise<number> {
-  const { values } = await metric.get();
-  return values
-    .filter((v) => (name === undefined || v.metricName === name) && Object.entries(labels).every(([k, l]) => (v.labels as Record<string, unknown>)[k] === l))
-    .reduce((sum, v) => sum + v.value, 0);
-}
 
 const bulkRequests = (metrics: MeshtelMetrics) =>
   metricValue(metrics.esBulkDuration, { signal: 'spans' }, 'meshtel_es_bulk_duration_seconds_count');

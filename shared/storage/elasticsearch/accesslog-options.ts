@@ -4,11 +4,8 @@
  * size named for documents.
  */
 import type { z } from 'zod';
-import type { Client } from '@elastic/elasticsearch';
 import type { MeshtelConfig } from '../../config/settings.js';
-import type { Logger } from '../../telemetry/logger.js';
-import type { MeshtelMetrics } from '../../telemetry/metrics.js';
-import { elasticsearchOptionsFromConfig, elasticsearchSpanStoreSettings } from './options.js';
+import { elasticsearchOptionsFromConfig, elasticsearchSpanStoreSettings, type ElasticsearchStoreDependencies } from './options.js';
 
 export const elasticsearchAccessLogStoreSettings = elasticsearchSpanStoreSettings
   .omit({ bulkMaxSpans: true, traceLookaroundMs: true, serviceCacheSize: true })
@@ -16,12 +13,7 @@ export const elasticsearchAccessLogStoreSettings = elasticsearchSpanStoreSetting
 
 export type ElasticsearchAccessLogStoreSettings = z.infer<typeof elasticsearchAccessLogStoreSettings>;
 
-export interface ElasticsearchAccessLogStoreOptions extends Partial<ElasticsearchAccessLogStoreSettings> {
-  /** Use this client instead of creating one from `node`; the store then does not close it. */
-  readonly client?: Client;
-  readonly metrics?: MeshtelMetrics;
-  readonly logger?: Logger;
-}
+export interface ElasticsearchAccessLogStoreOptions extends Partial<ElasticsearchAccessLogStoreSettings>, ElasticsearchStoreDependencies {}
 
 export function elasticsearchAccessLogOptionsFromConfig(config: MeshtelConfig): Partial<ElasticsearchAccessLogStoreSettings> {
   const { bulkMaxSpans, ...shared } = elasticsearchOptionsFromConfig(config);

@@ -4,9 +4,8 @@
  * returned for the dead-letter topic), `_id` = record.id so a redelivered record overwrites its
  * copy, read through ElasticsearchAccessLogReader. Only wiring code constructs it.
  */
-import { Client } from '@elastic/elasticsearch';
+import type { Client } from '@elastic/elasticsearch';
 import type { AccessLogRecord } from '../../model/access-log.js';
-import type { Logger } from '../../telemetry/logger.js';
 import type { MeshtelMetrics } from '../../telemetry/metrics.js';
 import type { AccessLogEdge, AccessLogPage, AccessLogQuery, AccessLogStore, RejectedAccessLog } from '../accesslogstore.js';
 import { accessLogStartMs, encodeAccessLogDocument } from './accesslog-document.js';
@@ -17,22 +16,19 @@ import {
 } from './accesslog-options.js';
 import { ElasticsearchAccessLogReader } from './accesslog-reader.js';
 import { accessLogIndexTemplate } from './accesslog-templates.js';
-import { BulkIndexer, type BulkDocument } from './bulk.js';
-import { dailyIndex, indexPattern } from './indices.js';
-import { installIndexTemplates } from './templates.js';
+import type { BulkDocument } from './bulk.js';
+import { dailyIndex } from './indices.js';
+import { ElasticsearchStoreLifecycle } from './lifecycle.js';
 
 export class ElasticsearchAccessLogStore implements AccessLogStore {
   readonly name = 'elasticsearch-accesslog-store';
   readonly settings: ElasticsearchAccessLogStoreSettings;
   /** Exposed for tests and for the wiring's other Elasticsearch users; do not close it. */
   readonly client: Client;
-  private readonly ownsClient: boolean;
+  /** Client, bulk indexer, template, readiness and stop: shared with the span store. */
+  private readonly lifecycle: ElasticsearchStoreLifecycle;
   private readonly reader: ElasticsearchAccessLogReader;
-  private readonly indexer: BulkIndexer;
   private readonly metrics: MeshtelMetrics | undefined;
-  private readonly logger: Logger | undefined;
-  private templateInstalled = false;
-  private stopped = false;
 
   constructor(options: ElasticsearchAccessLogStoreOptions = {}) {
     const { client, metrics, logger, ...rest } = options;
@@ -40,65 +36,38 @@ export class ElasticsearchAccessLogStore implements AccessLogStore {
     this.settings = elasticsearchAccessLogStoreSettings.parse(rest);
     const s = this.settings;
     this.metrics = metrics;
-    this.logger = logger;
-    this.ownsClient = client === undefined;
-    this.client =
-      client ??
-      new Client({
-        node: s.node,
-        auth: s.username ? { username: s.username, password: s.password } : undefined,
-        requestTimeout: s.requestTimeoutMs,
-      });
-    this.reader = new ElasticsearchAccessLogReader({ client: this.client, indexPrefix: s.indexPrefix });
-    this.indexer = new BulkIndexer({
-      client: this.client,
+    this.lifecycle = new ElasticsearchStoreLifecycle({
+      settings: s,
+      client,
       signal: 'accesslogs',
-      maxDocs: s.bulkMaxDocs,
-      maxBytes: s.bulkMaxBytes,
-      concurrency: s.bulkConcurrency,
-      flushIntervalMs: s.flushIntervalMs,
-      requestTimeoutMs: s.requestTimeoutMs,
-      retry: { maxAttempts: s.retryMaxAttempts, initialBackoffMs: s.retryInitialBackoffMs, maxBackoffMs: s.retryMaxBackoffMs },
-      refresh: s.refresh,
+      bulkMaxDocs: s.bulkMaxDocs,
+      templates: (prefix, layout) => [accessLogIndexTemplate(prefix, layout)],
+      refreshSignals: ['accesslogs'],
+      description: 'access-log store',
       metrics,
       logger,
     });
+    this.client = this.lifecycle.client;
+    this.reader = new ElasticsearchAccessLogReader({ client: this.client, indexPrefix: s.indexPrefix });
   }
 
   /** Installs the index template (retrying while the cluster starts); writes wait for it. */
-  async start(): Promise<void> {
-    const template = accessLogIndexTemplate(this.settings.indexPrefix, {
-      shards: this.settings.shards,
-      replicas: this.settings.replicas,
-      priority: this.settings.templatePriority,
-    });
-    await installIndexTemplates(this.client, [template], { timeoutMs: this.settings.startTimeoutMs, logger: this.logger });
-    this.templateInstalled = true;
-    this.logger?.info({ prefix: this.settings.indexPrefix, node: this.settings.node }, 'elasticsearch access-log store started');
+  start(): Promise<void> {
+    return this.lifecycle.start();
   }
 
   /** Ready when the template is installed and the cluster answers its health endpoint. */
-  async isReady(): Promise<boolean> {
-    if (!this.templateInstalled || this.stopped) return false;
-    try {
-      const health = await this.client.cluster.health({ timeout: '2s' }, { requestTimeout: 3000, maxRetries: 0 });
-      return health.status !== 'red';
-    } catch {
-      return false;
-    }
+  isReady(): Promise<boolean> {
+    return this.lifecycle.isReady();
   }
 
   /** Sends what is queued, waits for requests in flight, then closes the client it created. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    await this.indexer.flush();
-    if (this.ownsClient) await this.client.close();
+  stop(): Promise<void> {
+    return this.lifecycle.stop();
   }
 
   async writeAccessLogs(records: readonly AccessLogRecord[]): Promise<RejectedAccessLog[]> {
-    if (!this.templateInstalled) throw new Error('ElasticsearchAccessLogStore: writeAccessLogs before start()');
-    if (this.stopped) throw new Error('ElasticsearchAccessLogStore: writeAccessLogs after stop()');
+    this.lifecycle.assertWritable('ElasticsearchAccessLogStore: writeAccessLogs');
     if (records.length === 0) return [];
     const prefix = this.settings.indexPrefix;
     const docs: BulkDocument[] = records.map((record) => ({
@@ -106,7 +75,7 @@ export class ElasticsearchAccessLogStore implements AccessLogStore {
       id: record.id,
       source: JSON.stringify(encodeAccessLogDocument(record)),
     }));
-    const results = await this.indexer.index(docs);
+    const results = await this.lifecycle.indexer.index(docs);
     const rejected: RejectedAccessLog[] = [];
     records.forEach((record, i) => {
       const r = results[i]!;
@@ -117,16 +86,9 @@ export class ElasticsearchAccessLogStore implements AccessLogStore {
     return rejected;
   }
 
-  /**
-   * Makes everything written so far searchable now instead of within the refresh interval (1 s).
-   * For tests and tools; production relies on the interval, as forced refreshes are costly.
-   */
-  async refresh(): Promise<void> {
-    await this.client.indices.refresh({
-      index: indexPattern(this.settings.indexPrefix, 'accesslogs'),
-      ignore_unavailable: true,
-      allow_no_indices: true,
-    });
+  /** Makes everything written so far searchable now (tests and tools; see the lifecycle's refresh). */
+  refresh(): Promise<void> {
+    return this.lifecycle.refresh();
   }
 
   /** Index expressions a read over [startUs, endUs] touches (for tests and diagnostics). */

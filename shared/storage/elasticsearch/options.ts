@@ -43,12 +43,15 @@ export const elasticsearchSpanStoreSettings = z.object({
 
 export type ElasticsearchSpanStoreSettings = z.infer<typeof elasticsearchSpanStoreSettings>;
 
-export interface ElasticsearchSpanStoreOptions extends Partial<ElasticsearchSpanStoreSettings> {
+/** What either Elasticsearch store takes besides its settings (not validated, not from config). */
+export interface ElasticsearchStoreDependencies {
   /** Use this client instead of creating one from `node`; the store then does not close it. */
   readonly client?: Client;
   readonly metrics?: MeshtelMetrics;
   readonly logger?: Logger;
 }
+
+export interface ElasticsearchSpanStoreOptions extends Partial<ElasticsearchSpanStoreSettings>, ElasticsearchStoreDependencies {}
 
 export function elasticsearchOptionsFromConfig(config: MeshtelConfig): Partial<ElasticsearchSpanStoreSettings> {
   return {

@@ -3,30 +3,29 @@
  * written through the BulkIndexer, read through ElasticsearchSpanReader. Only wiring code
  * constructs it; everything else sees a SpanStore.
  */
-import { Client } from '@elastic/elasticsearch';
+import type { Client } from '@elastic/elasticsearch';
 import type { SpanRecord } from '../../model/span.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { MeshtelMetrics } from '../../telemetry/metrics.js';
 import type { DependencyLink, Operation, OperationQuery, RejectedSpan, SpanStore, TraceQuery } from '../spanstore.js';
-import { BulkIndexer, type BulkDocument } from './bulk.js';
+import type { BulkDocument } from './bulk.js';
 import { encodeSpanDocument, serviceDocumentId, serviceDocumentOf, spanDocumentId } from './document.js';
-import { dailyIndex, DAY_MS, indexPattern } from './indices.js';
+import { dailyIndex, DAY_MS } from './indices.js';
+import { ElasticsearchStoreLifecycle } from './lifecycle.js';
 import { elasticsearchSpanStoreSettings, type ElasticsearchSpanStoreOptions, type ElasticsearchSpanStoreSettings } from './options.js';
 import { ElasticsearchSpanReader } from './reader.js';
-import { indexTemplates, installIndexTemplates } from './templates.js';
+import { indexTemplates } from './templates.js';
 
 export class ElasticsearchSpanStore implements SpanStore {
   readonly name = 'elasticsearch-span-store';
   readonly settings: ElasticsearchSpanStoreSettings;
   /** Exposed for tests and for the wiring's other Elasticsearch users; do not close it. */
   readonly client: Client;
-  private readonly ownsClient: boolean;
+  /** Client, bulk indexer, templates, readiness and stop: shared with the access-log store. */
+  private readonly lifecycle: ElasticsearchStoreLifecycle;
   private readonly reader: ElasticsearchSpanReader;
-  private readonly indexer: BulkIndexer;
   private readonly metrics: MeshtelMetrics | undefined;
   private readonly logger: Logger | undefined;
-  private templatesInstalled = false;
-  private stopped = false;
   /**
    * Services-index documents already written, per day. Every span names its (service, operation,
    * kind), but the set is tiny, so re-sending it with every batch would double the bulk items for
@@ -41,68 +40,38 @@ export class ElasticsearchSpanStore implements SpanStore {
     const s = this.settings;
     this.metrics = metrics;
     this.logger = logger;
-    this.ownsClient = client === undefined;
-    this.client =
-      client ??
-      new Client({
-        node: s.node,
-        auth: s.username ? { username: s.username, password: s.password } : undefined,
-        requestTimeout: s.requestTimeoutMs,
-      });
-    this.reader = new ElasticsearchSpanReader({ client: this.client, indexPrefix: s.indexPrefix, traceLookaroundMs: s.traceLookaroundMs });
-    this.indexer = new BulkIndexer({
-      client: this.client,
+    this.lifecycle = new ElasticsearchStoreLifecycle({
+      settings: s,
+      client,
       signal: 'spans',
-      maxDocs: s.bulkMaxSpans,
-      maxBytes: s.bulkMaxBytes,
-      concurrency: s.bulkConcurrency,
-      flushIntervalMs: s.flushIntervalMs,
-      requestTimeoutMs: s.requestTimeoutMs,
-      retry: { maxAttempts: s.retryMaxAttempts, initialBackoffMs: s.retryInitialBackoffMs, maxBackoffMs: s.retryMaxBackoffMs },
-      refresh: s.refresh,
+      bulkMaxDocs: s.bulkMaxSpans,
+      templates: indexTemplates,
+      refreshSignals: ['spans', 'services'],
+      description: 'span store',
       metrics,
       logger,
     });
+    this.client = this.lifecycle.client;
+    this.reader = new ElasticsearchSpanReader({ client: this.client, indexPrefix: s.indexPrefix, traceLookaroundMs: s.traceLookaroundMs });
   }
 
-  /**
-   * Installs (PUTs) the index templates, retrying while the cluster is unreachable for up to
-   * startTimeoutMs. Writes wait for this: an index created before its template would get
-   * dynamic mappings for the day and break tag and range queries on it.
-   */
-  async start(): Promise<void> {
-    const templates = indexTemplates(this.settings.indexPrefix, {
-      shards: this.settings.shards,
-      replicas: this.settings.replicas,
-      priority: this.settings.templatePriority,
-    });
-    await installIndexTemplates(this.client, templates, { timeoutMs: this.settings.startTimeoutMs, logger: this.logger });
-    this.templatesInstalled = true;
-    this.logger?.info({ prefix: this.settings.indexPrefix, node: this.settings.node }, 'elasticsearch span store started');
+  /** Installs the span and services index templates (retrying while the cluster starts); writes wait for it. */
+  start(): Promise<void> {
+    return this.lifecycle.start();
   }
 
   /** Ready when the templates are installed and the cluster answers its health endpoint. */
-  async isReady(): Promise<boolean> {
-    if (!this.templatesInstalled || this.stopped) return false;
-    try {
-      const health = await this.client.cluster.health({ timeout: '2s' }, { requestTimeout: 3000, maxRetries: 0 });
-      return health.status !== 'red';
-    } catch {
-      return false;
-    }
+  isReady(): Promise<boolean> {
+    return this.lifecycle.isReady();
   }
 
   /** Sends what is queued, waits for requests in flight, then closes the client it created. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    await this.indexer.flush();
-    if (this.ownsClient) await this.client.close();
+  stop(): Promise<void> {
+    return this.lifecycle.stop();
   }
 
   async writeSpans(spans: readonly SpanRecord[]): Promise<RejectedSpan[]> {
-    if (!this.templatesInstalled) throw new Error('ElasticsearchSpanStore: writeSpans before start()');
-    if (this.stopped) throw new Error('ElasticsearchSpanStore: writeSpans after stop()');
+    this.lifecycle.assertWritable('ElasticsearchSpanStore: writeSpans');
     if (spans.length === 0) return [];
     const prefix = this.settings.indexPrefix;
     const docs: BulkDocument[] = [];
@@ -124,7 +93,7 @@ export class ElasticsearchSpanStore implements SpanStore {
       docs.push({ index: dailyIndex(prefix, 'services', startMs), id: serviceDocumentId(service), source: JSON.stringify(service) });
     }
 
-    const results = await this.indexer.index(docs);
+    const results = await this.lifecycle.indexer.index(docs);
 
     const rejected: RejectedSpan[] = [];
     spans.forEach((span, i) => {
@@ -150,17 +119,9 @@ export class ElasticsearchSpanStore implements SpanStore {
     this.servicesWritten.set(key, true);
   }
 
-  /**
-   * Makes everything written so far searchable now instead of within the refresh interval (1 s).
-   * For tests and tools; production relies on the interval, as forced refreshes are costly.
-   */
-  async refresh(): Promise<void> {
-    const prefix = this.settings.indexPrefix;
-    await this.client.indices.refresh({
-      index: [indexPattern(prefix, 'spans'), indexPattern(prefix, 'services')],
-      ignore_unavailable: true,
-      allow_no_indices: true,
-    });
+  /** Makes everything written so far searchable now (tests and tools; see the lifecycle's refresh). */
+  refresh(): Promise<void> {
+    return this.lifecycle.refresh();
   }
 
   /** Index expressions a read over [startUs, endUs] touches (for tests and diagnostics). */
