@@ -29,11 +29,13 @@ import { delimiter, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { accessLogScenarios } from './accesslog-load.js';
 import { eventually, startMeshtel, type MeshtelProcess } from '../support/meshtel-process.js';
 import { formatProfileSummary, summarizeProfileFile, type ProfileSummary } from './cpu-profile-summary.js';
 import { prepareLoadInWorker, runLoadInWorker, type LoadProtocol, type LoadResult } from './loadgen.js';
 import { pipelineScenarios } from './pipeline.js';
-import { metricSum, sampleProcess, scrapeMetrics, type ProcessSample } from './target-process.js';
+import { ensureServers } from '../support/servers.js';
+import { metricSum, sampleProcess, scrapeMetrics, type MetricSeries, type ProcessSample } from './target-process.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -52,6 +54,8 @@ export interface BenchSettings {
 /** One line of the results table: a load on one target, as the target experienced it. */
 export interface LoadRow {
   readonly scenario: string;
+  /** What spansAccepted, spansPerSec and the per-100k figures count: spans unless said otherwise. */
+  readonly unit?: 'spans' | 'entries';
   readonly spansAccepted: number;
   readonly spansPerSec: number;
   readonly p50Ms?: number;
@@ -89,7 +93,7 @@ export interface Scenario {
 
 // ---- the target: one all-in-one process per scenario ----
 
-interface TargetFigures {
+export interface TargetFigures {
   readonly spansAccepted: number;
   readonly spansRefused: number;
   readonly cpuSeconds: number;
@@ -100,6 +104,9 @@ interface TargetFigures {
   readonly peakRssBytes: number;
   readonly before: ProcessSample;
   readonly after: ProcessSample;
+  /** The target's /metrics at the start of the measured load and after the drain. */
+  readonly countersBefore: MetricSeries;
+  readonly countersAfter: MetricSeries;
   readonly profile?: ProfileSummary;
 }
 
@@ -170,6 +177,8 @@ async function withAllInOne<T>(
         peakRssBytes: after.peakRssBytes ?? Math.max(before.rssBytes, after.rssBytes),
         before,
         after,
+        countersBefore,
+        countersAfter,
         profile,
       },
     };
@@ -317,13 +326,14 @@ const telemetrygenScenario: Scenario = {
 };
 
 /** A benchmark script of its own, run as a child process with its output shown as it comes. */
-function scriptScenario(name: string, script: string, args: string[], summary: string, byDefault: boolean): Scenario {
+function scriptScenario(name: string, script: string, args: string[], summary: string, byDefault: boolean, before?: () => Promise<void>): Scenario {
   return {
     name,
     summary,
     byDefault,
     unavailable: () => (existsSync(join(repoRoot, script)) ? undefined : `${script} is missing`),
     async run() {
+      await before?.();
       await runCommand(process.execPath, ['--import', 'tsx', script, ...args], 300_000, true);
       return [];
     },
@@ -361,9 +371,16 @@ export const scenarios: readonly Scenario[] = [
   allInOneLoadgen('allinone-http', 'http-protobuf'),
   allInOneLoadgen('allinone-grpc', 'grpc'),
   telemetrygenScenario,
+  // Envoy access logs (issues 4 and 5): Istio TEXT lines over HTTP and ALS over gRPC; see accesslog-load.ts.
+  ...accessLogScenarios({ withAllInOne, rowFrom }),
   scriptScenario('codec', 'test/bench/codec.ts', [], 'codec micro-benchmark (decode, validate, per-trace encode) in one thread', true),
   scriptScenario('kafka-buffer', 'test/bench/kafka-buffer.ts', ['5'], 'KafkaBuffer publish/consume against a real broker (needs deploy/local Kafka)', false),
   scriptScenario('es-bulk', 'test/bench/es-bulk.ts', [], 'Elasticsearch bulk writes of span documents (needs deploy/local Elasticsearch)', false),
+  scriptScenario('als-decode', 'test/bench/als.ts', [], 'Envoy ALS micro-benchmark: wire decode, records, OTLP encode per entry, and a gRPC receiver in process', false),
+  scriptScenario('derive-istio', 'test/bench/derive-istio.ts', [], 'Istio standard metrics derived from access-log records (IstioMetricsDeriver → MetricsRegistry)', false),
+  scriptScenario('derive-spans', 'test/bench/derive-spans.ts', [], 'span-metrics and service-graph derivation over 100k mesh spans', false),
+  scriptScenario('remote-write', 'test/bench/remote-write.ts', [], 'Prometheus remote-write: snapshot, encode + snappy, send (needs deploy/local Prometheus)', false,
+    () => ensureServers(['prometheus'])),
   // The distributed pipeline (collector → Kafka → ingester → Elasticsearch), only when named; see pipeline.ts.
   ...pipelineScenarios,
 ];
@@ -375,7 +392,7 @@ function formatTable(rows: readonly LoadRow[]): string {
     x === undefined || Number.isNaN(x) ? '–' : x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
   const header = ['scenario', 'spans/s accepted', 'p50 ms', 'p99 ms', 'CPU s/100k spans', 'spans/CPU-s', 'target cores', 'drain s', 'peak RSS MB', 'refused', 'errors', 'load 1m', 'read-back'];
   const body = rows.map((r) => [
-    r.scenario, n(r.spansPerSec), n(r.p50Ms, 1), n(r.p99Ms, 1), n(r.cpuSecondsPer100k, 2), n(r.spansPerCpuSecond), n(r.targetCores, 2),
+    r.unit === 'entries' ? `${r.scenario} (entries)` : r.scenario, n(r.spansPerSec), n(r.p50Ms, 1), n(r.p99Ms, 1), n(r.cpuSecondsPer100k, 2), n(r.spansPerCpuSecond), n(r.targetCores, 2),
     n(r.drainS, 1), n(r.peakRssMb), n(r.refusals), n(r.errors), `${r.loadAvgBefore.toFixed(1)}→${r.loadAvgAfter.toFixed(1)}`, r.checks ?? '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
