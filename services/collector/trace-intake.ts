@@ -8,7 +8,7 @@ import { BufferFullError, BufferUnavailableError } from '../../shared/buffer/buf
 import type { SpanRecord } from '../../shared/model/span.js';
 import { TooManySpansError, validateSpans, type SpanLimits, type ValidationResult } from '../../shared/otlp/limits.js';
 import {
-  encodeTracesProtobufEach, groupSpansByTrace, releaseEncodedSpans, type PartialSuccess,
+  encodeTracesProtobufEach, groupSpansByTrace, type PartialSuccess,
 } from '../../shared/otlp/traces.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
 import type { MeshtelMetrics, RefusalReason, Transport } from '../../shared/telemetry/metrics.js';
@@ -97,9 +97,6 @@ export function recordsPerTrace(spans: readonly SpanRecord[]): BufferRecord[] {
   const traces = groupSpansByTrace(spans);
   const groups = [...traces.values()];
   const values = encodeTracesProtobufEach(groups);
-  // After encoding nothing needs the request bytes the spans remember; a consumer that keeps
-  // the spans (the in-process path into a memory store) must not keep the request body too.
-  releaseEncodedSpans(spans);
   const records = new Array<BufferRecord>(groups.length);
   let i = 0;
   for (const [traceId, group] of traces) {

@@ -68,7 +68,10 @@ export class SignalIngester<T> implements Component {
   /** Exposed for tests: processes one batch exactly as the subscription does. */
   async ingest(records: readonly ConsumedRecord[]): Promise<void> {
     const items: T[] = [];
-    const origin = new Map<T, ConsumedRecord>();
+    // The records whose items reached `items`, and where each one's items end there: enough to
+    // find a refused item's record, without a map entry per item (a store rarely refuses any).
+    const taken: ConsumedRecord[] = [];
+    const takenEnds: number[] = [];
     const deadLetters: BufferRecord[] = [];
     for (const record of records) {
       let decoded: readonly T[];
@@ -78,18 +81,20 @@ export class SignalIngester<T> implements Component {
         deadLetters.push(toDeadLetter(record, 'decode', errorText(err)));
         continue;
       }
-      for (const item of decoded) {
-        items.push(item);
-        origin.set(item, record);
-      }
+      for (let i = 0; i < decoded.length; i++) items.push(decoded[i]);
+      taken.push(record);
+      takenEnds.push(items.length);
     }
     const rejected = items.length > 0 ? await this.signal.write(items) : [];
     // A buffer record is dead-lettered whole (its value is what a replay resends), once, with the
     // first refusal's reason; its other items are stored, and a replay overwrites them by id.
     const reasonsByRecord = new Map<ConsumedRecord, string>();
-    for (const r of rejected) {
-      const record = origin.get(r.item);
-      if (record && !reasonsByRecord.has(record)) reasonsByRecord.set(record, `${this.signal.describe(r.item)}: ${r.reason}`);
+    if (rejected.length > 0) {
+      const origin = originOf(items, taken, takenEnds);
+      for (const r of rejected) {
+        const record = origin.get(r.item);
+        if (record && !reasonsByRecord.has(record)) reasonsByRecord.set(record, `${this.signal.describe(r.item)}: ${r.reason}`);
+      }
     }
     for (const [record, reason] of reasonsByRecord) deadLetters.push(toDeadLetter(record, 'store', reason));
     if (deadLetters.length > 0) {
@@ -113,4 +118,15 @@ export class SignalIngester<T> implements Component {
       this.signal.progressMessage,
     );
   }
+}
+
+/** Item → the record it came from (the last one, should two records carry the same item). */
+function originOf<T>(items: readonly T[], records: readonly ConsumedRecord[], ends: readonly number[]): Map<T, ConsumedRecord> {
+  const origin = new Map<T, ConsumedRecord>();
+  let start = 0;
+  for (let r = 0; r < records.length; r++) {
+    for (let i = start; i < ends[r]; i++) origin.set(items[i], records[r]);
+    start = ends[r];
+  }
+  return origin;
 }

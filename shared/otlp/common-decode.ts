@@ -9,6 +9,7 @@
  */
 import type { AnyValue, InstrumentationScope, KeyValue, Resource } from '../model/span.js';
 import { DecodeProblem, within } from './errors.js';
+import { MAX_CACHED_KEYVALUE_BYTES, MIN_CACHED_KEYVALUE_BYTES, cachedKeyValue, keyValueSlot, rememberKeyValue } from './keyvalue-cache.js';
 import { MAX_NESTING_DEPTH, type ProtoReader } from './wire-reader.js';
 
 // AnyValues are immutable, so the common ones are shared instead of allocated per attribute.
@@ -129,7 +130,21 @@ export function readKeyValueInto(r: ProtoReader, end: number, list: KeyValue[] |
   const out = list ?? [];
   try {
     const stop = r.lengthDelimited(end);
-    out.push(decodeKeyValue(r, stop));
+    const start = r.pos;
+    const n = stop - start;
+    if (n <= MAX_CACHED_KEYVALUE_BYTES && n >= MIN_CACHED_KEYVALUE_BYTES) {
+      // Repeated attributes come out of the cache whole (keyvalue-cache.ts).
+      const view = r.dataView;
+      const slot = keyValueSlot(view, start, n);
+      let kv = cachedKeyValue(slot, view, start, n);
+      if (kv === undefined) {
+        kv = decodeKeyValue(r, stop);
+        rememberKeyValue(slot, view, start, n, kv);
+      }
+      out.push(kv);
+    } else {
+      out.push(decodeKeyValue(r, stop));
+    }
     r.pos = stop;
   } catch (err) {
     throw within(err, field, out.length);

@@ -16,6 +16,7 @@ import { WireType } from './wire-reader.js';
 import { ProtoWriter } from './wire-writer.js';
 
 export { OtlpDecodeError } from './errors.js';
+export { SpanAttributeScanner } from './span-attribute-scan.js';
 export { RpcCode, encodeStatusProtobuf, statusJson, type FieldViolation, type StatusDetail } from './status.js';
 
 export interface DecodeOptions {

@@ -94,6 +94,21 @@ describe('memory span store bounds', () => {
     expect(await store.getOperations({ service: 'frontend' })).toEqual([{ name: 'v2', spanKind: SpanKind.SERVER }]);
   });
 
+  it('searches tags in the encoded spans by whole key (no prefixes, any script) and every occurrence', async () => {
+    const store = new MemorySpanStore({ maxSpans: 10, maxBytes: 1e9 });
+    await store.writeSpans([
+      span({ traceId: traceIdOf(1), attrs: { 'http.route': '/cart', 'größe': 'groß' }, events: [{ name: 'e', attrs: { retry: 1 } }] }),
+      span({ traceId: traceIdOf(2), attrs: { retry: 2 }, events: [{ name: 'e', attrs: { retry: 3 } }] }),
+    ]);
+    const find = async (tags: Record<string, string>) =>
+      (await store.findTraces({ tags, startTimeMinUs: 0, startTimeMaxUs: Number.MAX_SAFE_INTEGER, limit: 10 })).map((t) => t[0].traceId);
+    expect(await find({ http: '/cart' })).toEqual([]);
+    expect(await find({ 'http.route': '/car' })).toEqual([]);
+    expect(await find({ 'größe': 'groß' })).toEqual([traceIdOf(1)]);
+    expect(await find({ retry: '3' })).toEqual([traceIdOf(2)]);
+    expect((await find({ retry: '1' })).sort()).toEqual([traceIdOf(1)]);
+  });
+
   it('refuses bounds that are not positive integers', () => {
     expect(() => new MemorySpanStore({ maxSpans: 0, maxBytes: 10 })).toThrow(/maxSpans/);
     expect(() => new MemorySpanStore({ maxSpans: 10, maxBytes: 1.5 })).toThrow(/maxBytes/);

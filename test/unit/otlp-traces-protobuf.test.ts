@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   SpanKind, StatusCode, serviceNameOf,
-  type AnyValue, type InstrumentationScope, type Resource, type SpanRecord,
+  type AnyValue, type InstrumentationScope, type KeyValue, type Resource, type SpanRecord,
 } from '../../shared/model/span.js';
 import { validateSpans } from '../../shared/otlp/limits.js';
 import { ExportTraceServiceRequest } from '../../shared/otlp/proto-root.js';
@@ -267,7 +267,7 @@ describe('re-encoding decoded spans (keepEncodedSpans)', () => {
   });
 });
 
-describe('decodeTracesProtobuf caches (resources, short strings)', () => {
+describe('decodeTracesProtobuf caches (resources, attributes, short strings)', () => {
   it('shares one resource object between requests with byte-identical resources', () => {
     const bytes = encodeTracesProtobuf([span({ resource: resource('shared-svc'), scope: scope('s') })]);
     const [a] = decodeTracesProtobuf(bytes);
@@ -283,6 +283,39 @@ describe('decodeTracesProtobuf caches (resources, short strings)', () => {
       const res = resource('svc', { attributes: [{ key: 'k8s.pod.name', value: str(value) }] });
       const [decoded] = decodeTracesProtobuf(encodeTracesProtobuf([span({ resource: res, scope: scope('s') })]));
       expect(decoded.resource.attributes[0].value).toEqual(str(value));
+    }
+  });
+
+  it('hands out one KeyValue object for a repeated attribute, and never for one that differs in a byte', () => {
+    const attributes = [
+      { key: 'http.request.method', value: str('GET') },
+      { key: 'http.request.method', value: str('PUT') },
+      { key: 'server.port', value: int(8080n) },
+      { key: 'server.port', value: int(8081n) },
+      { key: 'raw', value: { type: 'bytes', value: new Uint8Array([1, 2]) } as AnyValue },
+    ];
+    const [a] = decodeTracesProtobuf(encodeTracesProtobuf([span({ resource: resource('x'), scope: scope('s'), attributes })]));
+    const [b] = decodeTracesProtobuf(encodeTracesProtobuf([span({ resource: resource('x'), scope: scope('s'), attributes })]));
+    expect(b.attributes).toEqual(attributes);
+    expect(b.attributes[0]).toBe(a.attributes[0]);
+    expect(b.attributes[2]).toBe(a.attributes[2]);
+    expect(b.attributes[1]).not.toBe(b.attributes[0]);
+    // Bytes values are mutable Uint8Arrays: never shared between spans.
+    expect(b.attributes[4]).not.toBe(a.attributes[4]);
+  });
+
+  it('tells apart attributes of every cached length that differ in one byte anywhere', () => {
+    const attributes: KeyValue[] = [];
+    for (let length = 0; length <= 70; length++) {
+      const base = 'a'.repeat(length);
+      attributes.push({ key: 'k', value: str(base) });
+      for (const at of new Set([0, length >> 1, length - 1])) {
+        if (at >= 0 && at < length) attributes.push({ key: 'k', value: str(`${base.slice(0, at)}b${base.slice(at + 1)}`) });
+      }
+    }
+    for (let round = 0; round < 2; round++) {
+      const [decoded] = decodeTracesProtobuf(encodeTracesProtobuf([span({ resource: resource('x'), scope: scope('s'), attributes })]));
+      expect(decoded.attributes).toEqual(attributes);
     }
   });
 

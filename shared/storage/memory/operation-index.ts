@@ -11,8 +11,13 @@ interface Counted {
   count: number;
 }
 
+/** One operation name's counts, indexed by span kind (0–5). */
+type ByKind = (Counted | undefined)[];
+
 export class OperationIndex {
-  private readonly byService = new Map<string, Map<string, Counted>>();
+  // Nested maps rather than one `kind + name` string key: building and hashing a fresh key
+  // string for every stored span was a measurable part of the memory store's write cost.
+  private readonly byService = new Map<string, Map<string, ByKind>>();
 
   add(service: string, name: string, kind: SpanKind): void {
     let ops = this.byService.get(service);
@@ -20,20 +25,27 @@ export class OperationIndex {
       ops = new Map();
       this.byService.set(service, ops);
     }
-    const key = operationKey(name, kind);
-    const counted = ops.get(key);
-    if (counted === undefined) ops.set(key, { operation: { name, spanKind: kind }, count: 1 });
+    let kinds = ops.get(name);
+    if (kinds === undefined) {
+      kinds = [undefined, undefined, undefined, undefined, undefined, undefined];
+      ops.set(name, kinds);
+    }
+    const counted = kinds[kind];
+    if (counted === undefined) kinds[kind] = { operation: { name, spanKind: kind }, count: 1 };
     else counted.count++;
   }
 
   remove(service: string, name: string, kind: SpanKind): void {
     const ops = this.byService.get(service);
     if (ops === undefined) return;
-    const key = operationKey(name, kind);
-    const counted = ops.get(key);
+    const kinds = ops.get(name);
+    if (kinds === undefined) return;
+    const counted = kinds[kind];
     if (counted === undefined) return;
     if (--counted.count > 0) return;
-    ops.delete(key);
+    kinds[kind] = undefined;
+    if (kinds.some((k) => k !== undefined)) return;
+    ops.delete(name);
     if (ops.size === 0) this.byService.delete(service);
   }
 
@@ -46,15 +58,13 @@ export class OperationIndex {
     const ops = this.byService.get(service);
     if (ops === undefined) return [];
     const out: Operation[] = [];
-    for (const { operation } of ops.values()) {
-      if (spanKind === undefined || operation.spanKind === spanKind) out.push(operation);
+    for (const kinds of ops.values()) {
+      for (const counted of kinds) {
+        if (counted !== undefined && (spanKind === undefined || counted.operation.spanKind === spanKind)) out.push(counted.operation);
+      }
     }
     return out.sort((a, b) => compareStrings(a.name, b.name) || a.spanKind - b.spanKind);
   }
-}
-
-function operationKey(name: string, kind: SpanKind): string {
-  return `${kind}\u0000${name}`;
 }
 
 /** Code-unit order, the same everywhere (localeCompare would depend on the host's locale). */
