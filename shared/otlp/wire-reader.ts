@@ -40,6 +40,11 @@ export class ProtoReader {
     this.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as SliceableBuffer;
   }
 
+  /** The same bytes as a DataView (for reading whole words). */
+  get dataView(): DataView {
+    return this.view;
+  }
+
   /** The same bytes as a Buffer (for native compares). */
   get buffer(): Buffer {
     return this.text;

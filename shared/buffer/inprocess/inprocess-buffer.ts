@@ -86,12 +86,27 @@ export class InProcessBuffer implements TelemetryBuffer {
     }
     this.bytesHeld += size;
     this.options.metrics?.bufferBytes.set(this.bytesHeld);
+    // A call usually carries one topic (a request's records, one per trace): count and schedule
+    // once per run of a topic rather than once per record.
+    let q: TopicQueue | undefined;
+    let topic: BufferTopic = 'spans';
+    let run = 0;
     for (const r of records) {
-      const q = this.queue(r.topic);
-      q.records.push({ ...r, position: `${r.topic}@${q.nextOffset++}` });
-      this.options.metrics?.bufferRecordsPublished.inc({ topic: r.topic });
-      this.schedule(q, r.topic);
+      if (q === undefined || r.topic !== topic) {
+        if (q !== undefined) this.published(q, topic, run);
+        topic = r.topic;
+        q = this.queue(topic);
+        run = 0;
+      }
+      q.records.push({ ...r, position: `${topic}@${q.nextOffset++}` });
+      run++;
     }
+    if (q !== undefined) this.published(q, topic, run);
+  }
+
+  private published(q: TopicQueue, topic: BufferTopic, records: number): void {
+    this.options.metrics?.bufferRecordsPublished.inc({ topic }, records);
+    this.schedule(q, topic);
   }
 
   async subscribe(topic: BufferTopic, handler: BatchHandler): Promise<void> {
