@@ -5,7 +5,7 @@
  */
 import type { AnyValue, InstrumentationScope, KeyValue, Resource } from '../model/span.js';
 import {
-  EMPTY_VALUE, NO_ATTRIBUTES, decodeAnyValue, decodeResource, decodeScope, emptyResource, emptyScope, readKeyValueInto,
+  EMPTY_VALUE, NO_ATTRIBUTES, decodeAnyValue, decodeResource, decodeScope, emptyResource, emptyScope, locateResourceGroup, readKeyValueInto,
   rethrowIn,
 } from '../otlp/common-decode.js';
 import { toOtlpDecodeError, within } from '../otlp/errors.js';
@@ -17,11 +17,8 @@ const LOG_RECORD_FIELDS = [
   undefined, 'timeUnixNano', 'severityNumber', 'severityText', undefined, 'body', undefined, 'droppedAttributesCount',
   'flags', 'traceId', 'spanId', 'observedTimeUnixNano', 'eventName',
 ];
-const RESOURCE_LOGS_FIELDS = [undefined, 'resource', undefined, 'schemaUrl'];
 const SCOPE_LOGS_FIELDS = [undefined, 'scope', undefined, 'schemaUrl'];
 
-/** ResourceLogs field 1000: the pre-1.0 instrumentation_library_logs, same layout as ScopeLogs. */
-const TAG_INSTRUMENTATION_LIBRARY_LOGS = (1000 << 3) | 2;
 
 /** Highest SeverityNumber OTLP defines (FATAL4). */
 export const MAX_SEVERITY_NUMBER = 24;
@@ -53,37 +50,10 @@ export function decodeLogsProtobufBody(body: Uint8Array): OtlpLogRecord[] {
 
 /** Two passes, as for spans: fields may come in any order (records before their resource). */
 function decodeResourceLogs(r: ProtoReader, end: number, resourceIndex: number, out: OtlpLogRecord[]): void {
-  let resourceStart = -1;
-  let resourceEnd = -1;
-  let schemaUrl = '';
-  const scopeRanges: number[] = [];
-  let legacyRanges: number[] | undefined;
-  let tag = 0;
-  try {
-    while (r.pos < end) {
-      tag = 0;
-      tag = r.tag(end);
-      if (tag === 0x0a) {
-        resourceEnd = r.lengthDelimited(end);
-        resourceStart = r.pos;
-        r.pos = resourceEnd;
-      } else if (tag === 0x12) {
-        const stop = r.lengthDelimited(end);
-        scopeRanges.push(r.pos, stop);
-        r.pos = stop;
-      } else if (tag === 0x1a) {
-        schemaUrl = r.string(end);
-      } else if (tag === TAG_INSTRUMENTATION_LIBRARY_LOGS) {
-        const stop = r.lengthDelimited(end);
-        (legacyRanges ??= []).push(r.pos, stop);
-        r.pos = stop;
-      } else r.skip(tag, end);
-    }
-  } catch (err) {
-    if (tag === 0x12) throw within(err, 'scopeLogs', scopeRanges.length / 2);
-    if (tag === TAG_INSTRUMENTATION_LIBRARY_LOGS) throw within(err, 'instrumentationLibraryLogs', (legacyRanges?.length ?? 0) / 2);
-    rethrowIn(err, RESOURCE_LOGS_FIELDS, tag);
-  }
+  const { resourceStart, resourceEnd, schemaUrl, scopeRanges, scopesField } = locateResourceGroup(r, end, {
+    scopes: 'scopeLogs',
+    legacyScopes: 'instrumentationLibraryLogs',
+  });
 
   let resource: Resource;
   if (resourceStart >= 0) {
@@ -95,15 +65,12 @@ function decodeResourceLogs(r: ProtoReader, end: number, resourceIndex: number, 
     }
   } else resource = emptyResource(schemaUrl);
 
-  // Like the OTel Collector, read the deprecated field only from senders that do not send the new one.
-  const useLegacy = scopeRanges.length === 0 && legacyRanges !== undefined;
-  const ranges = useLegacy ? legacyRanges! : scopeRanges;
-  for (let i = 0; i < ranges.length; i += 2) {
-    r.pos = ranges[i];
+  for (let i = 0; i < scopeRanges.length; i += 2) {
+    r.pos = scopeRanges[i];
     try {
-      decodeScopeLogs(r, ranges[i + 1], resource, resourceIndex, i / 2, out);
+      decodeScopeLogs(r, scopeRanges[i + 1], resource, resourceIndex, i / 2, out);
     } catch (err) {
-      throw within(err, useLegacy ? 'instrumentationLibraryLogs' : 'scopeLogs', i / 2);
+      throw within(err, scopesField, i / 2);
     }
   }
 }

@@ -204,3 +204,70 @@ export function decodeScope(r: ProtoReader, end: number, schemaUrl: string): Ins
 export function emptyScope(schemaUrl: string): InstrumentationScope {
   return { name: '', version: '', attributes: NO_ATTRIBUTES, droppedAttributesCount: 0, schemaUrl };
 }
+
+/** ResourceSpans / ResourceLogs / ResourceMetrics field 1000: the pre-1.0 instrumentation_library_*. */
+const TAG_INSTRUMENTATION_LIBRARY_GROUP = (1000 << 3) | 2;
+const RESOURCE_GROUP_FIELDS = [undefined, 'resource', undefined, 'schemaUrl'];
+
+/** Where the parts of one Resource{Spans,Logs,Metrics} message are, found in a first pass. */
+export interface ResourceGroupLayout {
+  /** -1 when the message has no resource. */
+  readonly resourceStart: number;
+  readonly resourceEnd: number;
+  readonly schemaUrl: string;
+  /** [start, end] pairs of the scope messages to decode, in order. */
+  readonly scopeRanges: readonly number[];
+  /** The JSON name of the field the ranges came from, for error paths. */
+  readonly scopesField: string;
+}
+
+/**
+ * First pass over a Resource{Spans,Logs,Metrics} message: every OTLP signal shares its layout
+ * (resource = 1, scope groups = 2, schema_url = 3, legacy groups = 1000), and fields may come in any
+ * order (scopes before their resource, schema_url last — common in practice), so callers note where
+ * the parts are here and decode them afterwards in the order the model needs. Like the OTel
+ * Collector, the deprecated legacy field is read only from senders that do not send the new one.
+ */
+export function locateResourceGroup(
+  r: ProtoReader, end: number, names: { readonly scopes: string; readonly legacyScopes: string },
+): ResourceGroupLayout {
+  let resourceStart = -1;
+  let resourceEnd = -1;
+  let schemaUrl = '';
+  const scopeRanges: number[] = [];
+  let legacyRanges: number[] | undefined;
+  let tag = 0;
+  try {
+    while (r.pos < end) {
+      tag = 0;
+      tag = r.tag(end);
+      if (tag === 0x0a) {
+        resourceEnd = r.lengthDelimited(end);
+        resourceStart = r.pos;
+        r.pos = resourceEnd;
+      } else if (tag === 0x12) {
+        const stop = r.lengthDelimited(end);
+        scopeRanges.push(r.pos, stop);
+        r.pos = stop;
+      } else if (tag === 0x1a) {
+        schemaUrl = r.string(end);
+      } else if (tag === TAG_INSTRUMENTATION_LIBRARY_GROUP) {
+        const stop = r.lengthDelimited(end);
+        (legacyRanges ??= []).push(r.pos, stop);
+        r.pos = stop;
+      } else r.skip(tag, end);
+    }
+  } catch (err) {
+    if (tag === 0x12) throw within(err, names.scopes, scopeRanges.length / 2);
+    if (tag === TAG_INSTRUMENTATION_LIBRARY_GROUP) throw within(err, names.legacyScopes, (legacyRanges?.length ?? 0) / 2);
+    rethrowIn(err, RESOURCE_GROUP_FIELDS, tag);
+  }
+  const useLegacy = scopeRanges.length === 0 && legacyRanges !== undefined;
+  return {
+    resourceStart,
+    resourceEnd,
+    schemaUrl,
+    scopeRanges: useLegacy ? legacyRanges! : scopeRanges,
+    scopesField: useLegacy ? names.legacyScopes : names.scopes,
+  };
+}

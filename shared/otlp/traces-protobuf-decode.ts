@@ -9,7 +9,7 @@ import {
   type InstrumentationScope, type KeyValue, type Resource, type SpanEvent, type SpanLink, type SpanRecord, type SpanStatus,
 } from '../model/span.js';
 import {
-  NO_ATTRIBUTES, decodeResource, decodeScope, emptyResource, emptyScope, readKeyValueInto, rethrowIn,
+  NO_ATTRIBUTES, decodeResource, decodeScope, emptyResource, emptyScope, locateResourceGroup, readKeyValueInto, rethrowIn,
 } from './common-decode.js';
 import { DecodeCache } from './decode-cache.js';
 import { DecodedSpan } from './encoded-spans.js';
@@ -31,7 +31,6 @@ const SPAN_FIELDS = [
 const EVENT_FIELDS = [undefined, 'timeUnixNano', 'name', undefined, 'droppedAttributesCount'];
 const LINK_FIELDS = [undefined, 'traceId', 'spanId', 'traceState', undefined, 'droppedAttributesCount', 'flags'];
 const STATUS_FIELDS = [undefined, undefined, 'message', 'code'];
-const RESOURCE_SPANS_FIELDS = [undefined, 'resource', undefined, 'schemaUrl'];
 const SCOPE_SPANS_FIELDS = [undefined, 'scope', undefined, 'schemaUrl'];
 
 interface CachedResource {
@@ -44,8 +43,6 @@ interface CachedResource {
 const resources = new DecodeCache<CachedResource>(1024);
 const scopes = new DecodeCache<InstrumentationScope>(256);
 
-/** ResourceSpans field 1000: the pre-1.0 instrumentation_library_spans, same layout as ScopeSpans. */
-const TAG_INSTRUMENTATION_LIBRARY_SPANS = (1000 << 3) | 2;
 
 export function decodeTracesProtobufBody(body: Uint8Array, keepEncodedSpans = false): SpanRecord[] {
   const r = new ProtoReader(body);
@@ -88,43 +85,12 @@ export function decodeSpanMessage(
   }
 }
 
-/**
- * Fields may come in any order (spans before their scope, schema_url last — common in
- * practice), so a first pass notes where the parts are and the second decodes them in the
- * order the model needs: resource, then each scope, then its spans.
- */
+/** Decodes the parts locateResourceGroup found in the order the model needs: resource, then each scope. */
 function decodeResourceSpans(r: ProtoReader, end: number, out: SpanRecord[], keepEncoded: boolean): void {
-  let resourceStart = -1;
-  let resourceEnd = -1;
-  let schemaUrl = '';
-  const scopeRanges: number[] = [];
-  let legacyRanges: number[] | undefined;
-  let tag = 0;
-  try {
-    while (r.pos < end) {
-      tag = 0;
-      tag = r.tag(end);
-      if (tag === 0x0a) {
-        resourceEnd = r.lengthDelimited(end);
-        resourceStart = r.pos;
-        r.pos = resourceEnd;
-      } else if (tag === 0x12) {
-        const stop = r.lengthDelimited(end);
-        scopeRanges.push(r.pos, stop);
-        r.pos = stop;
-      } else if (tag === 0x1a) {
-        schemaUrl = r.string(end);
-      } else if (tag === TAG_INSTRUMENTATION_LIBRARY_SPANS) {
-        const stop = r.lengthDelimited(end);
-        (legacyRanges ??= []).push(r.pos, stop);
-        r.pos = stop;
-      } else r.skip(tag, end);
-    }
-  } catch (err) {
-    if (tag === 0x12) throw within(err, 'scopeSpans', scopeRanges.length / 2);
-    if (tag === TAG_INSTRUMENTATION_LIBRARY_SPANS) throw within(err, 'instrumentationLibrarySpans', (legacyRanges?.length ?? 0) / 2);
-    rethrowIn(err, RESOURCE_SPANS_FIELDS, tag);
-  }
+  const { resourceStart, resourceEnd, schemaUrl, scopeRanges, scopesField } = locateResourceGroup(r, end, {
+    scopes: 'scopeSpans',
+    legacyScopes: 'instrumentationLibrarySpans',
+  });
 
   let resource: Resource;
   let serviceName: string;
@@ -146,15 +112,12 @@ function decodeResourceSpans(r: ProtoReader, end: number, out: SpanRecord[], kee
     serviceName = serviceNameOf(resource);
   }
 
-  // Like the OTel Collector, read the deprecated field only from senders that do not send the new one.
-  const useLegacy = scopeRanges.length === 0 && legacyRanges !== undefined;
-  const ranges = useLegacy ? legacyRanges! : scopeRanges;
-  for (let i = 0; i < ranges.length; i += 2) {
-    r.pos = ranges[i];
+  for (let i = 0; i < scopeRanges.length; i += 2) {
+    r.pos = scopeRanges[i];
     try {
-      decodeScopeSpans(r, ranges[i + 1], resource, serviceName, out, keepEncoded);
+      decodeScopeSpans(r, scopeRanges[i + 1], resource, serviceName, out, keepEncoded);
     } catch (err) {
-      throw within(err, useLegacy ? 'instrumentationLibrarySpans' : 'scopeSpans', i / 2);
+      throw within(err, scopesField, i / 2);
     }
   }
 }
