@@ -16,7 +16,7 @@
  * Error bodies are `{"error": "<what was wrong>"}`.
  * Register without fastify-plugin, so its content-type parsers stay inside it.
  */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { parseAccessLogEntry } from '../../shared/accesslog/access-log-line.js';
 import type { CompiledEnvoyFormat } from '../../shared/accesslog/envoy-format.js';
 import { AccessLogParseError } from '../../shared/accesslog/errors.js';
@@ -24,7 +24,7 @@ import type { AccessLogRecord } from '../../shared/model/access-log.js';
 import type { MeshtelMetrics } from '../../shared/telemetry/metrics.js';
 import type { AccessLogIntake } from './access-log-intake.js';
 import { splitAccessLogBody, TooManyLinesError, type BodyEntry } from './accesslog-lines-body.js';
-import { UnsupportedMediaTypeError, contentCodingOf, decompressBody, mediaTypeOf } from './http-body.js';
+import { UnsupportedMediaTypeError, acceptRawBodies, contentCodingOf, mediaTypeOf, readRequestBody } from './http-body.js';
 import { httpRefusalFor, type HttpRefusal } from './otlp-http-errors.js';
 
 export interface AccessLogLinesLimits {
@@ -72,13 +72,7 @@ const LINE_TYPES = new Set(['', 'text/plain', 'application/x-ndjson', 'applicati
 export const accessLogLines: FastifyPluginAsync<AccessLogLinesOptions> = async (app, opts) => {
   const { intake, metrics, limits, format } = opts;
 
-  // Bodies are read raw: the handler splits and decodes them line by line.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    '*',
-    { parseAs: 'buffer', bodyLimit: limits.maxRequestBodyBytes },
-    (_request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: Buffer) => void) => done(null, body),
-  );
+  acceptRawBodies(app, limits.maxRequestBodyBytes);
 
   app.setErrorHandler((err, request, reply) => {
     const refusal = refusalFor(err);
@@ -107,9 +101,7 @@ export const accessLogLines: FastifyPluginAsync<AccessLogLinesOptions> = async (
     },
     handler: async (request, reply) => {
       const json = lineMediaTypeOf(request.headers['content-type']) === 'application/json';
-      const coding = contentCodingOf(request.headers['content-encoding']);
-      const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const body = await decompressBody(raw, coding, limits.maxDecompressedBodyBytes);
+      const body = await readRequestBody(request, limits.maxDecompressedBodyBytes);
       const entries = splitAccessLogBody(body, json, limits);
       // Every non-empty line counts as received; the intake counts what the buffer accepted.
       if (entries.length > 0) metrics.accessLogsReceived.inc({ transport: TRANSPORT }, entries.length);

@@ -4,6 +4,7 @@
  */
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 export type BodyFormat = 'protobuf' | 'json';
 export type ContentCoding = 'identity' | 'gzip' | 'deflate';
@@ -110,4 +111,28 @@ export function decodeUtf8(body: Uint8Array): string {
   } catch {
     throw new BodyEncodingError('JSON body is not valid UTF-8');
   }
+}
+
+/**
+ * Makes an (encapsulated) fastify instance hand every body to its handlers as raw bytes, up to
+ * `bodyLimit`: each receiver picks its decoder from the content type itself, and fastify's JSON
+ * parser would parse into the wrong shape and answer errors in its own format.
+ */
+export function acceptRawBodies(app: FastifyInstance, bodyLimit: number): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit },
+    (_request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: Buffer) => void) => done(null, body),
+  );
+}
+
+/**
+ * The request's body, decompressed per its Content-Encoding and bounded by `maxDecompressedBytes`.
+ * No body at all (no Content-Length) reads as empty.
+ */
+export async function readRequestBody(request: FastifyRequest, maxDecompressedBytes: number): Promise<Buffer> {
+  const coding = contentCodingOf(request.headers['content-encoding']);
+  const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+  return decompressBody(raw, coding, maxDecompressedBytes);
 }

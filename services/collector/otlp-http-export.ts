@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { encodeStatusProtobuf, statusJson, type StatusDetail } from '../../shared/otlp/status.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
 import type { MeshtelMetrics } from '../../shared/telemetry/metrics.js';
-import { bodyFormatOf, contentCodingOf, decompressBody, mediaTypeOf, type BodyFormat } from './http-body.js';
+import { acceptRawBodies, bodyFormatOf, contentCodingOf, mediaTypeOf, readRequestBody, type BodyFormat } from './http-body.js';
 import type { HttpRefusal } from './otlp-http-errors.js';
 
 export interface OtlpHttpLimits {
@@ -52,14 +52,7 @@ const CONTENT_TYPE: Record<BodyFormat, string> = {
 export function registerOtlpExportRoute(app: FastifyInstance, route: OtlpHttpExportRoute): void {
   const { path, signal, transport, limits, metrics, refusalFor, handle } = route;
 
-  // Bodies are read raw whatever their type: the decoder is chosen in the handler, and fastify's
-  // JSON parser would both parse into the wrong shape and answer errors in its own format.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    '*',
-    { parseAs: 'buffer', bodyLimit: limits.maxRequestBodyBytes },
-    (_request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: Buffer) => void) => done(null, body),
-  );
+  acceptRawBodies(app, limits.maxRequestBodyBytes);
 
   app.setErrorHandler((err, request, reply) => {
     const refusal = refusalFor(err);
@@ -98,10 +91,7 @@ export function registerOtlpExportRoute(app: FastifyInstance, route: OtlpHttpExp
     },
     handler: async (request, reply) => {
       const format = bodyFormatOf(request.headers['content-type']);
-      const coding = contentCodingOf(request.headers['content-encoding']);
-      // No body at all (no Content-Length) is an empty export request, which must succeed.
-      const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const body = await decompressBody(raw, coding, limits.maxDecompressedBodyBytes);
+      const body = await readRequestBody(request, limits.maxDecompressedBodyBytes);
       const response = await handle(body, format, request);
       reply.code(200).type(CONTENT_TYPE[format]);
       // fastify sends a Buffer as bytes but would serialize a bare Uint8Array as JSON.

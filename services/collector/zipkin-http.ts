@@ -20,10 +20,10 @@
  * gzip and deflate bodies are accepted. Zipkin v1 (`/api/v1/spans`, JSON v1 or Thrift) is not:
  * it is answered 404 with a message saying so.
  */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { ZipkinDecodeError, decodeZipkinSpansJson, decodeZipkinSpansProtobuf } from '../../shared/zipkin/spans.js';
 import type { MeshtelMetrics, RefusalReason } from '../../shared/telemetry/metrics.js';
-import { UnsupportedMediaTypeError, contentCodingOf, decodeUtf8, decompressBody, mediaTypeOf, type BodyFormat } from './http-body.js';
+import { UnsupportedMediaTypeError, acceptRawBodies, contentCodingOf, decodeUtf8, mediaTypeOf, readRequestBody, type BodyFormat } from './http-body.js';
 import { httpRefusalFor } from './otlp-http-errors.js';
 import type { TraceIntake } from './trace-intake.js';
 
@@ -79,14 +79,7 @@ export function zipkinBodyFormatOf(contentType: string | undefined): BodyFormat 
 export const zipkinHttp: FastifyPluginAsync<ZipkinHttpOptions> = async (app, opts) => {
   const { intake, limits, metrics } = opts;
 
-  // Bodies are read raw whatever their type: the decoder is chosen in the handler, and fastify's
-  // JSON parser would answer errors in its own format rather than Zipkin's.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    '*',
-    { parseAs: 'buffer', bodyLimit: limits.maxRequestBodyBytes },
-    (_request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: Buffer) => void) => done(null, body),
-  );
+  acceptRawBodies(app, limits.maxRequestBodyBytes);
 
   app.setErrorHandler((err, request, reply) => {
     const refusal = zipkinRefusalFor(err);
@@ -114,9 +107,7 @@ export const zipkinHttp: FastifyPluginAsync<ZipkinHttpOptions> = async (app, opt
     },
     handler: async (request, reply) => {
       const format = zipkinBodyFormatOf(request.headers['content-type']);
-      const coding = contentCodingOf(request.headers['content-encoding']);
-      const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const body = await decompressBody(raw, coding, limits.maxDecompressedBodyBytes);
+      const body = await readRequestBody(request, limits.maxDecompressedBodyBytes);
       const spans = format === 'json' ? decodeZipkinSpansJson(decodeUtf8(body)) : decodeZipkinSpansProtobuf(body);
       const partial = await intake.accept(spans, TRANSPORT);
       // The decoders already refuse every id TraceIntake would reject, so this stays 0; if a
