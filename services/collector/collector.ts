@@ -14,20 +14,20 @@ import type { MeshtelConfig } from '../../shared/config/settings.js';
 import type { Component } from '../../shared/model/component.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
 import type { MeshtelMetrics } from '../../shared/telemetry/metrics.js';
-import { GrpcServer } from './grpc-server.js';
-import { addOtlpTraceService } from './otlp-grpc.js';
-import { otlpHttpTraces } from './otlp-http.js';
+import { GrpcServer } from './transport/grpc-server.js';
+import { addOtlpTraceService } from './receivers/otlp/otlp-grpc.js';
+import { otlpHttpTraces } from './receivers/otlp/otlp-http.js';
 import { compileEnvoyFormat } from '../../shared/accesslog/envoy-format.js';
-import { AccessLogIntake } from './access-log-intake.js';
-import { accessLogLines } from './accesslog-lines.js';
-import { addEnvoyAlsService } from './envoy-als.js';
-import { addOtlpLogsService } from './otlp-logs-grpc.js';
-import { otlpHttpLogs } from './otlp-logs-http.js';
-import { MetricsIntake } from './metrics-intake.js';
-import { addOtlpMetricsService } from './otlp-metrics-grpc.js';
-import { otlpHttpMetrics } from './otlp-metrics-http.js';
-import { TraceIntake } from './trace-intake.js';
-import { zipkinHttp } from './zipkin-http.js';
+import { AccessLogIntake } from './intake/access-log-intake.js';
+import { accessLogLines } from './receivers/accesslog-lines/accesslog-lines.js';
+import { addEnvoyAlsService } from './receivers/envoy-als/envoy-als.js';
+import { addOtlpLogsService } from './receivers/otlp/otlp-logs-grpc.js';
+import { otlpHttpLogs } from './receivers/otlp/otlp-logs-http.js';
+import { MetricsIntake } from './intake/metrics-intake.js';
+import { addOtlpMetricsService } from './receivers/otlp/otlp-metrics-grpc.js';
+import { otlpHttpMetrics } from './receivers/otlp/otlp-metrics-http.js';
+import { TraceIntake } from './intake/trace-intake.js';
+import { zipkinHttp } from './receivers/zipkin/zipkin-http.js';
 
 export type CollectorConfig = Pick<
   MeshtelConfig,

@@ -5,7 +5,7 @@
  * store could refuse; an undecodable record is dead-lettered like any other signal's.
  */
 import type { MetricsRegistry } from '../../shared/metrics/registry.js';
-import { OtlpMetricsImporter, type ImportStats } from '../../shared/otlpmetrics/import.js';
+import { OtlpMetricsImporter, type ImportStats } from '../../shared/metrics/otlp-import/import.js';
 import { SignalIngester, type IngesterOptions } from './signal-ingester.js';
 
 export interface MetricsIngesterOptions extends IngesterOptions {

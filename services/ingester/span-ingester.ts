@@ -1,6 +1,6 @@
 /** The span signal's ingester: `spans` topic (OTLP trace requests of one trace) → span store. */
 import type { SpanRecord } from '../../shared/model/span.js';
-import { decodeTracesProtobuf } from '../../shared/otlp/traces.js';
+import { decodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
 import type { SpanWriter } from '../../shared/storage/spanstore.js';
 import { SignalIngester, type IngesterOptions } from './signal-ingester.js';
 

@@ -8,9 +8,9 @@ import type { Component } from '../../shared/model/component.js';
 import type { SpanReader } from '../../shared/storage/spanstore.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
 import type { AccessLogReader } from '../../shared/storage/accesslogstore.js';
-import { accessLogApi } from './accesslog-api.js';
+import { accessLogApi } from './accesslogs/accesslog-api.js';
 import { withAccessLogEdges } from './dependencies.js';
-import { jaegerApi } from './jaeger-api.js';
+import { jaegerApi } from './jaeger/jaeger-api.js';
 
 export interface QueryServiceOptions {
   readonly host: string;

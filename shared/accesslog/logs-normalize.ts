@@ -1,6 +1,6 @@
 /**
  * Decoded OTLP log records → AccessLogRecords, with validation and limits (the counterpart of
- * shared/otlp/limits.ts for spans). Each record is classified:
+ * shared/otlp/traces/limits.ts for spans). Each record is classified:
  *
  * - **Envoy access log** (kind `http` / `tcp`, input `otlp`): what Istio's envoyOtelAls provider
  *   sends — a resource without `service.name` (Istio sends an empty one) and a string body that
@@ -24,9 +24,9 @@ import type { AnyValue, KeyValue } from '../model/span.js';
 import { AccessLogParseError } from './errors.js';
 import { accessLogId } from './id.js';
 import { parseIstioTextLine } from './istio-text.js';
-import { positionOf, type OtlpLogRecord } from './logs-decode.js';
+import { positionOf, type OtlpLogRecord } from '../otlp/logs/logs-decode.js';
 import { proxyHintsOf } from './logs-proxy-hints.js';
-import { anyValueText, severityName } from './logs-values.js';
+import { anyValueText, severityName } from '../otlp/logs/logs-values.js';
 
 export interface LogLimits {
   /** More records than this in one request → the request is refused whole (MESHTEL_MAX_LOG_RECORDS_PER_REQUEST). */

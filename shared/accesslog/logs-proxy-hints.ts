@@ -20,8 +20,8 @@
  * stay attributes. Envoy prints `-` for a value it does not have, Istio `unknown`: both count as absent.
  */
 import type { DestinationWorkload, Workload } from '../model/access-log.js';
-import { isValidLowerHexId } from '../otlp/hex.js';
-import { parseNodeId, workloadFromPodName } from './istio-derive.js';
+import { isValidLowerHexId } from '../wire/hex.js';
+import { parseNodeId, workloadFromPodName } from '../istio/naming.js';
 
 export interface ProxyHints {
   readonly proxyNodeId?: string;

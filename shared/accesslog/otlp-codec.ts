@@ -9,19 +9,19 @@
  * other field as an attribute, absent when the field is undefined. decode(encode(r)) gives r
  * back field for field, including bigint times and undefined fields.
  *
- * Written by hand on the shared wire writer (shared/otlp/wire-writer.ts): the collector encodes
+ * Written by hand on the shared wire writer (shared/wire/wire-writer.ts): the collector encodes
  * every entry it receives, so this is on the hot path; decoding reuses the generic logs decoder.
  */
 import type {
   AccessLogInput, AccessLogKind, AccessLogRecord, DestinationWorkload, Reporter, Workload,
 } from '../model/access-log.js';
 import type { AnyValue } from '../model/span.js';
-import { isValidLowerHexId } from '../otlp/hex.js';
-import { WireType } from '../otlp/wire-reader.js';
-import { ProtoWriter } from '../otlp/wire-writer.js';
+import { isValidLowerHexId } from '../wire/hex.js';
+import { WireType } from '../wire/wire-reader.js';
+import { ProtoWriter } from '../wire/wire-writer.js';
 import { accessLogId } from './id.js';
-import { decodeLogsProtobuf, type OtlpLogRecord } from './logs-decode.js';
-import { anyValueText, severityNumberOf } from './logs-values.js';
+import { decodeLogsProtobuf, type OtlpLogRecord } from '../otlp/logs/logs-decode.js';
+import { anyValueText, severityNumberOf } from '../otlp/logs/logs-values.js';
 import {
   ACCESS_LOG_SCOPE_NAME, ATTR, DESTINATION_FIELDS, DESTINATION_PREFIX, RESERVED_KEYS, SOURCE_FIELDS, SOURCE_PREFIX,
 } from './otlp-attributes.js';

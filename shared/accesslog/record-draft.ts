@@ -6,7 +6,7 @@
 import type { AccessLogRecord, DestinationWorkload, Reporter, Workload } from '../model/access-log.js';
 import { AccessLogParseError } from './errors.js';
 import { accessLogId } from './id.js';
-import { fillDerivedFields, parseUpstreamCluster } from './istio-derive.js';
+import { fillDerivedFields, parseUpstreamCluster } from '../istio/naming.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

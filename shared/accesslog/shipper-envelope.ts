@@ -7,7 +7,7 @@
  * workload, which is exactly what a bare line lacks.
  */
 import type { Workload } from '../model/access-log.js';
-import { canonicalFromLabels, workloadFromPodName } from './istio-derive.js';
+import { canonicalFromLabels, workloadFromPodName } from '../istio/naming.js';
 
 export interface UnwrappedEntry {
   /** The access-log line the shipper carried; undefined when the record is itself the entry (merged JSON). */

@@ -54,7 +54,7 @@ export interface BufferRecord {
    * - The spans may still refer to the request bytes they were decoded from (the collector's
    *   keepEncodedSpans: a store that keeps spans encoded copies those bytes instead of encoding
    *   the span again, ~3 µs a span less). A consumer that keeps span objects beyond its batch
-   *   therefore calls releaseEncodedSpans (shared/otlp/traces.ts) on them first, or every kept
+   *   therefore calls releaseEncodedSpans (shared/otlp/traces/traces.ts) on them first, or every kept
    *   span would keep its whole request body in memory.
    */
   readonly spans?: readonly SpanRecord[];

@@ -13,7 +13,7 @@
  *   stay unknown there.
  */
 import { accessLogId } from '../accesslog/id.js';
-import { fillDerivedFields, reporterFromCluster } from '../accesslog/istio-derive.js';
+import { fillDerivedFields, reporterFromCluster } from '../istio/naming.js';
 import type { AccessLogRecord, DestinationWorkload, Reporter, Workload } from '../model/access-log.js';
 import type { AlsCommon, AlsHttpEntry, AlsMessage, AlsTcpEntry, AnyMessage } from './als-wire.js';
 import { dictionary } from './dictionary.js';

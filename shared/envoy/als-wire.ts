@@ -12,8 +12,8 @@
  * message); the caller moves past the message. Tags are compared whole (field number and wire
  * type), so a known field sent with an unexpected wire type is skipped like an unknown one.
  */
-import { DecodeProblem, within } from '../otlp/errors.js';
-import { ProtoReader } from '../otlp/wire-reader.js';
+import { DecodeProblem, within } from '../wire/decode-errors.js';
+import { ProtoReader } from '../wire/wire-reader.js';
 import { dictionary } from './dictionary.js';
 import { readResponseFlags } from './response-flags.js';
 import { readStruct, type StructObject } from './struct.js';

@@ -12,10 +12,10 @@
  * Peer metadata is a hint: an undecodable value leaves the peer unknown rather than failing the
  * entry, because the rest of the entry is still worth keeping.
  */
-import { canonicalFromLabels, parseNodeId, workloadFromPodName } from '../accesslog/istio-derive.js';
+import { canonicalFromLabels, parseNodeId, workloadFromPodName } from '../istio/naming.js';
 import type { Workload } from '../model/access-log.js';
-import { DecodeCache } from '../otlp/decode-cache.js';
-import { ProtoReader } from '../otlp/wire-reader.js';
+import { DecodeCache } from '../wire/decode-cache.js';
+import { ProtoReader } from '../wire/wire-reader.js';
 import type { AlsIdentifier, AnyMessage, EnvoyNode } from './als-wire.js';
 import { readFlatNode } from './flat-node.js';
 import { decodeStruct, stringEntries, stringField, structField, type StructObject } from './struct.js';

@@ -5,7 +5,7 @@
  * means the external authorization service denied the request (UAEX). `DO` (drop overload) has
  * no ALS field.
  */
-import type { ProtoReader } from '../otlp/wire-reader.js';
+import type { ProtoReader } from '../wire/wire-reader.js';
 
 export const RESPONSE_FLAG_CODES: readonly (string | undefined)[] = [
   undefined,

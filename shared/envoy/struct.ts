@@ -5,8 +5,8 @@
  * entry: key 1, value 2); Value `null_value` 1, `number_value` 2, `string_value` 3, `bool_value` 4,
  * `struct_value` 5, `list_value` 6; ListValue `values` 1.
  */
-import { DecodeProblem, within } from '../otlp/errors.js';
-import { MAX_NESTING_DEPTH, ProtoReader } from '../otlp/wire-reader.js';
+import { DecodeProblem, within } from '../wire/decode-errors.js';
+import { MAX_NESTING_DEPTH, ProtoReader } from '../wire/wire-reader.js';
 import { dictionary } from './dictionary.js';
 
 export type StructValue = null | number | string | boolean | StructObject | readonly StructValue[];

@@ -4,7 +4,7 @@
  * names the span by its index in the request and the field, e.g.
  * `spans[3].traceId: must be 1 to 32 hex characters, got "xyz"`.
  */
-import { DecodeProblem } from '../otlp/errors.js';
+import { DecodeProblem } from '../wire/decode-errors.js';
 
 export class ZipkinDecodeError extends Error {
   constructor(message: string) {

@@ -5,8 +5,8 @@
  * (8 zero bytes in front), so B3 propagation that mixes both widths still joins one trace.
  * Upper-case hex is accepted and lower-cased (zipkin-go, which the Collector uses, parses it).
  */
-import { DecodeProblem } from '../otlp/errors.js';
-import { hexOfBytes } from '../otlp/hex.js';
+import { DecodeProblem } from '../wire/decode-errors.js';
+import { hexOfBytes } from '../wire/hex.js';
 
 const HEX = /^[0-9a-fA-F]+$/;
 const ZEROS = /^0+$/;

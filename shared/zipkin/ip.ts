@@ -5,7 +5,7 @@
  * attribute value and searches match.
  */
 import { SocketAddress, isIPv4, isIPv6 } from 'node:net';
-import { DecodeProblem } from '../otlp/errors.js';
+import { DecodeProblem } from '../wire/decode-errors.js';
 
 /** Validated dotted-quad text. */
 export function ipv4OfText(text: string): string {

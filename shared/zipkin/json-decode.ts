@@ -7,7 +7,7 @@
  * them; the model says string → string). The first problem refuses the whole request, as
  * Zipkin does, naming the span index and field.
  */
-import { DecodeProblem, within } from '../otlp/errors.js';
+import { DecodeProblem, within } from '../wire/decode-errors.js';
 import { toZipkinDecodeError, ZipkinDecodeError } from './errors.js';
 import { parentIdOfHex, spanIdOfHex, traceIdOfHex } from './ids.js';
 import { ipv4OfText, ipv6OfText } from './ip.js';

@@ -4,8 +4,8 @@
  * by its full tag (number and wire type); anything else is skipped, as protobuf requires for
  * unknown fields. The same rules as the JSON decoder apply once a value is read.
  */
-import { DecodeProblem, within } from '../otlp/errors.js';
-import { ProtoReader } from '../otlp/wire-reader.js';
+import { DecodeProblem, within } from '../wire/decode-errors.js';
+import { ProtoReader } from '../wire/wire-reader.js';
 import { toZipkinDecodeError } from './errors.js';
 import { parentIdOfBytes, spanIdOfBytes, traceIdOfBytes } from './ids.js';
 import { ipv4OfBytes, ipv6OfBytes } from './ip.js';

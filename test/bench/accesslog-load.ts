@@ -24,7 +24,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ALS_STREAM_GRPC_PATH } from '../../services/collector/envoy-als.js';
+import { ALS_STREAM_GRPC_PATH } from '../../services/collector/receivers/envoy-als/envoy-als.js';
 import type { MeshtelProcess } from '../support/meshtel-process.js';
 import { encodeAlsMessage, istioNode, outboundEntries, timestamp, type Msg } from '../fixtures/als.js';
 import {

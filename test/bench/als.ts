@@ -30,9 +30,9 @@ import { InProcessBuffer } from '../../shared/buffer/inprocess/inprocess-buffer.
 import { AlsStreamDecoder } from '../../shared/envoy/als-stream.js';
 import { decodeAlsMessage } from '../../shared/envoy/als-wire.js';
 import { createMetrics } from '../../shared/telemetry/metrics.js';
-import { AccessLogIntake, recordsPerKey } from '../../services/collector/access-log-intake.js';
-import { ALS_STREAM_GRPC_PATH, addEnvoyAlsService } from '../../services/collector/envoy-als.js';
-import { GrpcServer } from '../../services/collector/grpc-server.js';
+import { AccessLogIntake, recordsPerKey } from '../../services/collector/intake/access-log-intake.js';
+import { ALS_STREAM_GRPC_PATH, addEnvoyAlsService } from '../../services/collector/receivers/envoy-als/envoy-als.js';
+import { GrpcServer } from '../../services/collector/transport/grpc-server.js';
 import {
   StreamAccessLogsMessage, anyStruct, duration, encodeAlsMessage, istioNode, socket, timestamp, type Msg,
 } from '../fixtures/als.js';

@@ -16,9 +16,9 @@ import {
   SpanKind, StatusCode, serviceNameOf,
   type AnyValue, type InstrumentationScope, type KeyValue, type Resource, type SpanRecord,
 } from '../../shared/model/span.js';
-import { validateSpans } from '../../shared/otlp/limits.js';
-import { ExportTraceServiceRequest } from '../../shared/otlp/proto-root.js';
-import { decodeTracesJson, decodeTracesProtobuf, encodeTracesProtobuf, groupSpansByTrace } from '../../shared/otlp/traces.js';
+import { validateSpans } from '../../shared/otlp/traces/limits.js';
+import { ExportTraceServiceRequest } from '../support/proto-root.js';
+import { decodeTracesJson, decodeTracesProtobuf, encodeTracesProtobuf, groupSpansByTrace } from '../../shared/otlp/traces/traces.js';
 
 const SPANS_PER_REQUEST = 512;
 const LIMITS = { maxSpansPerRequest: 10_000, maxAttributesPerSpan: 128, maxAttributeValueLength: 16_384 };

@@ -17,7 +17,7 @@ import {
   SpanKind, StatusCode, serviceNameOf,
   type AnyValue, type InstrumentationScope, type KeyValue, type Resource, type SpanEvent, type SpanLink, type SpanRecord,
 } from '../../shared/model/span.js';
-import { encodeTracesProtobuf } from '../../shared/otlp/traces.js';
+import { encodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
 
 export interface WorkloadOptions {
   /** Spans per export request (the realistic batch: 512). */

@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client } from '@elastic/elasticsearch';
 import type { SpanRecord } from '../../shared/model/span.js';
-import { decodeTracesProtobuf } from '../../shared/otlp/traces.js';
+import { decodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
 import { encodeSpanDocument, spanDocumentId } from '../../shared/storage/elasticsearch/document.js';
 import { dailyIndex } from '../../shared/storage/elasticsearch/indices.js';
 import { ElasticsearchSpanStore } from '../../shared/storage/elasticsearch/store.js';

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeTracesProtobuf } from '../../shared/otlp/traces.js';
+import { encodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
 import { CONNECTION_FAILURE_LINE, INBOUND_LINE, OUTBOUND_LINE, TCP_LINE } from '../fixtures/istio-lines.js';
 import { bookinfoTrace, GATEWAY, PRODUCTPAGE, RATINGS, REVIEWS } from '../fixtures/mesh-traces.js';
 import { eventually, startMeshtel, type MeshtelProcess } from '../support/meshtel-process.js';

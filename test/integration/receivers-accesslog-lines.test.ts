@@ -13,14 +13,14 @@ import { BufferFullError, BufferUnavailableError, type ConsumedRecord } from '..
 import { InProcessBuffer } from '../../shared/buffer/inprocess/inprocess-buffer.js';
 import type { AccessLogRecord } from '../../shared/model/access-log.js';
 import { createMetrics, type MeshtelMetrics, type Transport } from '../../shared/telemetry/metrics.js';
-import { AccessLogIntake } from '../../services/collector/access-log-intake.js';
+import { AccessLogIntake } from '../../services/collector/intake/access-log-intake.js';
 import {
   ACCESSLOG_LINES_PATH,
   MAX_REPORTED_LINE_ERRORS,
   accessLogLines,
   type AccessLogLinesLimits,
   type AccessLogLinesResponse,
-} from '../../services/collector/accesslog-lines.js';
+} from '../../services/collector/receivers/accesslog-lines/accesslog-lines.js';
 import {
   CONNECTION_FAILURE_LINE,
   GARBAGE_LINES,

@@ -13,9 +13,9 @@ import { InProcessBuffer } from '../../shared/buffer/inprocess/inprocess-buffer.
 import { AlsStreamDecoder } from '../../shared/envoy/als-stream.js';
 import type { AccessLogRecord } from '../../shared/model/access-log.js';
 import { createMetrics, type MeshtelMetrics } from '../../shared/telemetry/metrics.js';
-import { AccessLogIntake } from '../../services/collector/access-log-intake.js';
-import { ALS_STREAM_GRPC_PATH, addEnvoyAlsService, type EnvoyAlsOptions } from '../../services/collector/envoy-als.js';
-import { GrpcServer } from '../../services/collector/grpc-server.js';
+import { AccessLogIntake } from '../../services/collector/intake/access-log-intake.js';
+import { ALS_STREAM_GRPC_PATH, addEnvoyAlsService, type EnvoyAlsOptions } from '../../services/collector/receivers/envoy-als/envoy-als.js';
+import { GrpcServer } from '../../services/collector/transport/grpc-server.js';
 import {
   PRODUCTPAGE_NODE, apiServerTcpStream, encodeAlsMessage, outboundEntries, postgresTcpStream, productpageOutboundStream,
   reviewsInboundStream, type Msg,

@@ -15,8 +15,8 @@ import {
 import { pino } from 'pino';
 import type { BufferRecord, TelemetryBuffer } from '../../shared/buffer/buffer.js';
 import type { AnyValue, KeyValue, SpanRecord } from '../../shared/model/span.js';
-import { ExportTraceServiceRequest } from '../../shared/otlp/proto-root.js';
-import { decodeTracesProtobuf } from '../../shared/otlp/traces.js';
+import { ExportTraceServiceRequest } from '../support/proto-root.js';
+import { decodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
 import { createMetrics, type MeshtelMetrics } from '../../shared/telemetry/metrics.js';
 import { Collector, type CollectorConfig } from '../../services/collector/collector.js';
 

@@ -2,7 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import { OTLPTraceExporter as OtlpGrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BufferFullError, BufferUnavailableError } from '../../shared/buffer/buffer.js';
-import { ExportTraceServiceResponse, RetryInfo, RpcStatus, TRACE_EXPORT_GRPC_PATH } from '../../shared/otlp/proto-root.js';
+import { TRACE_EXPORT_GRPC_PATH } from '../../services/collector/receivers/otlp/otlp-grpc.js';
+import { ExportTraceServiceResponse, RetryInfo, RpcStatus } from '../support/proto-root.js';
 import {
   comparableFromRecords,
   comparableFromSdk,

@@ -3,7 +3,7 @@ import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-
 import { createGzip, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BufferFullError, BufferUnavailableError } from '../../shared/buffer/buffer.js';
-import { ExportTraceServiceResponse, RpcStatus } from '../../shared/otlp/proto-root.js';
+import { ExportTraceServiceResponse, RpcStatus } from '../support/proto-root.js';
 import {
   MiB,
   comparableFromRecords,

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RetryInfo, RpcStatus } from '../../shared/otlp/proto-root.js';
-import { LOGS_EXPORT_GRPC_PATH } from '../../services/collector/otlp-logs-grpc.js';
+import { RetryInfo, RpcStatus } from '../support/proto-root.js';
+import { LOGS_EXPORT_GRPC_PATH } from '../../services/collector/receivers/otlp/otlp-logs-grpc.js';
 import { INBOUND_LINE, OUTBOUND_LINE, TCP_LINE } from '../fixtures/istio-lines.js';
 import {
   ExportLogsServiceRequest, ExportLogsServiceResponse, POD_LABELS, SPAN_ID, TRACE_ID, bytesOfHex, envoyOtelAlsRequest,

@@ -2,7 +2,7 @@ import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AccessLogRecord } from '../../shared/model/access-log.js';
-import { RpcStatus } from '../../shared/otlp/proto-root.js';
+import { RpcStatus } from '../support/proto-root.js';
 import { CONNECTION_FAILURE_LINE, INBOUND_LINE, OUTBOUND_LINE, TCP_LINE } from '../fixtures/istio-lines.js';
 import {
   ExportLogsServiceRequest, POD_LABELS, SPAN_ID, TRACE_ID, bytesOfHex, envoyOtelAlsJson, envoyOtelAlsRequest, sdkLogRecords,

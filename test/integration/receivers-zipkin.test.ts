@@ -11,12 +11,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumedRecord } from '../../shared/buffer/buffer.js';
 import { InProcessBuffer } from '../../shared/buffer/inprocess/inprocess-buffer.js';
 import { SpanKind, StatusCode, type SpanRecord } from '../../shared/model/span.js';
-import { protoRoot } from '../../shared/otlp/proto-root.js';
-import { decodeTracesProtobuf } from '../../shared/otlp/traces.js';
+import { protoRoot } from '../support/proto-root.js';
+import { decodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
 import { createMetrics, type MeshtelMetrics } from '../../shared/telemetry/metrics.js';
 import { decodeZipkinSpansJson } from '../../shared/zipkin/spans.js';
-import { TraceIntake } from '../../services/collector/trace-intake.js';
-import { ZIPKIN_SPANS_PATH, zipkinHttp } from '../../services/collector/zipkin-http.js';
+import { TraceIntake } from '../../services/collector/intake/trace-intake.js';
+import { ZIPKIN_SPANS_PATH, zipkinHttp } from '../../services/collector/receivers/zipkin/zipkin-http.js';
 import { CLIENT_ID, ROOT_ID, TRACE_ID, failedClientSpan, istioHop, sharedContextHop } from '../fixtures/zipkin.js';
 import { counterValue } from './receivers-harness.js';
 

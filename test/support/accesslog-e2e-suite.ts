@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ALS_STREAM_GRPC_PATH } from '../../services/collector/envoy-als.js';
+import { ALS_STREAM_GRPC_PATH } from '../../services/collector/receivers/envoy-als/envoy-als.js';
 import { encodeAlsMessage, productpageOutboundStream, reviewsInboundStream, TRACEPARENT, type Msg } from '../fixtures/als.js';
 import { CONNECTION_FAILURE_LINE, INBOUND_LINE, NO_HEALTHY_UPSTREAM_LINE, OUTBOUND_LINE, TCP_LINE } from '../fixtures/istio-lines.js';
 import { envoyOtelAlsRequest } from '../fixtures/otlp-logs.js';

@@ -5,7 +5,7 @@
  * what it was acknowledged with what the stores hold.
  */
 import { randomBytes } from 'node:crypto';
-import { encodeTracesProtobuf } from '../../shared/otlp/traces.js';
+import { encodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
 import { SpanKind, type SpanRecord } from '../../shared/model/span.js';
 import { span } from '../fixtures/spans.js';
 

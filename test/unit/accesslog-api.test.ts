@@ -4,8 +4,8 @@ import type { AccessLogRecord } from '../../shared/model/access-log.js';
 import type { AccessLogReader } from '../../shared/storage/accesslogstore.js';
 import { MemoryAccessLogStore } from '../../shared/storage/memory/memory-accesslog-store.js';
 import { MemorySpanStore } from '../../shared/storage/memory/memory-span-store.js';
-import { accessLogApi, rfc3339Nano, type AccessLogEnvelope, type AccessLogJson } from '../../services/query/accesslog-api.js';
-import { jaegerApi } from '../../services/query/jaeger-api.js';
+import { accessLogApi, rfc3339Nano, type AccessLogEnvelope, type AccessLogJson } from '../../services/query/accesslogs/accesslog-api.js';
+import { jaegerApi } from '../../services/query/jaeger/jaeger-api.js';
 import { accessLog } from '../fixtures/access-logs.js';
 import { span, traceIdOf } from '../fixtures/spans.js';
 

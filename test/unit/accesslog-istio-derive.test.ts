@@ -8,7 +8,7 @@ import {
   reporterFromCluster,
   serviceFromHost,
   workloadFromPodName,
-} from '../../shared/accesslog/istio-derive.js';
+} from '../../shared/istio/naming.js';
 
 describe('parseUpstreamCluster', () => {
   it('reads port and host of an outbound cluster without subset', () => {

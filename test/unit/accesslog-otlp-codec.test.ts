@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { decodeLogsProtobuf } from '../../shared/accesslog/logs-decode.js';
+import { decodeLogsProtobuf } from '../../shared/otlp/logs/logs-decode.js';
 import { accessLogKey, decodeAccessLogsProtobuf, encodeAccessLogsProtobuf } from '../../shared/accesslog/otlp-codec.js';
 import type { AccessLogRecord } from '../../shared/model/access-log.js';
 import type { AnyValue } from '../../shared/model/span.js';
-import { OtlpDecodeError } from '../../shared/otlp/errors.js';
+import { OtlpDecodeError } from '../../shared/wire/decode-errors.js';
 import { ExportLogsServiceRequest } from '../fixtures/otlp-logs.js';
 
 /** Every field set: productpage's sidecar logs its gRPC call to reviews (outbound, mTLS, retried). */

@@ -1,8 +1,8 @@
 import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import { describe, expect, it } from 'vitest';
-import { decodeLogsJson, decodeLogsProtobuf, positionOf, type OtlpLogRecord } from '../../shared/accesslog/logs-decode.js';
-import { encodeLogsResponseJson, encodeLogsResponseProtobuf } from '../../shared/accesslog/logs-response.js';
-import { OtlpDecodeError } from '../../shared/otlp/errors.js';
+import { decodeLogsJson, decodeLogsProtobuf, positionOf, type OtlpLogRecord } from '../../shared/otlp/logs/logs-decode.js';
+import { encodeLogsResponseJson, encodeLogsResponseProtobuf } from '../../shared/otlp/logs/logs-response.js';
+import { OtlpDecodeError } from '../../shared/wire/decode-errors.js';
 import { INBOUND_LINE } from '../fixtures/istio-lines.js';
 import {
   ExportLogsServiceRequest, ExportLogsServiceResponse, SPAN_ID, TRACE_ID, bytesOfHex, envoyOtelAlsJson, envoyOtelAlsRequest,

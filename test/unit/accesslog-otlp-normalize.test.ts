@@ -1,7 +1,7 @@
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import { describe, expect, it } from 'vitest';
 import { accessLogId } from '../../shared/accesslog/id.js';
-import { decodeLogsProtobuf, type OtlpLogRecord } from '../../shared/accesslog/logs-decode.js';
+import { decodeLogsProtobuf, type OtlpLogRecord } from '../../shared/otlp/logs/logs-decode.js';
 import { TooManyLogRecordsError, normalizeOtlpLogs, type LogLimits } from '../../shared/accesslog/logs-normalize.js';
 import type { AccessLogRecord } from '../../shared/model/access-log.js';
 import { CONNECTION_FAILURE_LINE, INBOUND_LINE, OUTBOUND_LINE, RETRIES_EXHAUSTED_LINE, TCP_LINE } from '../fixtures/istio-lines.js';

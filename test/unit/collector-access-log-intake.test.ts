@@ -6,7 +6,7 @@ import {
 import { decodeAccessLogsProtobuf } from '../../shared/accesslog/otlp-codec.js';
 import type { AccessLogRecord } from '../../shared/model/access-log.js';
 import { createMetrics, type MeshtelMetrics } from '../../shared/telemetry/metrics.js';
-import { AccessLogIntake } from '../../services/collector/access-log-intake.js';
+import { AccessLogIntake } from '../../services/collector/intake/access-log-intake.js';
 import { accessLog } from '../fixtures/access-logs.js';
 
 /** Our TelemetryBuffer interface, recording what it is given; `refuse` makes publish reject. */

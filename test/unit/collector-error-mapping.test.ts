@@ -1,12 +1,12 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { BufferFullError, BufferUnavailableError } from '../../shared/buffer/buffer.js';
-import { TooManySpansError } from '../../shared/otlp/limits.js';
-import { RetryInfo, RpcStatus } from '../../shared/otlp/proto-root.js';
-import { OtlpDecodeError } from '../../shared/otlp/traces.js';
-import { BodyEncodingError, BodyTooLargeError, UnsupportedMediaTypeError } from '../../services/collector/http-body.js';
-import { grpcRefusalFor } from '../../services/collector/otlp-grpc-errors.js';
-import { httpRefusalFor } from '../../services/collector/otlp-http-errors.js';
+import { TooManySpansError } from '../../shared/otlp/traces/limits.js';
+import { RetryInfo, RpcStatus } from '../support/proto-root.js';
+import { OtlpDecodeError } from '../../shared/otlp/traces/traces.js';
+import { BodyEncodingError, BodyTooLargeError, UnsupportedMediaTypeError } from '../../services/collector/transport/http-body.js';
+import { grpcRefusalFor } from '../../services/collector/transport/grpc-errors.js';
+import { httpRefusalFor } from '../../services/collector/transport/http-errors.js';
 
 describe('OTLP/HTTP refusal mapping', () => {
   it('answers undecodable data with 400 and the decoder message (never retried)', () => {

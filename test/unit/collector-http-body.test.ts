@@ -8,7 +8,7 @@ import {
   contentCodingOf,
   decodeUtf8,
   decompressBody,
-} from '../../services/collector/http-body.js';
+} from '../../services/collector/transport/http-body.js';
 
 describe('OTLP/HTTP body format', () => {
   it('reads protobuf from both protobuf media types and ignores parameters', () => {

@@ -7,10 +7,10 @@ import {
   type TelemetryBuffer,
 } from '../../shared/buffer/buffer.js';
 import { serviceNameOf, type Resource, type SpanRecord } from '../../shared/model/span.js';
-import { TooManySpansError } from '../../shared/otlp/limits.js';
-import { decodeTracesProtobuf } from '../../shared/otlp/traces.js';
+import { TooManySpansError } from '../../shared/otlp/traces/limits.js';
+import { decodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
 import { createMetrics, type MeshtelMetrics } from '../../shared/telemetry/metrics.js';
-import { TraceIntake } from '../../services/collector/trace-intake.js';
+import { TraceIntake } from '../../services/collector/intake/trace-intake.js';
 
 /** Our TelemetryBuffer interface, recording what it is given; `refuse` makes publish reject. */
 class RecordingBuffer implements TelemetryBuffer {

@@ -5,7 +5,7 @@ import { MemoryAccessLogStore } from '../../shared/storage/memory/memory-accessl
 import { MemorySpanStore } from '../../shared/storage/memory/memory-span-store.js';
 import type { SpanReader } from '../../shared/storage/spanstore.js';
 import { mergeDependencies, withAccessLogEdges } from '../../services/query/dependencies.js';
-import { jaegerApi } from '../../services/query/jaeger-api.js';
+import { jaegerApi } from '../../services/query/jaeger/jaeger-api.js';
 import { accessLog, BASE_US, destinationTwin } from '../fixtures/access-logs.js';
 import { span, spanIdOf, traceIdOf } from '../fixtures/spans.js';
 

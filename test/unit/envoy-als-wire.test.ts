@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AlsDecodeError, decodeAlsMessage } from '../../shared/envoy/als-wire.js';
 import { AlsStreamDecoder } from '../../shared/envoy/als-stream.js';
 import { decodeStruct } from '../../shared/envoy/struct.js';
-import { protoRoot } from '../../shared/otlp/proto-root.js';
+import { protoRoot } from '../support/proto-root.js';
 import { encodeAlsMessage, outboundReviewsEntry, reviewsInboundStream, struct, type Msg } from '../fixtures/als.js';
 
 const decodeOne = (message: Msg) => new AlsStreamDecoder().decode(encodeAlsMessage(message));

@@ -1,10 +1,10 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { JaegerTrace } from '../../shared/jaeger/model.js';
+import type { JaegerTrace } from '../../services/query/jaeger/model.js';
 import { SpanKind, type SpanRecord } from '../../shared/model/span.js';
 import { MemorySpanStore } from '../../shared/storage/memory/memory-span-store.js';
 import type { SpanReader } from '../../shared/storage/spanstore.js';
-import { jaegerApi } from '../../services/query/jaeger-api.js';
+import { jaegerApi } from '../../services/query/jaeger/jaeger-api.js';
 import { span, spanIdOf, traceIdOf } from '../fixtures/spans.js';
 
 /** "Now" for the API's default windows: 2026-03-01T00:00:00Z. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TraceIdParseError, jaegerTraceId, parseTraceId } from '../../shared/jaeger/ids.js';
+import { TraceIdParseError, jaegerTraceId, parseTraceId } from '../../services/query/jaeger/ids.js';
 
 describe('Jaeger trace ids', () => {
   it('left-pads short ids to 32 lower-case hex characters', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toJaegerTrace } from '../../shared/jaeger/from-spans.js';
+import { toJaegerTrace } from '../../services/query/jaeger/from-spans.js';
 import { SpanKind, StatusCode } from '../../shared/model/span.js';
 import { BASE_US, double, emptyValue, resourceOf, span, spanIdOf, traceIdOf } from '../fixtures/spans.js';
 

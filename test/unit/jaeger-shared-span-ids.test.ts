@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { toJaegerTrace } from '../../shared/jaeger/from-spans.js';
-import { dedupeSharedSpanIds } from '../../shared/jaeger/shared-span-ids.js';
+import { toJaegerTrace } from '../../services/query/jaeger/from-spans.js';
+import { dedupeSharedSpanIds } from '../../services/query/jaeger/shared-span-ids.js';
 import { SpanKind } from '../../shared/model/span.js';
 import { BASE_US, span, spanIdOf, traceIdOf } from '../fixtures/spans.js';
 

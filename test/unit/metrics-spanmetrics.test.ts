@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MetricsRegistry, OVERFLOW_LABELS, type CounterSeries, type HistogramSeries } from '../../shared/metrics/registry.js';
 import { sanitizeLabelName } from '../../shared/metrics/spanmetrics/dimensions.js';
 import { DEFAULT_SPANMETRICS_BUCKETS_SECONDS, SpanMetricsDeriver } from '../../shared/metrics/spanmetrics/span-metrics-deriver.js';
-import { encodeSpanMessageBody } from '../../shared/otlp/traces-protobuf-encode.js';
+import { encodeSpanMessageBody } from '../../shared/otlp/traces/traces-protobuf-encode.js';
 import { SpanKind, StatusCode } from '../../shared/model/span.js';
 import { DURATION_US, GATEWAY, PRODUCTPAGE, RATINGS, REVIEWS, bookinfoTrace } from '../fixtures/mesh-traces.js';
 import { span } from '../fixtures/spans.js';

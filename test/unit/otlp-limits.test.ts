@@ -8,8 +8,8 @@ import {
   SpanKind, StatusCode, serviceNameOf,
   type AnyValue, type InstrumentationScope, type KeyValue, type Resource, type SpanRecord,
 } from '../../shared/model/span.js';
-import { TooManySpansError, validateSpans, type SpanLimits } from '../../shared/otlp/limits.js';
-import { groupSpansByTrace } from '../../shared/otlp/traces.js';
+import { TooManySpansError, validateSpans, type SpanLimits } from '../../shared/otlp/traces/limits.js';
+import { groupSpansByTrace } from '../../shared/otlp/traces/traces.js';
 
 const LIMITS: SpanLimits = { maxSpansPerRequest: 100, maxAttributesPerSpan: 4, maxAttributeValueLength: 8 };
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';

@@ -4,10 +4,10 @@
  */
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { describe, expect, it } from 'vitest';
-import { BadRequest, ExportTraceServiceResponse, RetryInfo, RpcStatus } from '../../shared/otlp/proto-root.js';
+import { BadRequest, ExportTraceServiceResponse, RetryInfo, RpcStatus } from '../support/proto-root.js';
 import {
   RpcCode, encodeStatusProtobuf, encodeTraceResponseJson, encodeTraceResponseProtobuf, statusJson,
-} from '../../shared/otlp/traces.js';
+} from '../../shared/otlp/traces/traces.js';
 
 describe('ExportTraceServiceResponse', () => {
   it('is empty on full success, in both encodings', () => {

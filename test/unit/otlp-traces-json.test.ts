@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SpanKind, StatusCode, UNKNOWN_SERVICE_NAME } from '../../shared/model/span.js';
-import { OtlpDecodeError, decodeTracesJson } from '../../shared/otlp/traces.js';
+import { OtlpDecodeError, decodeTracesJson } from '../../shared/otlp/traces/traces.js';
 
 const TRACE = '5b8efff798038103d269b633813fc60c';
 const SPAN = 'eee19b7ec3c1b174';

@@ -8,11 +8,11 @@ import {
   SpanKind, StatusCode, serviceNameOf,
   type AnyValue, type InstrumentationScope, type KeyValue, type Resource, type SpanRecord,
 } from '../../shared/model/span.js';
-import { validateSpans } from '../../shared/otlp/limits.js';
-import { ExportTraceServiceRequest } from '../../shared/otlp/proto-root.js';
-import { OtlpDecodeError, decodeTracesProtobuf, encodeTracesProtobuf } from '../../shared/otlp/traces.js';
-import { WireType } from '../../shared/otlp/wire-reader.js';
-import { ProtoWriter } from '../../shared/otlp/wire-writer.js';
+import { validateSpans } from '../../shared/otlp/traces/limits.js';
+import { ExportTraceServiceRequest } from '../support/proto-root.js';
+import { OtlpDecodeError, decodeTracesProtobuf, encodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
+import { WireType } from '../../shared/wire/wire-reader.js';
+import { ProtoWriter } from '../../shared/wire/wire-writer.js';
 
 const TRACE_A = '4bf92f3577b34da6a3ce929d0e0e4736';
 const TRACE_B = '0af7651916cd43dd8448eb211c80319c';

@@ -9,7 +9,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { SpanKind, StatusCode, type KeyValue, type SpanRecord } from '../../shared/model/span.js';
-import { decodeTracesJson, decodeTracesProtobuf, encodeTracesProtobuf } from '../../shared/otlp/traces.js';
+import { decodeTracesJson, decodeTracesProtobuf, encodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
 
 const LINKED_TRACE = '0af7651916cd43dd8448eb211c80319c';
 const LINKED_SPAN = 'b7ad6b7169203331';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { protoRoot } from '../../shared/otlp/proto-root.js';
-import { OtlpDecodeError } from '../../shared/otlp/errors.js';
-import { decodeMetricsJson } from '../../shared/otlpmetrics/json-decode.js';
-import type { OtlpMetric } from '../../shared/otlpmetrics/model.js';
-import { decodeMetricsProtobuf } from '../../shared/otlpmetrics/protobuf-decode.js';
-import { encodeMetricsProtobuf } from '../../shared/otlpmetrics/protobuf-encode.js';
+import { protoRoot } from '../support/proto-root.js';
+import { OtlpDecodeError } from '../../shared/wire/decode-errors.js';
+import { decodeMetricsJson } from '../../shared/otlp/metrics/json-decode.js';
+import type { OtlpMetric } from '../../shared/otlp/metrics/model.js';
+import { decodeMetricsProtobuf } from '../../shared/otlp/metrics/protobuf-decode.js';
+import { encodeMetricsProtobuf } from '../../shared/otlp/metrics/protobuf-encode.js';
 import { sdkMeter, summaryRequest, toJson, toProtobuf } from './otlpmetrics-fixtures.js';
 
 const ExportMetricsServiceRequest = protoRoot.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest');

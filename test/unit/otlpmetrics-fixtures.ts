@@ -6,8 +6,8 @@
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import type { OtlpMetricsRequest } from '../../shared/otlpmetrics/model.js';
-import { encodeMetricsProtobuf } from '../../shared/otlpmetrics/protobuf-encode.js';
+import type { OtlpMetricsRequest } from '../../shared/otlp/metrics/model.js';
+import { encodeMetricsProtobuf } from '../../shared/otlp/metrics/protobuf-encode.js';
 
 class ManualReader extends MetricReader {
   protected async onForceFlush(): Promise<void> {}

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { MetricsRegistry, type FamilySnapshot } from '../../shared/metrics/registry.js';
-import { OtlpMetricsImporter } from '../../shared/otlpmetrics/import.js';
-import type { OtlpMetricsRequest } from '../../shared/otlpmetrics/model.js';
-import { prometheusMetricName, sanitizeLabelName, attributeLabels } from '../../shared/otlpmetrics/prometheus-names.js';
-import { encodeMetricsProtobuf } from '../../shared/otlpmetrics/protobuf-encode.js';
+import { OtlpMetricsImporter } from '../../shared/metrics/otlp-import/import.js';
+import type { OtlpMetricsRequest } from '../../shared/otlp/metrics/model.js';
+import { prometheusMetricName, sanitizeLabelName, attributeLabels } from '../../shared/metrics/otlp-import/prometheus-names.js';
+import { encodeMetricsProtobuf } from '../../shared/otlp/metrics/protobuf-encode.js';
 import { sdkMeter, summaryBytes, toProtobuf } from './otlpmetrics-fixtures.js';
 
 function setup() {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { MetricData, OtlpMetricsRequest } from '../../shared/otlpmetrics/model.js';
-import { TooManyDataPointsError, validateMetrics } from '../../shared/otlpmetrics/validate.js';
+import type { MetricData, OtlpMetricsRequest } from '../../shared/otlp/metrics/model.js';
+import { TooManyDataPointsError, validateMetrics } from '../../shared/otlp/metrics/validate.js';
 
 const T = 1_700_000_000_000_000_000n;
 

@@ -2,10 +2,10 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ConsumedRecord, TelemetryBuffer } from '../../shared/buffer/buffer.js';
 import type { SpanRecord } from '../../shared/model/span.js';
-import { decodeTracesProtobuf, encodeTracesProtobuf } from '../../shared/otlp/traces.js';
+import { decodeTracesProtobuf, encodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
 import type { RejectedSpan, SpanWriter } from '../../shared/storage/spanstore.js';
 import { createMetrics } from '../../shared/telemetry/metrics.js';
-import { recordsPerTrace } from '../../services/collector/trace-intake.js';
+import { recordsPerTrace } from '../../services/collector/intake/trace-intake.js';
 import { SpanIngester } from '../../services/ingester/span-ingester.js';
 import { span, traceIdOf } from '../fixtures/spans.js';
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { BufferFullError, BufferUnavailableError } from '../../shared/buffer/buffer.js';
 import { loadConfig, settingsHelp } from '../../shared/config/load.js';
-import { TooManySpansError } from '../../shared/otlp/limits.js';
+import { TooManySpansError } from '../../shared/otlp/traces/limits.js';
 import { ZipkinDecodeError } from '../../shared/zipkin/spans.js';
-import { BodyTooLargeError, UnsupportedMediaTypeError } from '../../services/collector/http-body.js';
-import { zipkinBodyFormatOf, zipkinRefusalFor } from '../../services/collector/zipkin-http.js';
+import { BodyTooLargeError, UnsupportedMediaTypeError } from '../../services/collector/transport/http-body.js';
+import { zipkinBodyFormatOf, zipkinRefusalFor } from '../../services/collector/receivers/zipkin/zipkin-http.js';
 
 describe('Zipkin receiver content types', () => {
   it('reads JSON for application/json (with parameters) and for a missing Content-Type, as Zipkin does', () => {

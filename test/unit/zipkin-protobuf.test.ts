@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { protoRoot } from '../../shared/otlp/proto-root.js';
+import { protoRoot } from '../support/proto-root.js';
 import { ZipkinDecodeError, decodeZipkinSpansJson, decodeZipkinSpansProtobuf } from '../../shared/zipkin/spans.js';
 import { CLIENT_ID, ROOT_ID, T0_US, TRACE_ID, failedClientSpan, istioHop, sharedContextHop, type ZipkinJsonSpan } from '../fixtures/zipkin.js';
 

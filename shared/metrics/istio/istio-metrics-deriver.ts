@@ -22,7 +22,7 @@
  */
 import type { AccessLogRecord } from '../../model/access-log.js';
 import type { DerivedCounter, DerivedHistogram, MetricsRegistry } from '../registry.js';
-import { requestLabels, tcpLabels } from './istio-labels.js';
+import { requestLabels, tcpLabels } from '../../istio/metric-labels.js';
 import {
   ISTIO_DEFAULT_BUCKETS,
   ISTIO_REQUESTS_TOTAL,

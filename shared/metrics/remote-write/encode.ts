@@ -7,7 +7,7 @@
  * Metadata (field 3) is left out: Prometheus 2.42 ignores it.
  */
 import snappy from 'snappyjs';
-import { ProtoWriter } from '../../otlp/wire-writer.js';
+import { ProtoWriter } from '../../wire/wire-writer.js';
 import type { LabelPair } from './labels.js';
 
 const LEN = 2;

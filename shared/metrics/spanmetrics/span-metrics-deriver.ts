@@ -9,7 +9,7 @@
 import type { DerivedCounter, DerivedHistogram, MetricsRegistry } from '../registry.js';
 import type { SpanRecord } from '../../model/span.js';
 import { dimensionLabels, findAttribute } from './dimensions.js';
-import { encodeSpanMessageBody } from '../../otlp/traces-protobuf-encode.js';
+import { encodeSpanMessageBody } from '../../otlp/traces/traces-protobuf-encode.js';
 
 export const SPANMETRICS_CALLS_TOTAL = 'traces_spanmetrics_calls_total';
 export const SPANMETRICS_LATENCY = 'traces_spanmetrics_latency';

@@ -21,7 +21,7 @@
  */
 import type { AnyValue, InstrumentationScope, KeyValue, Resource, SpanKind, SpanRecord } from '../../model/span.js';
 import { durationUs, startTimeUs } from '../../model/span.js';
-import { SpanAttributeScanner, decodeSpanProtobuf, encodeSpanProtobuf } from '../../otlp/traces.js';
+import { SpanAttributeScanner, decodeSpanProtobuf, encodeSpanProtobuf } from '../../otlp/traces/traces.js';
 import type { MeshtelMetrics } from '../../telemetry/metrics.js';
 import { addDependencyEdges, attributeValueAsString, dependencyLinksFromCounts } from '../span-match.js';
 import type { DependencyLink, Operation, OperationQuery, RejectedSpan, SpanStore, TraceQuery } from '../spanstore.js';

@@ -1,0 +1,66 @@
+/**
+ * Transport-independent core for access logs (the counterpart of TraceIntake): every access-log
+ * receiver (Envoy ALS stream, OTLP logs, Istio lines) hands its normalized records here. Records are
+ * grouped by buffer key (trace id when known, else the destination workload), encoded as one OTLP
+ * ExportLogsServiceRequest per key (one LogRecord per entry) and published to the `accesslogs`
+ * topic; accept() resolves only after the buffer took them (DESIGN principle 2).
+ *
+ * Validation belongs to each receiver (what is malformed differs per input); by the time records
+ * reach this class they are well-formed, so it refuses nothing itself.
+ */
+import type { BufferRecord, TelemetryBuffer } from '../../../shared/buffer/buffer.js';
+import { BufferFullError, BufferUnavailableError } from '../../../shared/buffer/buffer.js';
+import { accessLogKey, encodeAccessLogsProtobuf } from '../../../shared/accesslog/otlp-codec.js';
+import type { AccessLogKind, AccessLogRecord } from '../../../shared/model/access-log.js';
+import type { Logger } from '../../../shared/telemetry/logger.js';
+import type { MeshtelMetrics, Transport } from '../../../shared/telemetry/metrics.js';
+
+export interface AccessLogIntakeOptions {
+  readonly buffer: TelemetryBuffer;
+  readonly metrics: MeshtelMetrics;
+  readonly logger: Logger;
+}
+
+export class AccessLogIntake {
+  constructor(readonly options: AccessLogIntakeOptions) {}
+
+  /**
+   * Publishes the records; resolves after the buffer durably took all of them. Buffer refusals
+   * (BufferFullError / BufferUnavailableError) propagate for the edge to map, counted in
+   * meshtel_receiver_accesslogs_refused_total; some keys' records may have been taken then, which
+   * the stores absorb on the sender's retry (ids are deterministic).
+   */
+  async accept(records: readonly AccessLogRecord[], transport: Transport): Promise<void> {
+    if (records.length === 0) return;
+    const { buffer, metrics } = this.options;
+    try {
+      await buffer.publish(recordsPerKey(records));
+    } catch (err) {
+      const reason = err instanceof BufferFullError ? 'buffer_full' : err instanceof BufferUnavailableError ? 'buffer_unavailable' : undefined;
+      if (reason !== undefined) metrics.accessLogsRefused.inc({ transport, reason }, records.length);
+      throw err;
+    }
+    const byKind: Record<AccessLogKind, number> = { http: 0, tcp: 0, log: 0 };
+    for (const record of records) byKind[record.kind]++;
+    for (const kind of ['http', 'tcp', 'log'] as const) {
+      if (byKind[kind] > 0) metrics.accessLogsAccepted.inc({ transport, kind }, byKind[kind]);
+    }
+  }
+}
+
+/**
+ * One ExportLogsServiceRequest per buffer key, keys in order of first appearance and records in
+ * input order, so one trace's (or one workload's) entries stay together on one partition.
+ */
+export function recordsPerKey(records: readonly AccessLogRecord[]): BufferRecord[] {
+  const groups = new Map<string, AccessLogRecord[]>();
+  for (const record of records) {
+    const key = accessLogKey(record);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [record]);
+    else group.push(record);
+  }
+  const out: BufferRecord[] = [];
+  for (const [key, group] of groups) out.push({ topic: 'accesslogs', key, value: encodeAccessLogsProtobuf(group) });
+  return out;
+}

@@ -1,0 +1,113 @@
+/**
+ * The transport-independent half of every trace receiver: validate decoded spans, buffer them one
+ * trace per record, and say what was rejected. Receivers (OTLP/HTTP, OTLP/gRPC, later Zipkin) only
+ * decode and map outcomes to their wire; what "accepted" means lives here, once.
+ */
+import type { BufferRecord, TelemetryBuffer } from '../../../shared/buffer/buffer.js';
+import { BufferFullError, BufferUnavailableError } from '../../../shared/buffer/buffer.js';
+import type { SpanRecord } from '../../../shared/model/span.js';
+import { TooManySpansError, validateSpans, type SpanLimits, type ValidationResult } from '../../../shared/otlp/traces/limits.js';
+import {
+  encodeTracesProtobufEach, groupSpansByTrace, type PartialSuccess,
+} from '../../../shared/otlp/traces/traces.js';
+import type { Logger } from '../../../shared/telemetry/logger.js';
+import type { MeshtelMetrics, RefusalReason, Transport } from '../../../shared/telemetry/metrics.js';
+
+export type IntakeMetrics = Pick<
+  MeshtelMetrics,
+  'spansReceived' | 'spansAccepted' | 'spansRefused' | 'attributesDropped' | 'attributeValuesTruncated'
+>;
+
+export interface TraceIntakeOptions {
+  readonly buffer: TelemetryBuffer;
+  readonly limits: SpanLimits;
+  readonly metrics: IntakeMetrics;
+  readonly logger: Logger;
+}
+
+export class TraceIntake {
+  readonly #buffer: TelemetryBuffer;
+  readonly #limits: SpanLimits;
+  readonly #metrics: IntakeMetrics;
+  readonly #logger: Logger;
+
+  constructor(opts: TraceIntakeOptions) {
+    this.#buffer = opts.buffer;
+    this.#limits = opts.limits;
+    this.#metrics = opts.metrics;
+    this.#logger = opts.logger;
+  }
+
+  /**
+   * Resolves once every valid span is durably in the buffer; only then may the receiver answer
+   * success (DESIGN principle 2). Rejects with TooManySpansError (nothing buffered) or with the
+   * buffer's BufferFullError / BufferUnavailableError (retryable; some traces may have been taken,
+   * which the idempotent stores absorb on the sender's retry).
+   */
+  async accept(spans: readonly SpanRecord[], transport: Transport): Promise<PartialSuccess> {
+    this.#metrics.spansReceived.inc({ transport }, spans.length);
+
+    let result: ValidationResult;
+    try {
+      result = validateSpans(spans, this.#limits);
+    } catch (err) {
+      if (err instanceof TooManySpansError) {
+        this.#metrics.spansRefused.inc({ transport, reason: 'too_many_spans' }, spans.length);
+      }
+      throw err;
+    }
+
+    for (const [reason, count] of Object.entries(result.rejectedByReason)) {
+      if (count) this.#metrics.spansRefused.inc({ transport, reason: reason as RefusalReason }, count);
+    }
+    if (result.attributesDropped > 0) this.#metrics.attributesDropped.inc({ transport }, result.attributesDropped);
+    if (result.valuesTruncated > 0) this.#metrics.attributeValuesTruncated.inc({ transport }, result.valuesTruncated);
+
+    const records = recordsPerTrace(result.accepted);
+    if (records.length > 0) {
+      try {
+        await this.#buffer.publish(records);
+      } catch (err) {
+        const reason = bufferRefusalReason(err);
+        if (reason) this.#metrics.spansRefused.inc({ transport, reason }, result.accepted.length);
+        throw err;
+      }
+    }
+    this.#metrics.spansAccepted.inc({ transport }, result.accepted.length);
+
+    if (result.rejectedSpans > 0) {
+      this.#logger.debug(
+        { transport, rejectedSpans: result.rejectedSpans, reason: result.errorMessage },
+        'spans rejected individually',
+      );
+    }
+    return { rejectedSpans: result.rejectedSpans, errorMessage: result.errorMessage };
+  }
+}
+
+/**
+ * One ExportTraceServiceRequest per trace, keyed by trace id, so every span of a trace lands on
+ * one partition and hence one ingester (service-graph pairing needs that; DESIGN.md "Kafka").
+ *
+ * Each record also carries its spans (BufferRecord.spans): an in-process buffer hands them to
+ * the ingester, which then skips decoding the bytes (Kafka ignores them). The record values are
+ * views of one allocation per call (encodeTracesProtobufEach); they are consumed together.
+ */
+export function recordsPerTrace(spans: readonly SpanRecord[]): BufferRecord[] {
+  const traces = groupSpansByTrace(spans);
+  const groups = [...traces.values()];
+  const values = encodeTracesProtobufEach(groups);
+  const records = new Array<BufferRecord>(groups.length);
+  let i = 0;
+  for (const [traceId, group] of traces) {
+    records[i] = { topic: 'spans', key: traceId, value: values[i], spans: group };
+    i++;
+  }
+  return records;
+}
+
+function bufferRefusalReason(err: unknown): RefusalReason | undefined {
+  if (err instanceof BufferFullError) return 'buffer_full';
+  if (err instanceof BufferUnavailableError) return 'buffer_unavailable';
+  return undefined;
+}

@@ -1,0 +1,132 @@
+/**
+ * The access-log query API as a fastify plugin:
+ *
+ *   GET /api/v1/accesslogs                 search: time window, peers, response, duration, trace,
+ *                                          reporter, kind; newest first, paged (accesslog-params.ts)
+ *   GET /api/traces/:traceID/accesslogs    the access logs of one trace, for the trace view
+ *
+ * Answers use the Jaeger API's envelope `{data, total, limit, offset, errors}` so a client of
+ * both reads one shape; here `total` counts every match (for a pager) and `limit`/`offset` echo
+ * the page. A 400 names the parameter at fault.
+ */
+import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { z } from 'zod';
+import type { AccessLogRecord } from '../../../shared/model/access-log.js';
+import type { AccessLogPage, AccessLogQuery, AccessLogReader } from '../../../shared/storage/accesslogstore.js';
+import {
+  AccessLogParamError,
+  accessLogsQuerySchema,
+  parseAccessLogsQuery,
+  parseTraceAccessLogsQuery,
+  traceAccessLogsQuerySchema,
+  type AccessLogLimits,
+} from './accesslog-params.js';
+
+export interface AccessLogApiOptions {
+  readonly reader: AccessLogReader;
+  /** Records per page when `limit` is absent. */
+  readonly defaultLimit: number;
+  /** Largest `limit` accepted (and the page size of a trace's access logs). */
+  readonly maxLimit: number;
+  /** Largest `offset` accepted; 100 000 by default. */
+  readonly maxOffset?: number;
+  /** Clock for the default time windows; tests pin it. */
+  readonly nowMs?: () => number;
+}
+
+/**
+ * A record as JSON: every field of AccessLogRecord under its own name, with the start both as
+ * RFC 3339 text (nanosecond fraction, UTC) and as a decimal string of Unix nanoseconds (a JSON
+ * number would round it), and the duration in µs and ms.
+ */
+export type AccessLogJson = Omit<AccessLogRecord, 'startTimeUnixNano'> & {
+  readonly startTime: string;
+  readonly startTimeUnixNano: string;
+  readonly durationMs?: number;
+};
+
+export interface AccessLogEnvelope {
+  readonly data: AccessLogJson[] | null;
+  readonly total: number;
+  readonly limit: number;
+  readonly offset: number;
+  /** Present (true) when the store stopped counting matches: `total` is then a lower bound. */
+  readonly totalIsLowerBound?: true;
+  readonly errors: Array<{ readonly code: number; readonly msg: string }> | null;
+}
+
+const DEFAULT_MAX_OFFSET = 100_000;
+const NANOS_PER_SECOND = 1_000_000_000n;
+
+/** `2026-01-01T00:00:00.123456789Z`: RFC 3339 with all nine fraction digits, as Go prints RFC3339Nano minus the trimming. */
+export function rfc3339Nano(unixNano: bigint): string {
+  const seconds = unixNano >= 0n ? unixNano / NANOS_PER_SECOND : (unixNano - NANOS_PER_SECOND + 1n) / NANOS_PER_SECOND;
+  const fraction = unixNano - seconds * NANOS_PER_SECOND;
+  const whole = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
+  return `${whole}.${fraction.toString().padStart(9, '0')}Z`;
+}
+
+export function accessLogJson(record: AccessLogRecord): AccessLogJson {
+  const { id, kind, input, startTimeUnixNano, durationUs, ...rest } = record;
+  return {
+    id,
+    kind,
+    input,
+    startTime: rfc3339Nano(startTimeUnixNano),
+    startTimeUnixNano: startTimeUnixNano.toString(),
+    ...(durationUs !== undefined && { durationUs, durationMs: durationUs / 1000 }),
+    ...rest,
+  };
+}
+
+function pageEnvelope(page: AccessLogPage, query: AccessLogQuery): AccessLogEnvelope {
+  return {
+    data: page.records.map(accessLogJson),
+    total: page.total,
+    limit: query.limit,
+    offset: query.offset,
+    ...(page.totalIsLowerBound === true && { totalIsLowerBound: true as const }),
+    errors: null,
+  };
+}
+
+function sendError(reply: FastifyReply, code: number, msg: string): FastifyReply {
+  const body: AccessLogEnvelope = { data: null, total: 0, limit: 0, offset: 0, errors: [{ code, msg }] };
+  return reply.code(code).send(body);
+}
+
+function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
+  const result = schema.safeParse(query);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new AccessLogParamError(String(issue?.path[0] ?? 'query'), issue?.message ?? 'invalid');
+}
+
+export const accessLogApi: FastifyPluginAsync<AccessLogApiOptions> = async (app, options) => {
+  const { reader } = options;
+  const nowMs = options.nowMs ?? Date.now;
+  const limits: AccessLogLimits = {
+    defaultLimit: options.defaultLimit,
+    maxLimit: options.maxLimit,
+    maxOffset: options.maxOffset ?? DEFAULT_MAX_OFFSET,
+  };
+
+  // Scoped to this plugin: the Jaeger API and others on the same server keep their own handlers.
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err instanceof AccessLogParamError) return sendError(reply, 400, err.message);
+    const status = err.statusCode ?? 500;
+    if (status >= 500) request.log.error({ err }, 'access-log api request failed');
+    return sendError(reply, status, status >= 500 ? `internal error: ${err.message}` : err.message);
+  });
+
+  app.get('/api/v1/accesslogs', async (request) => {
+    const query = parseAccessLogsQuery(parseQuery(accessLogsQuerySchema, request.query), limits, nowMs());
+    return pageEnvelope(await reader.findAccessLogs(query), query);
+  });
+
+  app.get<{ Params: { traceID: string } }>('/api/traces/:traceID/accesslogs', async (request) => {
+    const q = parseQuery(traceAccessLogsQuerySchema, request.query);
+    const query = parseTraceAccessLogsQuery(request.params.traceID, q, limits, nowMs());
+    return pageEnvelope(await reader.findAccessLogs(query), query);
+  });
+};
