@@ -26,7 +26,8 @@ import { accessLogId } from './id.js';
 import { parseIstioTextLine } from './istio-text.js';
 import { positionOf, type OtlpLogRecord } from '../otlp/logs/logs-decode.js';
 import { proxyHintsOf } from './logs-proxy-hints.js';
-import { anyValueText, severityName } from '../otlp/logs/logs-values.js';
+import { attributeText } from '../model/attribute-text.js';
+import { severityName } from '../otlp/logs/logs-values.js';
 
 export interface LogLimits {
   /** More records than this in one request → the request is refused whole (MESHTEL_MAX_LOG_RECORDS_PER_REQUEST). */
@@ -153,7 +154,7 @@ function flattenAttributes(
       dropped++;
       return;
     }
-    attributes.set(key, limiter.cut(anyValueText(value)));
+    attributes.set(key, limiter.cut(attributeText(value)));
   };
   const addAll = (list: readonly KeyValue[]) => {
     for (const kv of list) add(kv.key, kv.value);
@@ -167,7 +168,7 @@ function flattenAttributes(
 }
 
 function resourceAttribute(log: OtlpLogRecord, key: string): string | undefined {
-  for (const kv of log.resource.attributes) if (kv.key === key) return anyValueText(kv.value);
+  for (const kv of log.resource.attributes) if (kv.key === key) return attributeText(kv.value);
   return undefined;
 }
 
@@ -222,7 +223,7 @@ function plainLogOf(
     startTimeUnixNano,
     reporter: 'unknown' as const,
     responseFlags: [],
-    ...(log.body.type !== 'empty' && { body: limiter.cut(anyValueText(log.body)) }),
+    ...(log.body.type !== 'empty' && { body: limiter.cut(attributeText(log.body)) }),
     ...(severityText !== undefined && { severityText }),
     ...(ids.traceId !== undefined && { traceId: ids.traceId }),
     ...(ids.spanId !== undefined && { spanId: ids.spanId }),

@@ -21,7 +21,8 @@ import { WireType } from '../wire/wire-reader.js';
 import { ProtoWriter } from '../wire/wire-writer.js';
 import { accessLogId } from './id.js';
 import { decodeLogsProtobuf, type OtlpLogRecord } from '../otlp/logs/logs-decode.js';
-import { anyValueText, severityNumberOf } from '../otlp/logs/logs-values.js';
+import { attributeText } from '../model/attribute-text.js';
+import { severityNumberOf } from '../otlp/logs/logs-values.js';
 import {
   ACCESS_LOG_SCOPE_NAME, ATTR, DESTINATION_FIELDS, DESTINATION_PREFIX, RESERVED_KEYS, SOURCE_FIELDS, SOURCE_PREFIX,
 } from './otlp-attributes.js';
@@ -385,7 +386,7 @@ function recordOfLog(log: OtlpLogRecord): AccessLogRecord {
 }
 
 function text(value: AnyValue): string {
-  return value.type === 'string' ? value.value : anyValueText(value);
+  return value.type === 'string' ? value.value : attributeText(value);
 }
 
 function numberOf(value: AnyValue): number | undefined {

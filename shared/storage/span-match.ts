@@ -1,73 +1,15 @@
 /**
  * Matching rules every span store shares, so a query answers the same whichever store holds the
- * spans: how an attribute value reads as a string (Jaeger compares tag values as strings), where
- * a searched tag may be found, and which span is a span's parent when computing service
- * dependencies.
+ * spans: where a searched tag may be found (values compare as text, by shared/model/attribute-text.ts)
+ * and which span is a span's parent when computing service dependencies.
  */
-import type { AnyValue, KeyValue, SpanRecord } from '../model/span.js';
+import { attributeText } from '../model/attribute-text.js';
+import type { KeyValue, SpanRecord } from '../model/span.js';
 import { SpanKind } from '../model/span.js';
-
-/**
- * The text a tag search compares against. Jaeger UI and Grafana send every tag value as a
- * string, so `true`, `42` and `1.5` must match bool, int and double values. Arrays and maps read
- * as JSON text, the way the Jaeger model shows them; bytes as base64, the way the Jaeger UI
- * shows binary tags, so users can search for what they see.
- */
-export function attributeValueAsString(value: AnyValue): string {
-  switch (value.type) {
-    case 'string':
-      return value.value;
-    case 'bool':
-      return value.value ? 'true' : 'false';
-    case 'int':
-      return value.value.toString();
-    case 'double':
-      return String(value.value);
-    case 'bytes':
-      return Buffer.from(value.value).toString('base64');
-    case 'array':
-    case 'kvlist':
-      return jsonTextOf(value);
-    case 'empty':
-      return '';
-  }
-}
-
-/**
- * JSON text of a value, the way the Jaeger model shows array and map attributes (pdata's
- * `AsString`): ints as exact digits even beyond 2^53, bytes as base64, map keys sorted as Go's
- * encoder prints them (a repeated key keeps its last value, as in a Go map). Written by hand
- * because JSON.stringify cannot print a bigint as a bare number.
- */
-export function jsonTextOf(value: AnyValue): string {
-  switch (value.type) {
-    case 'string':
-      return JSON.stringify(value.value);
-    case 'bool':
-      return value.value ? 'true' : 'false';
-    case 'int':
-      return value.value.toString();
-    case 'double':
-      // JSON has no NaN/Infinity: their text, quoted.
-      return Number.isFinite(value.value) ? JSON.stringify(value.value) : JSON.stringify(String(value.value));
-    case 'bytes':
-      return JSON.stringify(Buffer.from(value.value).toString('base64'));
-    case 'array':
-      return `[${value.value.map(jsonTextOf).join(',')}]`;
-    case 'kvlist': {
-      const byKey = new Map<string, AnyValue>();
-      for (const kv of value.value) byKey.set(kv.key, kv.value);
-      const keys = [...byKey.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${jsonTextOf(byKey.get(k) as AnyValue)}`).join(',')}}`;
-    }
-    case 'empty':
-      return 'null';
-  }
-}
 
 function hasKeyValue(attributes: readonly KeyValue[], key: string, value: string): boolean {
   for (const kv of attributes) {
-    if (kv.key === key && attributeValueAsString(kv.value) === value) return true;
+    if (kv.key === key && attributeText(kv.value) === value) return true;
   }
   return false;
 }

@@ -5,7 +5,7 @@
  */
 import type { InstrumentationScope, KeyValue, Resource, SpanEvent, SpanLink, SpanRecord } from '../../../shared/model/span.js';
 import { SpanKind, StatusCode, durationUs, startTimeUs } from '../../../shared/model/span.js';
-import { jsonTextOf } from '../../../shared/storage/span-match.js';
+import { attributeJsonText } from '../../../shared/model/attribute-text.js';
 import { jaegerTraceId } from './ids.js';
 import type { JaegerKeyValue, JaegerLog, JaegerProcess, JaegerReference, JaegerSpan, JaegerTrace } from './model.js';
 
@@ -146,7 +146,7 @@ export function toJaegerKeyValue(kv: KeyValue): JaegerKeyValue {
       return { key: kv.key, type: 'binary', value: Buffer.from(v.value).toString('base64') };
     case 'array':
     case 'kvlist':
-      return { key: kv.key, type: 'string', value: jsonTextOf(v) };
+      return { key: kv.key, type: 'string', value: attributeJsonText(v) };
     case 'empty':
       return { key: kv.key, type: 'string', value: '' };
   }

@@ -2,7 +2,8 @@
  * Attribute look-ups and label-name rules shared by the span-metrics and service-graph derivers,
  * so an extra dimension like `http.method` becomes the same label (`http_method`) in both.
  */
-import type { AnyValue, KeyValue, SpanRecord } from '../../model/span.js';
+import { attributeText } from '../../model/attribute-text.js';
+import type { KeyValue, SpanRecord } from '../../model/span.js';
 
 /**
  * Prometheus label name for an attribute key: every character outside [a-zA-Z0-9_] becomes `_`
@@ -15,22 +16,8 @@ export function sanitizeLabelName(key: string): string {
   return name;
 }
 
-/** An attribute value as a label value; arrays and kvlists as compact JSON-like text. */
-export function anyValueText(value: AnyValue): string {
-  switch (value.type) {
-    case 'string': return value.value;
-    case 'bool': return value.value ? 'true' : 'false';
-    case 'int': return value.value.toString();
-    case 'double': return String(value.value);
-    case 'bytes': return Buffer.from(value.value).toString('base64');
-    case 'array': return `[${value.value.map(anyValueText).join(',')}]`;
-    case 'kvlist': return `{${value.value.map((kv) => `${kv.key}:${anyValueText(kv.value)}`).join(',')}}`;
-    case 'empty': return '';
-  }
-}
-
 function find(list: readonly KeyValue[], key: string): string | undefined {
-  for (const kv of list) if (kv.key === key) return anyValueText(kv.value);
+  for (const kv of list) if (kv.key === key) return attributeText(kv.value);
   return undefined;
 }
 

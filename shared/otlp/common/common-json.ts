@@ -272,3 +272,57 @@ export function readScope(o: JsonObject | undefined, schemaUrl: string, fieldNam
     throw within(err, fieldName);
   }
 }
+
+/**
+ * OTLP/JSON's AnyValue as meshtel writes it: 64-bit ints as decimal strings, bytes as base64,
+ * non-finite and negative-zero doubles as strings (JSON has neither) — everything readAnyValue
+ * reads back exactly.
+ */
+export type OtlpJsonAnyValue =
+  | { stringValue: string }
+  | { boolValue: boolean }
+  | { intValue: string }
+  | { doubleValue: number | string }
+  | { bytesValue: string }
+  | { arrayValue: { values: OtlpJsonAnyValue[] } }
+  | { kvlistValue: { values: OtlpJsonKeyValue[] } }
+  | Record<string, never>;
+
+export interface OtlpJsonKeyValue {
+  key: string;
+  value: OtlpJsonAnyValue;
+}
+
+export function anyValueToJson(v: AnyValue): OtlpJsonAnyValue {
+  switch (v.type) {
+    case 'string':
+      return { stringValue: v.value };
+    case 'bool':
+      return { boolValue: v.value };
+    case 'int':
+      return { intValue: v.value.toString() };
+    case 'double':
+      if (Object.is(v.value, -0)) return { doubleValue: '-0' };
+      return { doubleValue: Number.isFinite(v.value) ? v.value : String(v.value) };
+    case 'bytes':
+      return { bytesValue: Buffer.from(v.value.buffer, v.value.byteOffset, v.value.byteLength).toString('base64') };
+    case 'array':
+      return { arrayValue: { values: v.value.map(anyValueToJson) } };
+    case 'kvlist':
+      return { kvlistValue: { values: keyValuesToJson(v.value) } };
+    case 'empty':
+      return {};
+  }
+}
+
+export function keyValuesToJson(kvs: readonly KeyValue[]): OtlpJsonKeyValue[] {
+  return kvs.map((kv) => ({ key: kv.key, value: anyValueToJson(kv.value) }));
+}
+
+/** The inverse of keyValuesToJson (any OTLP/JSON attribute list, in fact). Throws OtlpDecodeError-style DecodeProblems. */
+export function keyValuesFromJson(kvs: readonly unknown[]): KeyValue[] {
+  return kvs.map((kv, i) => {
+    if (!isJsonObject(kv)) throw within(new DecodeProblem(`expected a KeyValue object, got ${describe(kv)}`), 'attributes', i);
+    return readKeyValue(kv);
+  });
+}

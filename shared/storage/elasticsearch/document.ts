@@ -14,14 +14,13 @@ import { createHash } from 'node:crypto';
 import {
   durationUs,
   startTimeUs,
-  type AnyValue,
   type InstrumentationScope,
-  type KeyValue,
   type Resource,
   type SpanKind,
   type SpanRecord,
   type StatusCode,
 } from '../../model/span.js';
+import { keyValuesFromJson, keyValuesToJson, type OtlpJsonAnyValue, type OtlpJsonKeyValue } from '../../otlp/common/common-json.js';
 import { tagTermsOf } from './tags.js';
 
 /** Kind names as Jaeger prints `span.kind`; readable in Kibana, mapped back on read. */
@@ -38,21 +37,9 @@ export function kindFromName(name: string): SpanKind {
   return (i < 0 ? 0 : i) as SpanKind;
 }
 
-/** OTLP/JSON's AnyValue shape, with non-finite and negative-zero doubles as strings (JSON has neither). */
-export type StoredAnyValue =
-  | { stringValue: string }
-  | { boolValue: boolean }
-  | { intValue: string }
-  | { doubleValue: number | string }
-  | { bytesValue: string }
-  | { arrayValue: { values: StoredAnyValue[] } }
-  | { kvlistValue: { values: StoredKeyValue[] } }
-  | Record<string, never>;
-
-export interface StoredKeyValue {
-  key: string;
-  value: StoredAnyValue;
-}
+/** Attributes are stored in OTLP/JSON form (shared/otlp/common/common-json.ts). */
+export type StoredAnyValue = OtlpJsonAnyValue;
+export type StoredKeyValue = OtlpJsonKeyValue;
 
 export interface StoredResource {
   attributes: StoredKeyValue[];
@@ -149,47 +136,6 @@ export function serviceDocumentOf(span: SpanRecord): ServiceDocument {
   return { serviceName: span.serviceName, operationName: span.name, spanKind: kindName(span.kind) };
 }
 
-function encodeAnyValue(v: AnyValue): StoredAnyValue {
-  switch (v.type) {
-    case 'string':
-      return { stringValue: v.value };
-    case 'bool':
-      return { boolValue: v.value };
-    case 'int':
-      return { intValue: v.value.toString() };
-    case 'double':
-      if (Object.is(v.value, -0)) return { doubleValue: '-0' };
-      return { doubleValue: Number.isFinite(v.value) ? v.value : String(v.value) };
-    case 'bytes':
-      return { bytesValue: Buffer.from(v.value.buffer, v.value.byteOffset, v.value.byteLength).toString('base64') };
-    case 'array':
-      return { arrayValue: { values: v.value.map(encodeAnyValue) } };
-    case 'kvlist':
-      return { kvlistValue: { values: encodeKeyValues(v.value) } };
-    case 'empty':
-      return {};
-  }
-}
-
-function encodeKeyValues(kvs: readonly KeyValue[]): StoredKeyValue[] {
-  return kvs.map((kv) => ({ key: kv.key, value: encodeAnyValue(kv.value) }));
-}
-
-function decodeAnyValue(v: StoredAnyValue): AnyValue {
-  if ('stringValue' in v) return { type: 'string', value: v.stringValue };
-  if ('boolValue' in v) return { type: 'bool', value: v.boolValue };
-  if ('intValue' in v) return { type: 'int', value: BigInt(v.intValue) };
-  if ('doubleValue' in v) return { type: 'double', value: Number(v.doubleValue) };
-  if ('bytesValue' in v) return { type: 'bytes', value: new Uint8Array(Buffer.from(v.bytesValue, 'base64')) };
-  if ('arrayValue' in v) return { type: 'array', value: v.arrayValue.values.map(decodeAnyValue) };
-  if ('kvlistValue' in v) return { type: 'kvlist', value: decodeKeyValues(v.kvlistValue.values) };
-  return { type: 'empty' };
-}
-
-function decodeKeyValues(kvs: readonly StoredKeyValue[]): KeyValue[] {
-  return kvs.map((kv) => ({ key: kv.key, value: decodeAnyValue(kv.value) }));
-}
-
 export function encodeSpanDocument(span: SpanRecord): SpanDocument {
   return {
     traceId: span.traceId,
@@ -208,12 +154,12 @@ export function encodeSpanDocument(span: SpanRecord): SpanDocument {
       flags: span.flags,
       startTimeUnixNano: span.startTimeUnixNano.toString(),
       endTimeUnixNano: span.endTimeUnixNano.toString(),
-      attributes: encodeKeyValues(span.attributes),
+      attributes: keyValuesToJson(span.attributes),
       droppedAttributesCount: span.droppedAttributesCount,
       events: span.events.map((e) => ({
         timeUnixNano: e.timeUnixNano.toString(),
         name: e.name,
-        attributes: encodeKeyValues(e.attributes),
+        attributes: keyValuesToJson(e.attributes),
         droppedAttributesCount: e.droppedAttributesCount,
       })),
       droppedEventsCount: span.droppedEventsCount,
@@ -221,21 +167,21 @@ export function encodeSpanDocument(span: SpanRecord): SpanDocument {
         traceId: l.traceId,
         spanId: l.spanId,
         traceState: l.traceState,
-        attributes: encodeKeyValues(l.attributes),
+        attributes: keyValuesToJson(l.attributes),
         droppedAttributesCount: l.droppedAttributesCount,
         flags: l.flags,
       })),
       droppedLinksCount: span.droppedLinksCount,
       status: { code: span.status.code, message: span.status.message },
       resource: {
-        attributes: encodeKeyValues(span.resource.attributes),
+        attributes: keyValuesToJson(span.resource.attributes),
         droppedAttributesCount: span.resource.droppedAttributesCount,
         schemaUrl: span.resource.schemaUrl,
       },
       scope: {
         name: span.scope.name,
         version: span.scope.version,
-        attributes: encodeKeyValues(span.scope.attributes),
+        attributes: keyValuesToJson(span.scope.attributes),
         droppedAttributesCount: span.scope.droppedAttributesCount,
         schemaUrl: span.scope.schemaUrl,
       },
@@ -264,12 +210,12 @@ export class SpanDocumentDecoder {
       kind: kindFromName(doc.kind),
       startTimeUnixNano: BigInt(s.startTimeUnixNano),
       endTimeUnixNano: BigInt(s.endTimeUnixNano),
-      attributes: decodeKeyValues(s.attributes),
+      attributes: keyValuesFromJson(s.attributes),
       droppedAttributesCount: s.droppedAttributesCount,
       events: s.events.map((e) => ({
         timeUnixNano: BigInt(e.timeUnixNano),
         name: e.name,
-        attributes: decodeKeyValues(e.attributes),
+        attributes: keyValuesFromJson(e.attributes),
         droppedAttributesCount: e.droppedAttributesCount,
       })),
       droppedEventsCount: s.droppedEventsCount,
@@ -277,7 +223,7 @@ export class SpanDocumentDecoder {
         traceId: l.traceId,
         spanId: l.spanId,
         traceState: l.traceState,
-        attributes: decodeKeyValues(l.attributes),
+        attributes: keyValuesFromJson(l.attributes),
         droppedAttributesCount: l.droppedAttributesCount,
         flags: l.flags,
       })),
@@ -293,7 +239,7 @@ export class SpanDocumentDecoder {
     const key = JSON.stringify(r);
     let resource = this.resources.get(key);
     if (!resource) {
-      resource = { attributes: decodeKeyValues(r.attributes), droppedAttributesCount: r.droppedAttributesCount, schemaUrl: r.schemaUrl };
+      resource = { attributes: keyValuesFromJson(r.attributes), droppedAttributesCount: r.droppedAttributesCount, schemaUrl: r.schemaUrl };
       this.resources.set(key, resource);
     }
     return resource;
@@ -306,7 +252,7 @@ export class SpanDocumentDecoder {
       scope = {
         name: sc.name,
         version: sc.version,
-        attributes: decodeKeyValues(sc.attributes),
+        attributes: keyValuesFromJson(sc.attributes),
         droppedAttributesCount: sc.droppedAttributesCount,
         schemaUrl: sc.schemaUrl,
       };

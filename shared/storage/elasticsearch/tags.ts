@@ -1,11 +1,11 @@
 /**
  * The `tags` keyword terms: one `key=value` string per attribute, so a Jaeger tag query
  * (all pairs on one span) is one exact `term` per pair on the same document. Values are the
- * strings every store compares (`attributeValueAsString`: `true`, `42`, `1.5`, JSON text for
+ * strings every store compares (`attributeText`: `true`, `42`, `1.5`, JSON text for
  * arrays and maps), so the memory and Elasticsearch stores answer a tag query alike.
  */
 import type { KeyValue, SpanRecord } from '../../model/span.js';
-import { attributeValueAsString } from '../span-match.js';
+import { attributeText } from '../../model/attribute-text.js';
 
 const NEEDS_ESCAPE = /[\\=]/;
 
@@ -24,7 +24,7 @@ export function tagTerm(key: string, value: string): string {
 export function tagTermsOf(span: SpanRecord): string[] {
   const terms = new Set<string>();
   const add = (kvs: readonly KeyValue[]) => {
-    for (const kv of kvs) terms.add(tagTerm(kv.key, attributeValueAsString(kv.value)));
+    for (const kv of kvs) terms.add(tagTerm(kv.key, attributeText(kv.value)));
   };
   add(span.attributes);
   add(span.resource.attributes);

@@ -20,10 +20,11 @@
  * which suits a laptop or small cluster.
  */
 import type { AnyValue, InstrumentationScope, KeyValue, Resource, SpanKind, SpanRecord } from '../../model/span.js';
+import { attributeText } from '../../model/attribute-text.js';
 import { durationUs, startTimeUs } from '../../model/span.js';
 import { SpanAttributeScanner, decodeSpanProtobuf, encodeSpanProtobuf } from '../../otlp/traces/traces.js';
 import type { MeshtelMetrics } from '../../telemetry/metrics.js';
-import { addDependencyEdges, attributeValueAsString, dependencyLinksFromCounts } from '../span-match.js';
+import { addDependencyEdges, dependencyLinksFromCounts } from '../span-match.js';
 import type { DependencyLink, Operation, OperationQuery, RejectedSpan, SpanStore, TraceQuery } from '../spanstore.js';
 import { OperationIndex, compareStrings } from './operation-index.js';
 import { storedSpanBytes } from './span-size.js';
@@ -308,7 +309,7 @@ class TagMatcher {
 
   constructor(readonly key: string, readonly value: string) {
     this.keyBytes = Buffer.from(key, 'utf8');
-    this.matches = (v) => attributeValueAsString(v) === value;
+    this.matches = (v) => attributeText(v) === value;
   }
 
   in(attributes: readonly KeyValue[]): boolean {
