@@ -4,7 +4,7 @@
  */
 import { ConfigError, loadConfig, parseArgs, settingsHelp } from '../shared/config/load.js';
 import { createLogger } from '../shared/telemetry/logger.js';
-import { createMetrics } from '../shared/telemetry/metrics.js';
+import { createSelfMetricsRegistry } from '../shared/telemetry/metrics.js';
 import { startRole, type RoleBuilder } from './role.js';
 
 /** Role name → its wiring module (loaded lazily so a role never loads another's clients). */
@@ -65,9 +65,9 @@ async function main(): Promise<number> {
     throw err;
   }
   const logger = createLogger(config.logLevel, { role });
-  const metrics = createMetrics();
+  const registry = createSelfMetricsRegistry();
   const build = await ROLES[role]!.load();
-  const running = await startRole(role, build, { config, logger, metrics });
+  const running = await startRole(role, build, { config, logger, registry });
   return await new Promise<number>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       void running.stop(signal).then((clean) => resolve(clean ? 0 : 1));

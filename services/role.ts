@@ -3,16 +3,17 @@
  * SIGTERM/SIGINT stops them in reverse order — so receivers stop taking data first, the buffer
  * drains into the stores next, and the admin port (health, metrics) goes last.
  */
+import type { Registry } from 'prom-client';
 import type { Component, ReadinessCheck } from '../shared/model/component.js';
 import type { MeshtelConfig } from '../shared/config/settings.js';
 import { AdminServer } from '../shared/telemetry/admin-server.js';
 import type { Logger } from '../shared/telemetry/logger.js';
-import type { MeshtelMetrics } from '../shared/telemetry/metrics.js';
 
 export interface RoleContext {
   readonly config: MeshtelConfig;
   readonly logger: Logger;
-  readonly metrics: MeshtelMetrics;
+  /** The role's self-metrics registry (admin /metrics); components register their sets on it. */
+  readonly registry: Registry;
 }
 
 export interface RoleParts {
@@ -32,12 +33,12 @@ export interface RunningRole {
 }
 
 export async function startRole(role: string, build: RoleBuilder, ctx: RoleContext): Promise<RunningRole> {
-  const { config, logger, metrics } = ctx;
+  const { config, logger, registry } = ctx;
   const parts = await build(ctx);
   const admin = new AdminServer({
     host: config.host,
     port: config.adminPort,
-    registry: metrics.registry,
+    registry,
     logger,
     checks: () => parts.checks,
   });

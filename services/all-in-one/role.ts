@@ -16,19 +16,27 @@ import { MetricsIngester } from '../ingester/metrics-ingester.js';
 import { SpanIngester } from '../ingester/span-ingester.js';
 import { QueryService } from '../query/query-service.js';
 import type { RoleBuilder } from '../role.js';
+import { createBufferMetrics } from '../../shared/buffer/buffer-metrics.js';
+import { createMemoryStoreMetrics } from '../../shared/storage/memory/memory-store-metrics.js';
+import { createStoreMetrics } from '../../shared/storage/store-metrics.js';
+import { createReceiverMetrics } from '../collector/receiver-metrics.js';
+import { createIngesterMetrics } from '../ingester/ingester-metrics.js';
 
-export const buildAllInOne: RoleBuilder = ({ config, logger, metrics }) => {
-  const buffer = new InProcessBuffer({ capacityBytes: config.bufferMaxBytes, metrics, logger: logger.child({ component: 'buffer' }) });
-  const spanStore = new MemorySpanStore({ maxSpans: config.memoryMaxSpans, maxBytes: config.memoryMaxBytes, metrics });
-  const accessLogStore = new MemoryAccessLogStore({ maxRecords: config.memoryMaxAccessLogs, metrics });
-  const derived = buildDerivedMetrics(config, { metrics, logger }, 'exposition')!;
+export const buildAllInOne: RoleBuilder = ({ config, logger, registry }) => {
+  const bufferMetrics = createBufferMetrics(registry);
+  const storeMetrics = { ...createStoreMetrics(registry), ...createMemoryStoreMetrics(registry) };
+  const metrics = { ...createIngesterMetrics(registry), ...bufferMetrics };
+  const buffer = new InProcessBuffer({ capacityBytes: config.bufferMaxBytes, metrics: bufferMetrics, logger: logger.child({ component: 'buffer' }) });
+  const spanStore = new MemorySpanStore({ maxSpans: config.memoryMaxSpans, maxBytes: config.memoryMaxBytes, metrics: storeMetrics });
+  const accessLogStore = new MemoryAccessLogStore({ maxRecords: config.memoryMaxAccessLogs, metrics: storeMetrics });
+  const derived = buildDerivedMetrics(config, { selfMetrics: registry, logger }, 'exposition')!;
   const ingesterLogger = logger.child({ component: 'ingester' });
   const spanIngester = new SpanIngester({ buffer, writer: spanStore, metrics, logger: ingesterLogger, observe: derived.generator.observeSpans });
   const accessLogIngester = new AccessLogIngester({
     buffer, writer: accessLogStore, metrics, logger: ingesterLogger, observe: derived.generator.observeAccessLogs,
   });
   const metricsIngester = new MetricsIngester({ buffer, metrics, logger: ingesterLogger, registry: derived.registry });
-  const collector = new Collector({ config, buffer, metrics, logger: logger.child({ component: 'collector' }) });
+  const collector = new Collector({ config, buffer, metrics: createReceiverMetrics(registry), logger: logger.child({ component: 'collector' }) });
   const query = new QueryService({
     host: config.host,
     port: config.queryPort,

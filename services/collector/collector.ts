@@ -13,7 +13,7 @@ import type { TelemetryBuffer } from '../../shared/buffer/buffer.js';
 import type { MeshtelConfig } from '../../shared/config/settings.js';
 import type { Component } from '../../shared/model/component.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
-import type { MeshtelMetrics } from '../../shared/telemetry/metrics.js';
+import type { ReceiverMetrics } from './receiver-metrics.js';
 import { GrpcServer } from './transport/grpc-server.js';
 import { addOtlpTraceService } from './receivers/otlp/otlp-grpc.js';
 import { otlpHttpTraces } from './receivers/otlp/otlp-http.js';
@@ -51,7 +51,7 @@ export type CollectorConfig = Pick<
 export interface CollectorOptions {
   readonly config: CollectorConfig;
   readonly buffer: TelemetryBuffer;
-  readonly metrics: MeshtelMetrics;
+  readonly metrics: ReceiverMetrics;
   readonly logger: Logger;
 }
 

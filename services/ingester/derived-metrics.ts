@@ -9,7 +9,9 @@ import { MetricsRegistry } from '../../shared/metrics/registry.js';
 import { RemoteWriteSink, remoteWriteOptionsFromConfig } from '../../shared/metrics/remote-write/index.js';
 import type { MetricsSink } from '../../shared/metrics/sink.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
-import type { MeshtelMetrics } from '../../shared/telemetry/metrics.js';
+import { createSeriesLimitMetrics } from '../../shared/metrics/series-limit-metrics.js';
+import { createRemoteWriteMetrics } from '../../shared/metrics/remote-write/remote-write-metrics.js';
+import type { Registry } from 'prom-client';
 import { MetricsGenerator } from './metrics-generator.js';
 
 export interface DerivedMetrics {
@@ -22,10 +24,11 @@ export interface DerivedMetrics {
 
 export function buildDerivedMetrics(
   config: MeshtelConfig,
-  deps: { metrics: MeshtelMetrics; logger: Logger },
+  deps: { selfMetrics: Registry; logger: Logger },
   fallback: 'exposition' | 'none',
 ): DerivedMetrics | undefined {
-  const { metrics, logger } = deps;
+  const { selfMetrics, logger } = deps;
+  const metrics = { ...createSeriesLimitMetrics(selfMetrics), ...createRemoteWriteMetrics(selfMetrics) };
   const registry = new MetricsRegistry({
     defaultMaxSeries: config.metricsMaxSeries,
     onOverflow: (metric) => metrics.derivedSeriesOverflow.inc({ metric }),

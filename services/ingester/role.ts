@@ -10,17 +10,25 @@ import { elasticsearchAccessLogOptionsFromConfig } from '../../shared/storage/el
 import { ElasticsearchAccessLogStore } from '../../shared/storage/elasticsearch/accesslog-store.js';
 import { elasticsearchOptionsFromConfig } from '../../shared/storage/elasticsearch/options.js';
 import { ElasticsearchSpanStore } from '../../shared/storage/elasticsearch/store.js';
+import { createBufferMetrics } from '../../shared/buffer/buffer-metrics.js';
+import { createKafkaMetrics } from '../../shared/buffer/kafka/kafka-metrics.js';
+import { createElasticsearchMetrics } from '../../shared/storage/elasticsearch/elasticsearch-metrics.js';
+import { createStoreMetrics } from '../../shared/storage/store-metrics.js';
 import type { RoleBuilder } from '../role.js';
 import { AccessLogIngester } from './access-log-ingester.js';
 import { buildDerivedMetrics } from './derived-metrics.js';
+import { createIngesterMetrics } from './ingester-metrics.js';
 import { MetricsIngester } from './metrics-ingester.js';
 import { SpanIngester } from './span-ingester.js';
 
-export const buildIngesterRole: RoleBuilder = ({ config, logger, metrics }) => {
-  const spanStore = new ElasticsearchSpanStore({ ...elasticsearchOptionsFromConfig(config), metrics, logger });
-  const accessLogStore = new ElasticsearchAccessLogStore({ ...elasticsearchAccessLogOptionsFromConfig(config), metrics, logger });
-  const buffer = new KafkaBuffer({ ...kafkaBufferOptionsFromConfig(config), logger, metrics });
-  const derived = buildDerivedMetrics(config, { metrics, logger }, 'none');
+export const buildIngesterRole: RoleBuilder = ({ config, logger, registry }) => {
+  const storeMetrics = { ...createStoreMetrics(registry), ...createElasticsearchMetrics(registry) };
+  const bufferMetrics = { ...createBufferMetrics(registry), ...createKafkaMetrics(registry) };
+  const metrics = { ...createIngesterMetrics(registry), ...bufferMetrics };
+  const spanStore = new ElasticsearchSpanStore({ ...elasticsearchOptionsFromConfig(config), metrics: storeMetrics, logger });
+  const accessLogStore = new ElasticsearchAccessLogStore({ ...elasticsearchAccessLogOptionsFromConfig(config), metrics: storeMetrics, logger });
+  const buffer = new KafkaBuffer({ ...kafkaBufferOptionsFromConfig(config), logger, metrics: bufferMetrics });
+  const derived = buildDerivedMetrics(config, { selfMetrics: registry, logger }, 'none');
   if (!derived) logger.info('MESHTEL_REMOTE_WRITE_URL is not set: derived mesh metrics and OTLP metrics import are off');
   const ingesterLogger = logger.child({ component: 'ingester' });
   const spanIngester = new SpanIngester({ buffer, writer: spanStore, metrics, logger: ingesterLogger, observe: derived?.generator.observeSpans });

@@ -7,13 +7,14 @@
 import type { BufferRecord, BufferTopic, ConsumedRecord, TelemetryBuffer } from '../../shared/buffer/buffer.js';
 import type { Component } from '../../shared/model/component.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
-import type { MeshtelMetrics } from '../../shared/telemetry/metrics.js';
+import type { IngesterMetrics } from './ingester-metrics.js';
+import type { BufferMetrics } from '../../shared/buffer/buffer-metrics.js';
 import { DLQ_HEADERS, errorText, toDeadLetter } from './dead-letter.js';
 
 export interface IngesterOptions {
   readonly buffer: TelemetryBuffer;
   readonly logger: Logger;
-  readonly metrics: MeshtelMetrics;
+  readonly metrics: IngesterMetrics & BufferMetrics;
   /** How often progress (counts since start) is logged. */
   readonly progressLogIntervalMs?: number;
 }

@@ -4,10 +4,13 @@ import { elasticsearchAccessLogOptionsFromConfig } from '../../shared/storage/el
 import { ElasticsearchAccessLogStore } from '../../shared/storage/elasticsearch/accesslog-store.js';
 import { elasticsearchOptionsFromConfig } from '../../shared/storage/elasticsearch/options.js';
 import { ElasticsearchSpanStore } from '../../shared/storage/elasticsearch/store.js';
+import { createElasticsearchMetrics } from '../../shared/storage/elasticsearch/elasticsearch-metrics.js';
+import { createStoreMetrics } from '../../shared/storage/store-metrics.js';
 import type { RoleBuilder } from '../role.js';
 import { QueryService } from './query-service.js';
 
-export const buildQueryRole: RoleBuilder = ({ config, logger, metrics }) => {
+export const buildQueryRole: RoleBuilder = ({ config, logger, registry }) => {
+  const metrics = { ...createStoreMetrics(registry), ...createElasticsearchMetrics(registry) };
   const spanStore = new ElasticsearchSpanStore({ ...elasticsearchOptionsFromConfig(config), metrics, logger });
   const accessLogStore = new ElasticsearchAccessLogStore({ ...elasticsearchAccessLogOptionsFromConfig(config), metrics, logger });
   const query = new QueryService({

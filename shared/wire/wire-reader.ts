@@ -9,7 +9,7 @@
 import type { AnyValue } from '../model/span.js';
 import { DecodeProblem } from './decode-errors.js';
 import { hexOfBytes } from './hex.js';
-import { MAX_INTERNED_LENGTH, internSlot, setSlot, slotHolds, slotString, slotValue } from '../otlp/common/string-intern.js';
+import { MAX_INTERNED_LENGTH, internSlot, setSlot, slotHolds, slotString, slotValue } from './string-intern.js';
 
 export const WireType = { VARINT: 0, I64: 1, LEN: 2, SGROUP: 3, EGROUP: 4, I32: 5 } as const;
 

@@ -29,7 +29,7 @@ import { pino } from 'pino';
 import { InProcessBuffer } from '../../shared/buffer/inprocess/inprocess-buffer.js';
 import { AlsStreamDecoder } from '../../shared/envoy/als-stream.js';
 import { decodeAlsMessage } from '../../shared/envoy/als-wire.js';
-import { createMetrics } from '../../shared/telemetry/metrics.js';
+import { createMetrics } from '../support/metrics.js';
 import { AccessLogIntake, recordsPerKey } from '../../services/collector/intake/access-log-intake.js';
 import { ALS_STREAM_GRPC_PATH, addEnvoyAlsService } from '../../services/collector/receivers/envoy-als/envoy-als.js';
 import { GrpcServer } from '../../services/collector/transport/grpc-server.js';

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import type { BufferRecord } from '../../shared/buffer/buffer.js';
 import { KafkaBuffer } from '../../shared/buffer/kafka/kafka-buffer.js';
 import { parseBrokerList } from '../../shared/buffer/kafka/kafka-options.js';
-import { createMetrics } from '../../shared/telemetry/metrics.js';
+import { createMetrics } from '../support/metrics.js';
 
 export interface KafkaBenchOptions {
   readonly brokers: readonly string[];

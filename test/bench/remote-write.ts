@@ -16,7 +16,7 @@ import { compressBody, encodeLabels, encodeWriteRequest, type EncodedSeries } fr
 import { expandSnapshot } from '../../shared/metrics/remote-write/expand.js';
 import { RemoteWriteSink } from '../../shared/metrics/remote-write/remote-write-sink.js';
 import { createLogger } from '../../shared/telemetry/logger.js';
-import { createMetrics } from '../../shared/telemetry/metrics.js';
+import { createMetrics } from '../support/metrics.js';
 
 const COUNTERS = Number(process.env.BENCH_RW_COUNTERS ?? 4000);
 const HISTOGRAMS = Number(process.env.BENCH_RW_HISTOGRAMS ?? 1000);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryAccessLogStore } from '../../shared/storage/memory/memory-accesslog-store.js';
-import { createMetrics } from '../../shared/telemetry/metrics.js';
+import { createMetrics } from '../support/metrics.js';
 import { accessLog, BASE_US } from '../fixtures/access-logs.js';
 import { describeAccessLogStoreContract } from './accesslogstore-contract.js';
 

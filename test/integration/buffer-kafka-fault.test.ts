@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BufferUnavailableError } from '../../shared/buffer/buffer.js';
 import { KafkaBuffer } from '../../shared/buffer/kafka/kafka-buffer.js';
 import { parseBrokerList } from '../../shared/buffer/kafka/kafka-options.js';
-import { createMetrics } from '../../shared/telemetry/metrics.js';
+import { createMetrics } from '../support/metrics.js';
 import { ensureServers, KAFKA_BROKERS, startServer, stopServer } from '../support/servers.js';
 import { RecordSink, testRecord, waitUntil } from './buffer-contract.js';
 

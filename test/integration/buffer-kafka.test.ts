@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BufferFullError, type ConsumedRecord } from '../../shared/buffer/buffer.js';
 import { KafkaBuffer, type KafkaBufferInit } from '../../shared/buffer/kafka/kafka-buffer.js';
 import { parseBrokerList } from '../../shared/buffer/kafka/kafka-options.js';
-import { createMetrics } from '../../shared/telemetry/metrics.js';
+import { createMetrics } from '../support/metrics.js';
 import { ensureServers, KAFKA_BROKERS } from '../support/servers.js';
 import { describeBufferContract, RecordSink, testRecord, valueOf, waitUntil } from './buffer-contract.js';
 

@@ -5,7 +5,9 @@
  */
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { Client } from '@elastic/elasticsearch';
-import { createMetrics, type MeshtelMetrics } from '../../shared/telemetry/metrics.js';
+import type { ElasticsearchMetrics } from '../../shared/storage/elasticsearch/elasticsearch-metrics.js';
+import type { StoreMetrics } from '../../shared/storage/store-metrics.js';
+import { createMetrics, type MeshtelMetrics } from '../support/metrics.js';
 import { ES_URL, ensureServers } from '../support/servers.js';
 import { uniquePrefix } from './spanstore-elasticsearch-support.js';
 
@@ -14,7 +16,7 @@ interface StoreTestOptions {
   readonly node?: string;
   readonly indexPrefix?: string;
   readonly flushIntervalMs?: number;
-  readonly metrics?: MeshtelMetrics;
+  readonly metrics?: StoreMetrics & ElasticsearchMetrics;
 }
 
 export interface ElasticsearchStoreTestSetup<S, O> {

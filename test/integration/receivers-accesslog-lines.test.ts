@@ -12,7 +12,8 @@ import { decodeAccessLogsProtobuf } from '../../shared/accesslog/otlp-codec.js';
 import { BufferFullError, BufferUnavailableError, type ConsumedRecord } from '../../shared/buffer/buffer.js';
 import { InProcessBuffer } from '../../shared/buffer/inprocess/inprocess-buffer.js';
 import type { AccessLogRecord } from '../../shared/model/access-log.js';
-import { createMetrics, type MeshtelMetrics, type Transport } from '../../shared/telemetry/metrics.js';
+import { createMetrics, type MeshtelMetrics } from '../support/metrics.js';
+import { type Transport } from '../../services/collector/receiver-metrics.js';
 import { AccessLogIntake } from '../../services/collector/intake/access-log-intake.js';
 import {
   ACCESSLOG_LINES_PATH,

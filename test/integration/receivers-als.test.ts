@@ -12,7 +12,7 @@ import type { ConsumedRecord } from '../../shared/buffer/buffer.js';
 import { InProcessBuffer } from '../../shared/buffer/inprocess/inprocess-buffer.js';
 import { AlsStreamDecoder } from '../../shared/envoy/als-stream.js';
 import type { AccessLogRecord } from '../../shared/model/access-log.js';
-import { createMetrics, type MeshtelMetrics } from '../../shared/telemetry/metrics.js';
+import { createMetrics, type MeshtelMetrics } from '../support/metrics.js';
 import { AccessLogIntake } from '../../services/collector/intake/access-log-intake.js';
 import { ALS_STREAM_GRPC_PATH, addEnvoyAlsService, type EnvoyAlsOptions } from '../../services/collector/receivers/envoy-als/envoy-als.js';
 import { GrpcServer } from '../../services/collector/transport/grpc-server.js';

@@ -17,7 +17,7 @@ import type { BufferRecord, TelemetryBuffer } from '../../shared/buffer/buffer.j
 import type { AnyValue, KeyValue, SpanRecord } from '../../shared/model/span.js';
 import { ExportTraceServiceRequest } from '../support/proto-root.js';
 import { decodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
-import { createMetrics, type MeshtelMetrics } from '../../shared/telemetry/metrics.js';
+import { createMetrics, type MeshtelMetrics } from '../support/metrics.js';
 import { Collector, type CollectorConfig } from '../../services/collector/collector.js';
 
 export class RecordingBuffer implements TelemetryBuffer {

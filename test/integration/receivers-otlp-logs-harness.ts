@@ -17,7 +17,7 @@ import { pino } from 'pino';
 import { decodeAccessLogsProtobuf } from '../../shared/accesslog/otlp-codec.js';
 import { InProcessBuffer } from '../../shared/buffer/inprocess/inprocess-buffer.js';
 import type { AccessLogRecord } from '../../shared/model/access-log.js';
-import { createMetrics, type MeshtelMetrics } from '../../shared/telemetry/metrics.js';
+import { createMetrics, type MeshtelMetrics } from '../support/metrics.js';
 import { AccessLogIntake } from '../../services/collector/intake/access-log-intake.js';
 import { GrpcServer } from '../../services/collector/transport/grpc-server.js';
 import { LOGS_EXPORT_GRPC_PATH, addOtlpLogsService } from '../../services/collector/receivers/otlp/otlp-logs-grpc.js';

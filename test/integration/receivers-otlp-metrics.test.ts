@@ -16,7 +16,7 @@ import { OtlpMetricsImporter } from '../../shared/metrics/otlp-import/import.js'
 import type { OtlpMetricsRequest } from '../../shared/otlp/metrics/model.js';
 import { decodeMetricsProtobuf } from '../../shared/otlp/metrics/protobuf-decode.js';
 import { encodeMetricsProtobuf } from '../../shared/otlp/metrics/protobuf-encode.js';
-import { createMetrics } from '../../shared/telemetry/metrics.js';
+import { createMetrics } from '../support/metrics.js';
 import { GrpcServer } from '../../services/collector/transport/grpc-server.js';
 import { MetricsIntake } from '../../services/collector/intake/metrics-intake.js';
 import { addOtlpMetricsService, metricsServiceDefinition } from '../../services/collector/receivers/otlp/otlp-metrics-grpc.js';

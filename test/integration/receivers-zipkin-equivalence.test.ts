@@ -19,7 +19,7 @@ import { dedupeSharedSpanIds } from '../../services/query/jaeger/shared-span-ids
 import { SpanKind, StatusCode, type SpanRecord } from '../../shared/model/span.js';
 import { encodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
 import { MemorySpanStore } from '../../shared/storage/memory/memory-span-store.js';
-import { createMetrics } from '../../shared/telemetry/metrics.js';
+import { createMetrics } from '../support/metrics.js';
 import { OTLP_TRACES_PATH, otlpHttpTraces } from '../../services/collector/receivers/otlp/otlp-http.js';
 import { TraceIntake } from '../../services/collector/intake/trace-intake.js';
 import { ZIPKIN_SPANS_PATH, zipkinHttp } from '../../services/collector/receivers/zipkin/zipkin-http.js';

@@ -13,7 +13,7 @@ import { InProcessBuffer } from '../../shared/buffer/inprocess/inprocess-buffer.
 import { SpanKind, StatusCode, type SpanRecord } from '../../shared/model/span.js';
 import { protoRoot } from '../support/proto-root.js';
 import { decodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
-import { createMetrics, type MeshtelMetrics } from '../../shared/telemetry/metrics.js';
+import { createMetrics, type MeshtelMetrics } from '../support/metrics.js';
 import { decodeZipkinSpansJson } from '../../shared/zipkin/spans.js';
 import { TraceIntake } from '../../services/collector/intake/trace-intake.js';
 import { ZIPKIN_SPANS_PATH, zipkinHttp } from '../../services/collector/receivers/zipkin/zipkin-http.js';

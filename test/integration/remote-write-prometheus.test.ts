@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetricsRegistry } from '../../shared/metrics/registry.js';
 import { RemoteWriteSink } from '../../shared/metrics/remote-write/remote-write-sink.js';
 import { createLogger } from '../../shared/telemetry/logger.js';
-import { createMetrics } from '../../shared/telemetry/metrics.js';
+import { createMetrics } from '../support/metrics.js';
 import { PROMETHEUS_URL, ensureServers, isServerReady, startServer, stopServer } from '../support/servers.js';
 
 const WRITE_URL = `${PROMETHEUS_URL}/api/v1/write`;

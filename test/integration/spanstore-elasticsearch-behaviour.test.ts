@@ -10,7 +10,7 @@ import { BulkWriteError } from '../../shared/storage/elasticsearch/bulk.js';
 import { spanDocumentId } from '../../shared/storage/elasticsearch/document.js';
 import type { ElasticsearchSpanStoreOptions } from '../../shared/storage/elasticsearch/options.js';
 import { ElasticsearchSpanStore } from '../../shared/storage/elasticsearch/store.js';
-import type { MeshtelMetrics } from '../../shared/telemetry/metrics.js';
+import { type MeshtelMetrics } from '../support/metrics.js';
 import { span, spanIdOf, traceIdOf } from '../fixtures/spans.js';
 import { ES_URL } from '../support/servers.js';
 import { setUpElasticsearchStoreTests } from './elasticsearch-store-test-setup.js';

@@ -7,7 +7,7 @@ import { InProcessBuffer } from '../../shared/buffer/inprocess/inprocess-buffer.
 import type { AccessLogRecord } from '../../shared/model/access-log.js';
 import type { AccessLogQuery, AccessLogWriter, RejectedAccessLog } from '../../shared/storage/accesslogstore.js';
 import { MemoryAccessLogStore } from '../../shared/storage/memory/memory-accesslog-store.js';
-import { createMetrics, type MeshtelMetrics } from '../../shared/telemetry/metrics.js';
+import { createMetrics, type MeshtelMetrics } from '../support/metrics.js';
 import { AccessLogIngester } from '../../services/ingester/access-log-ingester.js';
 import { DLQ_HEADERS } from '../../services/ingester/dead-letter.js';
 import { accessLog } from '../fixtures/access-logs.js';

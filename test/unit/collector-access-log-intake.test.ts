@@ -5,7 +5,7 @@ import {
 } from '../../shared/buffer/buffer.js';
 import { decodeAccessLogsProtobuf } from '../../shared/accesslog/otlp-codec.js';
 import type { AccessLogRecord } from '../../shared/model/access-log.js';
-import { createMetrics, type MeshtelMetrics } from '../../shared/telemetry/metrics.js';
+import { createMetrics, type MeshtelMetrics } from '../support/metrics.js';
 import { AccessLogIntake } from '../../services/collector/intake/access-log-intake.js';
 import { accessLog } from '../fixtures/access-logs.js';
 

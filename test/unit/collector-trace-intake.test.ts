@@ -9,7 +9,7 @@ import {
 import { serviceNameOf, type Resource, type SpanRecord } from '../../shared/model/span.js';
 import { TooManySpansError } from '../../shared/otlp/traces/limits.js';
 import { decodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
-import { createMetrics, type MeshtelMetrics } from '../../shared/telemetry/metrics.js';
+import { createMetrics, type MeshtelMetrics } from '../support/metrics.js';
 import { TraceIntake } from '../../services/collector/intake/trace-intake.js';
 
 /** Our TelemetryBuffer interface, recording what it is given; `refuse` makes publish reject. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BufferFullError, BufferUnavailableError, type BufferRecord, type ConsumedRecord } from '../../shared/buffer/buffer.js';
 import { InProcessBuffer } from '../../shared/buffer/inprocess/inprocess-buffer.js';
-import { createMetrics } from '../../shared/telemetry/metrics.js';
+import { createMetrics } from '../support/metrics.js';
 
 const record = (key: string, bytes = 100): BufferRecord => ({ topic: 'spans', key, value: new Uint8Array(bytes) });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SpanKind, type SpanRecord } from '../../shared/model/span.js';
 import { MemorySpanStore } from '../../shared/storage/memory/memory-span-store.js';
-import { createMetrics } from '../../shared/telemetry/metrics.js';
+import { createMetrics } from '../support/metrics.js';
 import { BASE_US, span, traceIdOf } from '../fixtures/spans.js';
 
 interface ReadableMetric {

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InProcessBuffer } from '../../shared/buffer/inprocess/inprocess-buffer.js';
 import { MetricsRegistry } from '../../shared/metrics/registry.js';
-import { createMetrics } from '../../shared/telemetry/metrics.js';
+import { createMetrics } from '../support/metrics.js';
 import { DLQ_HEADERS } from '../../services/ingester/dead-letter.js';
 import { MetricsIngester } from '../../services/ingester/metrics-ingester.js';
 import { sdkMeter, summaryBytes, toProtobuf } from './otlpmetrics-fixtures.js';

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../../shared/config/load.js';
 import { MetricsRegistry } from '../../shared/metrics/registry.js';
 import { remoteWriteOptionsFromConfig } from '../../shared/metrics/remote-write/config.js';
 import { createLogger } from '../../shared/telemetry/logger.js';
-import { createMetrics } from '../../shared/telemetry/metrics.js';
+import { createMetrics } from '../support/metrics.js';
 
 const deps = () => ({ source: new MetricsRegistry({ defaultMaxSeries: 10 }), metrics: createMetrics(), logger: createLogger('silent') });
 

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MetricsRegistry, type MetricsSource } from '../../shared/metrics/registry.js';
 import { RemoteWriteSink, type RemoteWriteSinkOptions } from '../../shared/metrics/remote-write/remote-write-sink.js';
 import { createLogger } from '../../shared/telemetry/logger.js';
-import { createMetrics } from '../../shared/telemetry/metrics.js';
+import { createMetrics } from '../support/metrics.js';
 import { decodeBody, seriesText, type DecodedSeries } from './remote-write-wire.js';
 
 /** Our own HTTP endpoint standing in for a receiver: answers each POST with the next scripted status. */

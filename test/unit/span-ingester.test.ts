@@ -4,7 +4,7 @@ import type { ConsumedRecord, TelemetryBuffer } from '../../shared/buffer/buffer
 import type { SpanRecord } from '../../shared/model/span.js';
 import { decodeTracesProtobuf, encodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
 import type { RejectedSpan, SpanWriter } from '../../shared/storage/spanstore.js';
-import { createMetrics } from '../../shared/telemetry/metrics.js';
+import { createMetrics } from '../support/metrics.js';
 import { recordsPerTrace } from '../../services/collector/intake/trace-intake.js';
 import { SpanIngester } from '../../services/ingester/span-ingester.js';
 import { span, traceIdOf } from '../fixtures/spans.js';

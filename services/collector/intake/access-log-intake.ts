@@ -13,11 +13,11 @@ import { BufferFullError, BufferUnavailableError } from '../../../shared/buffer/
 import { accessLogKey, encodeAccessLogsProtobuf } from '../../../shared/accesslog/otlp-codec.js';
 import type { AccessLogKind, AccessLogRecord } from '../../../shared/model/access-log.js';
 import type { Logger } from '../../../shared/telemetry/logger.js';
-import type { MeshtelMetrics, Transport } from '../../../shared/telemetry/metrics.js';
+import type { ReceiverMetrics, Transport } from '../receiver-metrics.js';
 
 export interface AccessLogIntakeOptions {
   readonly buffer: TelemetryBuffer;
-  readonly metrics: MeshtelMetrics;
+  readonly metrics: ReceiverMetrics;
   readonly logger: Logger;
 }
 

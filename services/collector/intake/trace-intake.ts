@@ -11,10 +11,10 @@ import {
   encodeTracesProtobufEach, groupSpansByTrace, type PartialSuccess,
 } from '../../../shared/otlp/traces/traces.js';
 import type { Logger } from '../../../shared/telemetry/logger.js';
-import type { MeshtelMetrics, RefusalReason, Transport } from '../../../shared/telemetry/metrics.js';
+import type { ReceiverMetrics, RefusalReason, Transport } from '../receiver-metrics.js';
 
 export type IntakeMetrics = Pick<
-  MeshtelMetrics,
+  ReceiverMetrics,
   'spansReceived' | 'spansAccepted' | 'spansRefused' | 'attributesDropped' | 'attributeValuesTruncated'
 >;
 

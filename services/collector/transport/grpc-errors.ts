@@ -13,7 +13,7 @@ import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js
 import { BufferFullError, BufferUnavailableError } from '../../../shared/buffer/buffer.js';
 import { TooManySpansError } from '../../../shared/otlp/traces/limits.js';
 import { OtlpDecodeError, encodeStatusProtobuf } from '../../../shared/otlp/traces/traces.js';
-import type { RefusalReason } from '../../../shared/telemetry/metrics.js';
+import type { RefusalReason } from '../receiver-metrics.js';
 
 export interface GrpcRefusal {
   readonly error: Partial<ServiceError> & { code: GrpcStatus; details: string };

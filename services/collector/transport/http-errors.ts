@@ -10,7 +10,7 @@
 import { BufferFullError, BufferUnavailableError } from '../../../shared/buffer/buffer.js';
 import { TooManySpansError } from '../../../shared/otlp/traces/limits.js';
 import { OtlpDecodeError, RpcCode } from '../../../shared/otlp/traces/traces.js';
-import type { RefusalReason } from '../../../shared/telemetry/metrics.js';
+import type { RefusalReason } from '../receiver-metrics.js';
 import { BodyEncodingError, BodyTooLargeError, UnsupportedMediaTypeError } from './http-body.js';
 
 export interface HttpRefusal {

@@ -16,7 +16,7 @@ import {
   type ConsumedRecord,
   type TelemetryBuffer,
 } from '../buffer.js';
-import type { MeshtelMetrics } from '../../telemetry/metrics.js';
+import type { BufferMetrics } from '../buffer-metrics.js';
 import type { Logger } from '../../telemetry/logger.js';
 
 export interface InProcessBufferOptions {
@@ -25,7 +25,7 @@ export interface InProcessBufferOptions {
   readonly maxBatchRecords?: number;
   /** Wait before redelivering a batch whose handler failed; doubles up to 5 s. */
   readonly retryBackoffMs?: number;
-  readonly metrics?: MeshtelMetrics;
+  readonly metrics?: BufferMetrics;
   readonly logger?: Logger;
 }
 

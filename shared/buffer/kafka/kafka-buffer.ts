@@ -15,7 +15,8 @@ import type { BatchHandler, BufferRecord, BufferStats, BufferTopic, TelemetryBuf
 import { BufferUnavailableError } from '../buffer.js';
 import type { Component } from '../../model/component.js';
 import { createLogger, type Logger } from '../../telemetry/logger.js';
-import type { MeshtelMetrics } from '../../telemetry/metrics.js';
+import type { BufferMetrics } from '../buffer-metrics.js';
+import type { KafkaMetrics } from './kafka-metrics.js';
 import { AdminSession } from './admin-session.js';
 import { ensureTopics } from './ensure-topics.js';
 import { kafkaBufferOptionsSchema, TopicNames, type KafkaBufferOptions, type ResolvedKafkaBufferOptions } from './kafka-options.js';
@@ -27,7 +28,7 @@ import { TopicConsumer } from './topic-consumer.js';
 
 export interface KafkaBufferInit extends KafkaBufferOptions {
   readonly logger?: Logger;
-  readonly metrics?: MeshtelMetrics;
+  readonly metrics?: BufferMetrics & KafkaMetrics;
 }
 
 type State = 'new' | 'starting' | 'started' | 'stopping' | 'stopped';
@@ -36,7 +37,7 @@ export class KafkaBuffer implements TelemetryBuffer, Component {
   readonly name = 'kafka-buffer';
   private readonly options: ResolvedKafkaBufferOptions;
   private readonly logger: Logger;
-  private readonly metrics?: MeshtelMetrics;
+  private readonly metrics?: BufferMetrics & KafkaMetrics;
   private readonly topics: TopicNames;
   /** Producer and admin: short, bounded retries, since every publish has a deadline. */
   private readonly producerClient: Kafka;
@@ -240,4 +241,4 @@ function errorMessage(err: unknown): string {
 }
 
 /** Stands in for the lag gauge when no metrics are wired; the monitor is then never started. */
-const noGauge = { set: () => undefined } as unknown as NonNullable<MeshtelMetrics['kafkaConsumerLag']>;
+const noGauge = { set: () => undefined } as unknown as NonNullable<(BufferMetrics & KafkaMetrics)['kafkaConsumerLag']>;

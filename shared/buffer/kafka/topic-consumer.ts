@@ -11,7 +11,7 @@
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { BatchHandler, BufferTopic, ConsumedRecord } from '../buffer.js';
 import type { Logger } from '../../telemetry/logger.js';
-import type { MeshtelMetrics } from '../../telemetry/metrics.js';
+import type { BufferMetrics } from '../buffer-metrics.js';
 import { subscriptionAwareAssigner } from './subscription-assigner.js';
 
 export interface TopicConsumerOptions {
@@ -21,7 +21,7 @@ export interface TopicConsumerOptions {
   readonly physicalTopic: string;
   readonly handler: BatchHandler;
   readonly logger: Logger;
-  readonly metrics?: MeshtelMetrics;
+  readonly metrics?: BufferMetrics;
   readonly fetchMaxWaitMs: number;
   readonly partitionsConsumedConcurrently: number;
   readonly sessionTimeoutMs: number;

@@ -14,7 +14,6 @@
  * timestamp) is bounded by the registry's per-family series limits.
  */
 import type { Logger } from '../../telemetry/logger.js';
-import type { MeshtelMetrics } from '../../telemetry/metrics.js';
 import type { Labels, MetricsSource } from '../registry.js';
 import type { MetricsSink } from '../sink.js';
 import { compressBody, encodeLabels, encodeWriteRequest, type EncodedSeries } from './encode.js';
@@ -26,10 +25,9 @@ import { postWriteRequest, remoteWriteHeaders, type SendTarget } from './send.js
 /** Sent in User-Agent (`meshtel/<version>`), which the spec requires. */
 export const MESHTEL_VERSION = '0.1.0';
 
-export type RemoteWriteMetrics = Pick<
-  MeshtelMetrics,
-  'remoteWriteQueueSamples' | 'remoteWriteSamplesSent' | 'remoteWriteSamplesDropped' | 'remoteWriteSendDuration' | 'remoteWriteFailures'
->;
+import type { RemoteWriteMetrics } from './remote-write-metrics.js';
+
+export type { RemoteWriteMetrics };
 
 export type DropReason = 'queue_full' | 'rejected' | 'invalid' | 'out_of_order' | 'shutdown';
 

@@ -10,7 +10,6 @@ import {
   serviceNameOf,
   type AnyValue, type InstrumentationScope, type KeyValue, type Resource, type SpanEvent, type SpanLink, type SpanRecord,
 } from '../../model/span.js';
-import type { RefusalReason } from '../../telemetry/metrics.js';
 import { isValidLowerHexId } from '../../wire/hex.js';
 
 export interface SpanLimits {
@@ -26,7 +25,7 @@ export interface ValidationResult {
   readonly rejectedSpans: number;
   /** Human-readable summary of why spans were rejected ('' when none), e.g. for partial_success.error_message. */
   readonly errorMessage: string;
-  readonly rejectedByReason: Partial<Record<RefusalReason, number>>;
+  readonly rejectedByReason: Partial<Record<SpanRejectionReason, number>>;
   readonly attributesDropped: number;
   readonly valuesTruncated: number;
 }
@@ -39,10 +38,11 @@ export class TooManySpansError extends Error {
   }
 }
 
-type IdReason = 'invalid_trace_id' | 'invalid_span_id' | 'invalid_parent_span_id';
+/** Why validation rejects a span (a label value of the receivers' refusal counter). */
+export type SpanRejectionReason = 'invalid_trace_id' | 'invalid_span_id' | 'invalid_parent_span_id';
 
 /** How each refusal is explained to the sender, in the order reasons are checked. */
-const ID_RULES: readonly { reason: IdReason; what: string; rule: string; field: 'traceId' | 'spanId' | 'parentSpanId' }[] = [
+const ID_RULES: readonly { reason: SpanRejectionReason; what: string; rule: string; field: 'traceId' | 'spanId' | 'parentSpanId' }[] = [
   { reason: 'invalid_trace_id', what: 'trace id', rule: 'must be 16 bytes (32 hex characters), not all zero', field: 'traceId' },
   { reason: 'invalid_span_id', what: 'span id', rule: 'must be 8 bytes (16 hex characters), not all zero', field: 'spanId' },
   { reason: 'invalid_parent_span_id', what: 'parent span id', rule: 'must be empty or 8 bytes (16 hex characters)', field: 'parentSpanId' },
@@ -50,7 +50,7 @@ const ID_RULES: readonly { reason: IdReason; what: string; rule: string; field: 
 
 const ZERO_SPAN_ID = '0000000000000000';
 
-function idProblem(span: SpanRecord): IdReason | undefined {
+function idProblem(span: SpanRecord): SpanRejectionReason | undefined {
   if (!isValidLowerHexId(span.traceId, 32)) return 'invalid_trace_id';
   if (!isValidLowerHexId(span.spanId, 16)) return 'invalid_span_id';
   const parent = span.parentSpanId;
@@ -71,7 +71,7 @@ export function validateSpans(spans: readonly SpanRecord[], limits: SpanLimits):
   if (spans.length > limits.maxSpansPerRequest) throw new TooManySpansError(spans.length, limits.maxSpansPerRequest);
   const limiter = new AttributeLimiter(limits.maxAttributesPerSpan, limits.maxAttributeValueLength);
   const accepted: SpanRecord[] = [];
-  const rejected = new Map<IdReason, { count: number; first: SpanRecord }>();
+  const rejected = new Map<SpanRejectionReason, { count: number; first: SpanRecord }>();
   for (const span of spans) {
     const reason = idProblem(span);
     if (reason === undefined) {
@@ -82,7 +82,7 @@ export function validateSpans(spans: readonly SpanRecord[], limits: SpanLimits):
     if (entry === undefined) rejected.set(reason, { count: 1, first: span });
     else entry.count++;
   }
-  const rejectedByReason: Partial<Record<RefusalReason, number>> = {};
+  const rejectedByReason: Partial<Record<SpanRejectionReason, number>> = {};
   for (const [reason, { count }] of rejected) rejectedByReason[reason] = count;
   const rejectedSpans = spans.length - accepted.length;
   return {
@@ -100,7 +100,7 @@ function quoted(s: string): string {
 }
 
 /** e.g. `2 spans rejected: 1 with an invalid trace id (must be …; first: span "GET /x" trace id "00…")`. */
-function describeRejections(total: number, rejected: Map<IdReason, { count: number; first: SpanRecord }>): string {
+function describeRejections(total: number, rejected: Map<SpanRejectionReason, { count: number; first: SpanRecord }>): string {
   const parts: string[] = [];
   for (const { reason, what, rule, field } of ID_RULES) {
     const entry = rejected.get(reason);

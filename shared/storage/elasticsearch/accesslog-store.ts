@@ -6,7 +6,7 @@
  */
 import type { Client } from '@elastic/elasticsearch';
 import type { AccessLogRecord } from '../../model/access-log.js';
-import type { MeshtelMetrics } from '../../telemetry/metrics.js';
+import type { StoreMetrics } from '../store-metrics.js';
 import type { AccessLogEdge, AccessLogPage, AccessLogQuery, AccessLogStore, RejectedAccessLog } from '../accesslogstore.js';
 import { accessLogStartMs, encodeAccessLogDocument } from './accesslog-document.js';
 import {
@@ -28,7 +28,7 @@ export class ElasticsearchAccessLogStore implements AccessLogStore {
   /** Client, bulk indexer, template, readiness and stop: shared with the span store. */
   private readonly lifecycle: ElasticsearchStoreLifecycle;
   private readonly reader: ElasticsearchAccessLogReader;
-  private readonly metrics: MeshtelMetrics | undefined;
+  private readonly metrics: StoreMetrics | undefined;
 
   constructor(options: ElasticsearchAccessLogStoreOptions = {}) {
     const { client, metrics, logger, ...rest } = options;

@@ -21,7 +21,7 @@
  */
 import { errors, type Client, type estypes } from '@elastic/elasticsearch';
 import type { Logger } from '../../telemetry/logger.js';
-import type { MeshtelMetrics } from '../../telemetry/metrics.js';
+import type { ElasticsearchMetrics } from './elasticsearch-metrics.js';
 
 export interface BulkDocument {
   readonly index: string;
@@ -51,7 +51,7 @@ export interface BulkIndexerOptions {
   readonly retry: RetryPolicy;
   /** Bulk `refresh` parameter; `wait_for` makes writes visible before the call resolves (tests). */
   readonly refresh: boolean | 'wait_for';
-  readonly metrics?: MeshtelMetrics;
+  readonly metrics?: ElasticsearchMetrics;
   readonly logger?: Logger;
 }
 

@@ -7,7 +7,8 @@
  */
 import type { Client, estypes } from '@elastic/elasticsearch';
 import type { Logger } from '../../telemetry/logger.js';
-import type { MeshtelMetrics } from '../../telemetry/metrics.js';
+import type { StoreMetrics } from '../store-metrics.js';
+import type { ElasticsearchMetrics } from './elasticsearch-metrics.js';
 import { BulkIndexer } from './bulk.js';
 import { createElasticsearchClient } from './client.js';
 import { indexPattern, type Signal } from './indices.js';
@@ -52,7 +53,7 @@ export interface ElasticsearchStoreLifecycleOptions {
   readonly refreshSignals: readonly Signal[];
   /** Names the store in the start log line, e.g. `span store`. */
   readonly description: string;
-  readonly metrics?: MeshtelMetrics | undefined;
+  readonly metrics?: StoreMetrics & ElasticsearchMetrics | undefined;
   readonly logger?: Logger | undefined;
 }
 

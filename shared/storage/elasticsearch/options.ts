@@ -6,7 +6,8 @@ import { z } from 'zod';
 import type { Client } from '@elastic/elasticsearch';
 import type { MeshtelConfig } from '../../config/settings.js';
 import type { Logger } from '../../telemetry/logger.js';
-import type { MeshtelMetrics } from '../../telemetry/metrics.js';
+import type { StoreMetrics } from '../store-metrics.js';
+import type { ElasticsearchMetrics } from './elasticsearch-metrics.js';
 
 const positiveInt = z.number().int().min(1);
 const nonNegativeInt = z.number().int().min(0);
@@ -47,7 +48,7 @@ export type ElasticsearchSpanStoreSettings = z.infer<typeof elasticsearchSpanSto
 export interface ElasticsearchStoreDependencies {
   /** Use this client instead of creating one from `node`; the store then does not close it. */
   readonly client?: Client;
-  readonly metrics?: MeshtelMetrics;
+  readonly metrics?: StoreMetrics & ElasticsearchMetrics;
   readonly logger?: Logger;
 }
 

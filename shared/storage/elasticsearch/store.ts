@@ -6,7 +6,7 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { SpanRecord } from '../../model/span.js';
 import type { Logger } from '../../telemetry/logger.js';
-import type { MeshtelMetrics } from '../../telemetry/metrics.js';
+import type { StoreMetrics } from '../store-metrics.js';
 import type { DependencyLink, Operation, OperationQuery, RejectedSpan, SpanStore, TraceQuery } from '../spanstore.js';
 import type { BulkDocument } from './bulk.js';
 import { encodeSpanDocument, serviceDocumentId, serviceDocumentOf, spanDocumentId } from './document.js';
@@ -24,7 +24,7 @@ export class ElasticsearchSpanStore implements SpanStore {
   /** Client, bulk indexer, templates, readiness and stop: shared with the access-log store. */
   private readonly lifecycle: ElasticsearchStoreLifecycle;
   private readonly reader: ElasticsearchSpanReader;
-  private readonly metrics: MeshtelMetrics | undefined;
+  private readonly metrics: StoreMetrics | undefined;
   private readonly logger: Logger | undefined;
   /**
    * Services-index documents already written, per day. Every span names its (service, operation,

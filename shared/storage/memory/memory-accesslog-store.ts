@@ -10,7 +10,8 @@
  * small cluster; bigger meshes use Elasticsearch.
  */
 import type { AccessLogRecord } from '../../model/access-log.js';
-import type { MeshtelMetrics } from '../../telemetry/metrics.js';
+import type { StoreMetrics } from '../store-metrics.js';
+import type { MemoryStoreMetrics } from './memory-store-metrics.js';
 import { AccessLogEdgeCounter, accessLogMatches, accessLogStartUs, compareNewestFirst } from '../accesslog-match.js';
 import type { AccessLogEdge, AccessLogPage, AccessLogQuery, AccessLogStore, RejectedAccessLog } from '../accesslogstore.js';
 import { estimateAccessLogBytes } from './accesslog-size.js';
@@ -20,7 +21,7 @@ export interface MemoryAccessLogStoreOptions {
   readonly maxRecords: number;
   /** Most estimated bytes held; no byte bound when absent. */
   readonly maxBytes?: number;
-  readonly metrics?: Pick<MeshtelMetrics, 'accessLogsWritten' | 'storeAccessLogs' | 'storeAccessLogsEvicted'>;
+  readonly metrics?: Pick<(StoreMetrics & MemoryStoreMetrics), 'accessLogsWritten' | 'storeAccessLogs' | 'storeAccessLogsEvicted'>;
 }
 
 interface StoredRecord {

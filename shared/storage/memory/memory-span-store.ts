@@ -23,7 +23,8 @@ import type { AnyValue, InstrumentationScope, KeyValue, Resource, SpanKind, Span
 import { attributeText } from '../../model/attribute-text.js';
 import { durationUs, startTimeUs } from '../../model/span.js';
 import { SpanAttributeScanner, decodeSpanProtobuf, encodeSpanProtobuf } from '../../otlp/traces/traces.js';
-import type { MeshtelMetrics } from '../../telemetry/metrics.js';
+import type { StoreMetrics } from '../store-metrics.js';
+import type { MemoryStoreMetrics } from './memory-store-metrics.js';
 import { addDependencyEdges, dependencyLinksFromCounts } from '../span-match.js';
 import type { DependencyLink, Operation, OperationQuery, RejectedSpan, SpanStore, TraceQuery } from '../spanstore.js';
 import { OperationIndex, compareStrings } from './operation-index.js';
@@ -35,7 +36,7 @@ export interface MemorySpanStoreOptions {
   /** Most estimated bytes held; must be ≥ 1. */
   readonly maxBytes: number;
   readonly metrics?: Pick<
-    MeshtelMetrics,
+    (StoreMetrics & MemoryStoreMetrics),
     'storeSpans' | 'storeBytes' | 'storeTracesEvicted' | 'storeSpansEvicted' | 'spansWritten'
   >;
 }

@@ -21,7 +21,7 @@ import { parseAccessLogEntry } from '../../../../shared/accesslog/access-log-lin
 import type { CompiledEnvoyFormat } from '../../../../shared/accesslog/envoy-format.js';
 import { AccessLogParseError } from '../../../../shared/accesslog/errors.js';
 import type { AccessLogRecord } from '../../../../shared/model/access-log.js';
-import type { MeshtelMetrics } from '../../../../shared/telemetry/metrics.js';
+import type { ReceiverMetrics } from '../../receiver-metrics.js';
 import type { AccessLogIntake } from '../../intake/access-log-intake.js';
 import { splitAccessLogBody, TooManyLinesError, type BodyEntry } from './accesslog-lines-body.js';
 import { UnsupportedMediaTypeError, acceptRawBodies, contentCodingOf, mediaTypeOf, readRequestBody } from '../../transport/http-body.js';
@@ -40,7 +40,7 @@ export interface AccessLogLinesLimits {
 
 export interface AccessLogLinesOptions {
   readonly intake: Pick<AccessLogIntake, 'accept'>;
-  readonly metrics: Pick<MeshtelMetrics, 'requestsRefused' | 'requestDuration' | 'accessLogsReceived' | 'accessLogsRefused'>;
+  readonly metrics: Pick<ReceiverMetrics, 'requestsRefused' | 'requestDuration' | 'accessLogsReceived' | 'accessLogsRefused'>;
   readonly limits: AccessLogLinesLimits;
   /** The mesh's custom TEXT format (MESHTEL_ACCESSLOG_FORMAT); Istio's default TEXT format when absent. */
   readonly format?: CompiledEnvoyFormat;

@@ -26,7 +26,7 @@ import { isRetryableBufferError } from '../../../../shared/buffer/buffer.js';
 import { AlsStreamDecoder } from '../../../../shared/envoy/als-stream.js';
 import type { AccessLogRecord } from '../../../../shared/model/access-log.js';
 import type { Logger } from '../../../../shared/telemetry/logger.js';
-import type { MeshtelMetrics } from '../../../../shared/telemetry/metrics.js';
+import type { ReceiverMetrics } from '../../receiver-metrics.js';
 import type { AccessLogIntake } from '../../intake/access-log-intake.js';
 import type { GrpcServer } from '../../transport/grpc-server.js';
 
@@ -62,7 +62,7 @@ export const accessLogServiceDefinition = {
 
 export interface EnvoyAlsOptions {
   readonly intake: Pick<AccessLogIntake, 'accept'>;
-  readonly metrics: MeshtelMetrics;
+  readonly metrics: ReceiverMetrics;
   readonly logger: Logger;
   /**
    * Largest StreamAccessLogsMessage decoded; a larger one is skipped and counted (reason

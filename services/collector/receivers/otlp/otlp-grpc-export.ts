@@ -6,7 +6,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../../../shared/telemetry/logger.js';
-import type { MeshtelMetrics } from '../../../../shared/telemetry/metrics.js';
+import type { ReceiverMetrics } from '../../receiver-metrics.js';
 import type { GrpcRefusal } from '../../transport/grpc-errors.js';
 
 const passthrough = (bytes: Buffer): Buffer => bytes;
@@ -37,7 +37,7 @@ export interface OtlpGrpcExport {
   readonly signal: string;
   /** Label of the request metrics. */
   readonly transport: string;
-  readonly metrics: Pick<MeshtelMetrics, 'requestsRefused' | 'requestDuration'>;
+  readonly metrics: Pick<ReceiverMetrics, 'requestsRefused' | 'requestDuration'>;
   readonly logger: Logger;
   readonly refusalFor: (err: unknown) => OtlpGrpcRefusal;
   /** Decodes the request, hands it on and encodes the export response; rejecting answers with `refusalFor`'s status. */

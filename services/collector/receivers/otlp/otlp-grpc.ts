@@ -8,7 +8,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { decodeTracesProtobuf, encodeTraceResponseProtobuf } from '../../../../shared/otlp/traces/traces.js';
 import type { Logger } from '../../../../shared/telemetry/logger.js';
-import type { MeshtelMetrics } from '../../../../shared/telemetry/metrics.js';
+import type { ReceiverMetrics } from '../../receiver-metrics.js';
 import type { GrpcServer } from '../../transport/grpc-server.js';
 import { grpcRefusalFor } from '../../transport/grpc-errors.js';
 import { exportServiceDefinition, exportServiceImplementation } from './otlp-grpc-export.js';
@@ -23,7 +23,7 @@ export const traceServiceDefinition = exportServiceDefinition(TRACE_EXPORT_GRPC_
 
 export interface OtlpGrpcTraceOptions {
   readonly intake: TraceIntake;
-  readonly metrics: Pick<MeshtelMetrics, 'requestsRefused' | 'requestDuration'>;
+  readonly metrics: Pick<ReceiverMetrics, 'requestsRefused' | 'requestDuration'>;
   readonly logger: Logger;
 }
 

@@ -10,7 +10,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { encodeStatusProtobuf, statusJson, type StatusDetail } from '../../../../shared/otlp/common/status.js';
 import type { Logger } from '../../../../shared/telemetry/logger.js';
-import type { MeshtelMetrics } from '../../../../shared/telemetry/metrics.js';
+import type { ReceiverMetrics } from '../../receiver-metrics.js';
 import { acceptRawBodies, bodyFormatOf, contentCodingOf, mediaTypeOf, readRequestBody, type BodyFormat } from '../../transport/http-body.js';
 import type { HttpRefusal } from '../../transport/http-errors.js';
 
@@ -33,7 +33,7 @@ export interface OtlpHttpExportRoute {
   /** Label of the request metrics. */
   readonly transport: string;
   readonly limits: OtlpHttpLimits;
-  readonly metrics: Pick<MeshtelMetrics, 'requestsRefused' | 'requestDuration'>;
+  readonly metrics: Pick<ReceiverMetrics, 'requestsRefused' | 'requestDuration'>;
   /** For refusal logs; the request's logger is used when absent. */
   readonly logger?: Logger;
   readonly refusalFor: (err: unknown) => OtlpHttpRefusal;

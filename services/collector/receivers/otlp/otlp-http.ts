@@ -11,7 +11,7 @@ import {
   encodeTraceResponseJson,
   encodeTraceResponseProtobuf,
 } from '../../../../shared/otlp/traces/traces.js';
-import type { MeshtelMetrics } from '../../../../shared/telemetry/metrics.js';
+import type { ReceiverMetrics } from '../../receiver-metrics.js';
 import { decodeUtf8 } from '../../transport/http-body.js';
 import { httpRefusalFor } from '../../transport/http-errors.js';
 import { registerOtlpExportRoute, type OtlpHttpLimits } from './otlp-http-export.js';
@@ -23,7 +23,7 @@ export type { OtlpHttpLimits } from './otlp-http-export.js';
 export interface OtlpHttpOptions {
   readonly intake: TraceIntake;
   readonly limits: OtlpHttpLimits;
-  readonly metrics: Pick<MeshtelMetrics, 'requestsRefused' | 'requestDuration'>;
+  readonly metrics: Pick<ReceiverMetrics, 'requestsRefused' | 'requestDuration'>;
 }
 
 export const OTLP_TRACES_PATH = '/v1/traces';

@@ -10,13 +10,13 @@ import { TooManyLogRecordsError, normalizeOtlpLogs, type LogLimits, type Normali
 import type { LogsPartialSuccess } from '../../../../shared/otlp/logs/logs-response.js';
 import { RpcCode } from '../../../../shared/otlp/common/status.js';
 import type { Logger } from '../../../../shared/telemetry/logger.js';
-import type { MeshtelMetrics, RefusalReason } from '../../../../shared/telemetry/metrics.js';
+import type { ReceiverMetrics, RefusalReason } from '../../receiver-metrics.js';
 import type { AccessLogIntake } from '../../intake/access-log-intake.js';
 import { grpcRefusalFor, type GrpcRefusal } from '../../transport/grpc-errors.js';
 import { httpRefusalFor, type HttpRefusal } from '../../transport/http-errors.js';
 
 export type LogsReceiverMetrics = Pick<
-  MeshtelMetrics,
+  ReceiverMetrics,
   'accessLogsReceived' | 'accessLogsRefused' | 'attributesDropped' | 'attributeValuesTruncated' | 'requestsRefused' | 'requestDuration'
 >;
 

@@ -12,13 +12,13 @@ import { decodeMetricsProtobuf } from '../../../../shared/otlp/metrics/protobuf-
 import { encodeMetricsResponseJson, encodeMetricsResponseProtobuf } from '../../../../shared/otlp/metrics/response.js';
 import { TooManyDataPointsError } from '../../../../shared/otlp/metrics/validate.js';
 import type { Logger } from '../../../../shared/telemetry/logger.js';
-import type { MeshtelMetrics, RefusalReason } from '../../../../shared/telemetry/metrics.js';
+import type { ReceiverMetrics, RefusalReason } from '../../receiver-metrics.js';
 import { decodeUtf8 } from '../../transport/http-body.js';
 import { httpRefusalFor, type HttpRefusal } from '../../transport/http-errors.js';
 import { registerOtlpExportRoute, type OtlpHttpLimits } from './otlp-http-export.js';
 import type { MetricsIntake } from '../../intake/metrics-intake.js';
 
-export type MetricsReceiverMetrics = Pick<MeshtelMetrics, 'requestsRefused' | 'requestDuration'>;
+export type MetricsReceiverMetrics = Pick<ReceiverMetrics, 'requestsRefused' | 'requestDuration'>;
 
 /** A refusal label of meshtel_receiver_requests_refused_total; metrics add one reason to the trace ones. */
 export type MetricsRefusalReason = RefusalReason | 'too_many_data_points';

@@ -22,7 +22,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { ZipkinDecodeError, decodeZipkinSpansJson, decodeZipkinSpansProtobuf } from '../../../../shared/zipkin/spans.js';
-import type { MeshtelMetrics, RefusalReason } from '../../../../shared/telemetry/metrics.js';
+import type { ReceiverMetrics, RefusalReason } from '../../receiver-metrics.js';
 import { UnsupportedMediaTypeError, acceptRawBodies, contentCodingOf, decodeUtf8, mediaTypeOf, readRequestBody, type BodyFormat } from '../../transport/http-body.js';
 import { httpRefusalFor } from '../../transport/http-errors.js';
 import type { TraceIntake } from '../../intake/trace-intake.js';
@@ -37,7 +37,7 @@ export interface ZipkinHttpLimits {
 export interface ZipkinHttpOptions {
   readonly intake: TraceIntake;
   readonly limits: ZipkinHttpLimits;
-  readonly metrics: Pick<MeshtelMetrics, 'requestsRefused' | 'requestDuration'>;
+  readonly metrics: Pick<ReceiverMetrics, 'requestsRefused' | 'requestDuration'>;
 }
 
 export const ZIPKIN_SPANS_PATH = '/api/v2/spans';

@@ -10,7 +10,7 @@
  * A slot holds the last string that hashed to it; a miss simply replaces it, so unique values
  * (ids in URLs, timestamps) cost one hash and one compare and never grow the cache.
  */
-import type { AnyValue } from '../../model/span.js';
+import type { AnyValue } from '../model/span.js';
 
 /** Longer strings are rarely repeated exactly and are decoded directly. */
 export const MAX_INTERNED_LENGTH = 32;
