@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { compileEnvoyFormat } from '../accesslog/envoy-format.js';
-import { parseLabelList } from '../metrics/remote-write/labels.js';
+import { parseLabelList } from '../metrics/labels.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().min(1);

@@ -8,7 +8,7 @@
  * it, so Prometheus stores the time the point was measured — the same sample remote-write sends.
  */
 import type { Labels, MetricsSnapshot } from '../registry.js';
-import { formatBound } from '../remote-write/labels.js';
+import { formatBound } from '../labels.js';
 
 export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 

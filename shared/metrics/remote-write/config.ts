@@ -6,7 +6,7 @@ import os from 'node:os';
 import type { MeshtelConfig } from '../../config/settings.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { MetricsSource } from '../registry.js';
-import { parseLabelList } from './labels.js';
+import { parseLabelList } from '../labels.js';
 import type { RemoteWriteMetrics, RemoteWriteSinkOptions } from './remote-write-sink.js';
 
 /** The label that keeps series of several ingesters apart. */

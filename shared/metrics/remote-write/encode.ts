@@ -8,7 +8,7 @@
  */
 import snappy from 'snappyjs';
 import { ProtoWriter } from '../../wire/wire-writer.js';
-import type { LabelPair } from './labels.js';
+import type { LabelPair } from '../labels.js';
 
 const LEN = 2;
 const VARINT = 0;

@@ -8,7 +8,7 @@
  * is shared by all the samples derived from it — a histogram with Istio's buckets has 22.
  */
 import type { Labels, MetricsSnapshot } from '../registry.js';
-import { baseLabels, formatBound, isValidMetricName, withName, type LabelDefaults, type LabelPair } from './labels.js';
+import { baseLabels, formatBound, isValidMetricName, withName, type LabelDefaults, type LabelPair } from '../labels.js';
 
 /** Receives one sample of the current series: its full metric name and optional `le`/`quantile`. */
 export type SampleFn = (name: string, value: number, timestampMs: number, extra?: LabelPair) => void;

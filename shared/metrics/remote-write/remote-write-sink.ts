@@ -18,7 +18,7 @@ import type { Labels, MetricsSource } from '../registry.js';
 import type { MetricsSink } from '../sink.js';
 import { compressBody, encodeLabels, encodeWriteRequest, type EncodedSeries } from './encode.js';
 import { sampleKey, visitSnapshot } from './expand.js';
-import { baseLabels, isValidLabelName, seriesKey, withName, type LabelDefaults, type LabelPair } from './labels.js';
+import { baseLabels, isValidLabelName, seriesKey, withName, type LabelDefaults, type LabelPair } from '../labels.js';
 import { SampleQueue } from './sample-queue.js';
 import { postWriteRequest, remoteWriteHeaders, type SendTarget } from './send.js';
 

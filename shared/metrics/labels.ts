@@ -5,7 +5,7 @@
  * Prometheus 2.42 answers 500 (retried forever by a spec-following sender) for some invalid label
  * sets and only validates names from 2.46 on, so we validate here and drop what would never land.
  */
-import type { Labels } from '../registry.js';
+import type { Labels } from './registry.js';
 
 export type LabelPair = readonly [name: string, value: string];
 
