@@ -4,7 +4,7 @@ import { OtlpMetricsImporter } from '../../shared/metrics/otlp-import/import.js'
 import type { OtlpMetricsRequest } from '../../shared/otlp/metrics/model.js';
 import { prometheusMetricName, sanitizeLabelName, attributeLabels } from '../../shared/metrics/otlp-import/prometheus-names.js';
 import { encodeMetricsProtobuf } from '../../shared/otlp/metrics/protobuf-encode.js';
-import { sdkMeter, summaryBytes, toProtobuf } from './otlpmetrics-fixtures.js';
+import { sdkMeter, summaryBytes, toProtobuf } from '../fixtures/otlp-metrics.js';
 
 function setup() {
   const registry = new MetricsRegistry({ defaultMaxSeries: 1000 });

@@ -8,8 +8,9 @@ import {
   sdkLogRecords,
 } from '../fixtures/otlp-logs.js';
 import {
-  LIMITS, counterValue, exportWith, grpcLogsExporter, startLogsReceivers, type RunningLogsReceivers,
-} from './receivers-otlp-logs-harness.js';
+  LIMITS, exportWith, grpcLogsExporter, startLogsReceivers, type RunningLogsReceivers,
+} from '../support/receivers-otlp-logs-harness.js';
+import { counterValue } from '../support/self-metrics.js';
 
 let running: RunningLogsReceivers;
 let plain: grpc.Client;

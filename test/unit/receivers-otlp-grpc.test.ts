@@ -7,7 +7,6 @@ import { ExportTraceServiceResponse, RetryInfo, RpcStatus } from '../support/pro
 import {
   comparableFromRecords,
   comparableFromSdk,
-  counterValue,
   exportWith,
   idBytes,
   rawTraceRequest,
@@ -15,7 +14,8 @@ import {
   startCollector,
   testConfig,
   type RunningCollector,
-} from './receivers-harness.js';
+} from '../support/receivers-harness.js';
+import { counterValue } from '../support/self-metrics.js';
 
 type Compression = NonNullable<NonNullable<ConstructorParameters<typeof OtlpGrpcExporter>[0]>['compression']>;
 
