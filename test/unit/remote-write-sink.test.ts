@@ -1,37 +1,17 @@
-import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MetricsRegistry, type MetricsSource } from '../../shared/metrics/registry.js';
 import { RemoteWriteSink, type RemoteWriteSinkOptions } from '../../shared/metrics/remote-write/remote-write-sink.js';
 import { createLogger } from '../../shared/telemetry/logger.js';
 import { createMetrics } from '../../shared/telemetry/metrics.js';
-import { decodeBody, seriesText, type DecodedSeries } from '../support/remote-write-wire.js';
+import { startRemoteWriteReceiver, type RemoteWriteReceiver } from '../support/remote-write-receiver.js';
+import { seriesText } from '../support/remote-write-wire.js';
 import { metricValueByName } from '../support/self-metrics.js';
 
-/** Our own HTTP endpoint standing in for a receiver: answers each POST with the next scripted status. */
-interface Receiver {
-  url: string;
-  requests: Array<{ headers: Record<string, string | string[] | undefined>; series: DecodedSeries[] }>;
-  /** Statuses for the coming requests; once used up, 204. */
-  script: number[];
-  app: FastifyInstance;
-}
-
-const receivers: Receiver[] = [];
+const receivers: RemoteWriteReceiver[] = [];
 const sinks: RemoteWriteSink[] = [];
 
-async function startReceiver(script: number[] = []): Promise<Receiver> {
-  const app = Fastify();
-  app.addContentTypeParser('application/x-protobuf', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  const r: Receiver = { url: '', requests: [], script, app };
-  app.post('/api/v1/write', async (req, reply) => {
-    r.requests.push({ headers: req.headers, series: decodeBody(req.body as Buffer) });
-    const status = r.script.shift() ?? 204;
-    if (status === 429) reply.header('retry-after', '0');
-    return reply.code(status).send(status === 204 ? undefined : 'scripted failure');
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  r.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/api/v1/write`;
+async function startReceiver(script: number[] = []): Promise<RemoteWriteReceiver> {
+  const r = await startRemoteWriteReceiver(script);
   receivers.push(r);
   return r;
 }
@@ -62,7 +42,7 @@ function makeSink(url: string, source: MetricsSource, extra: Partial<RemoteWrite
 }
 
 
-function allSamples(r: Receiver): string[] {
+function allSamples(r: RemoteWriteReceiver): string[] {
   return r.requests.flatMap((q) => q.series.flatMap((s) => s.samples.map((p) => `${seriesText(s)} ${p.value}@${p.timestamp}`)));
 }
 
@@ -283,15 +263,8 @@ describe('RemoteWriteSink', () => {
   });
 });
 
-async function startReceiverOn(port: number): Promise<Receiver> {
-  const app = Fastify();
-  app.addContentTypeParser('application/x-protobuf', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  const r: Receiver = { url: `http://127.0.0.1:${port}/api/v1/write`, requests: [], script: [], app };
-  app.post('/api/v1/write', async (req, reply) => {
-    r.requests.push({ headers: req.headers, series: decodeBody(req.body as Buffer) });
-    return reply.code(204).send();
-  });
-  await app.listen({ host: '127.0.0.1', port });
+async function startReceiverOn(port: number): Promise<RemoteWriteReceiver> {
+  const r = await startRemoteWriteReceiver([], port);
   receivers.push(r);
   return r;
 }
