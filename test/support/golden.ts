@@ -2,7 +2,8 @@
  * Golden files: an output with a fixed shape (an Elasticsearch document or query body, an API
  * answer) is kept whole under test/golden/, so a review diff shows every change to it. A test
  * compares what the code produces now with the file; `npm run golden:update` (UPDATE_GOLDEN=1)
- * rewrites the files instead, for a change that is intended.
+ * rewrites the files instead, for a change that is intended. That script runs every test file
+ * whose path contains "golden", so name golden tests `*-golden.test.ts`.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';

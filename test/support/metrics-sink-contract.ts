@@ -162,9 +162,10 @@ export function describeMetricsSinkContract(name: string, options: MetricsSinkCo
       const labels = { [RUN_LABEL]: run };
       await under.sink.start();
       const history: ObservedSample[] = [];
+      let total = 0;
       for (const step of [1, 2, 4]) {
         ticks.inc(labels, step);
-        const total = step === 1 ? 1 : step === 2 ? 3 : 7;
+        total += step;
         const seen = await observeUntil(under, run, `the value ${total}`, (s) => s.at(-1)?.value === total);
         // A pull destination shows one value per read, a push destination its whole history.
         if (options.delivery === 'pull') history.push(...seen);
