@@ -5,7 +5,7 @@
  * `Buffer` in a module that imports it.
  *
  * Contract, held by every implementation (in-process, Kafka) and checked by
- * test/integration/buffer-contract:
+ * test/support/buffer-contract:
  *
  * - **Acknowledged means durable.** `publish()` resolves only after the buffer has taken every
  *   record of the call (Kafka: acks=all from the broker). Only then may a receiver answer

@@ -1,6 +1,6 @@
 /**
  * Access-log store contracts (same spirit as spanstore.ts). Implementations: storage/memory,
- * storage/elasticsearch; every implementation passes test/integration/accesslogstore-contract.
+ * storage/elasticsearch; every implementation passes test/support/accesslogstore-contract.
  */
 import type { AccessLogKind, AccessLogRecord } from '../model/access-log.js';
 

@@ -1,7 +1,7 @@
 /**
  * Span store contracts, in the spirit of Jaeger's storage API: a small writer and a reader that
  * offers exactly what the Jaeger query API needs. Implementations: `storage/memory`,
- * `storage/elasticsearch`. Every implementation passes test/integration/spanstore-contract.
+ * `storage/elasticsearch`. Every implementation passes test/support/spanstore-contract.
  */
 import type { SpanKind, SpanRecord } from '../model/span.js';
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { Client } from '@elastic/elasticsearch';
 import { ElasticsearchAccessLogStore } from '../../shared/storage/elasticsearch/accesslog-store.js';
 import { ES_URL, ensureServers } from '../support/servers.js';
-import { describeAccessLogStoreContract, type ContractAccessLogStore } from './accesslogstore-contract.js';
+import { describeAccessLogStoreContract, type ContractAccessLogStore } from '../support/accesslogstore-contract.js';
 import { dropAccessLogPrefix } from './accesslogstore-elasticsearch-support.js';
 import { uniquePrefix } from './spanstore-elasticsearch-support.js';
 

@@ -9,7 +9,8 @@ import { KafkaBuffer } from '../../shared/buffer/kafka/kafka-buffer.js';
 import { parseBrokerList } from '../../shared/buffer/kafka/kafka-options.js';
 import { createMetrics } from '../support/metrics.js';
 import { ensureServers, KAFKA_BROKERS, startServer, stopServer } from '../support/servers.js';
-import { RecordSink, testRecord, waitUntil } from './buffer-contract.js';
+import { RecordSink, testRecord } from '../support/buffer-contract.js';
+import { waitUntil } from '../support/poll.js';
 
 const brokers = parseBrokerList(String(KAFKA_BROKERS));
 const PUBLISH_TIMEOUT_MS = 3000;
@@ -84,7 +85,7 @@ describe('Kafka buffer when Kafka is down', () => {
         if (!ready) await new Promise((r) => setTimeout(r, 500));
       }
       expect(ready).toBe(true);
-      await waitUntil(() => producer.stats().bytesHeld === 0, 30_000, 'in-flight bytes to drain');
+      await waitUntil('in-flight bytes to drain', () => producer.stats().bytesHeld === 0, 30_000);
 
       // The subscriber that lived through the outage gets what was published after it.
       await sink.waitForValues(['before', 'after'], 90_000);

@@ -9,7 +9,8 @@ import { KafkaBuffer, type KafkaBufferInit } from '../../shared/buffer/kafka/kaf
 import { parseBrokerList } from '../../shared/buffer/kafka/kafka-options.js';
 import { createMetrics } from '../support/metrics.js';
 import { ensureServers, KAFKA_BROKERS } from '../support/servers.js';
-import { describeBufferContract, RecordSink, testRecord, valueOf, waitUntil } from './buffer-contract.js';
+import { describeBufferContract, RecordSink, testRecord, valueOf } from '../support/buffer-contract.js';
+import { waitUntil } from '../support/poll.js';
 
 const brokers = parseBrokerList(String(KAFKA_BROKERS));
 const runId = `it-${Date.now().toString(36)}-${process.pid}`;
@@ -80,7 +81,7 @@ describe('Kafka buffer', () => {
           seen.push({ key: message.key?.toString(), value: message.value?.toString(), stage: message.headers?.['meshtel-stage']?.toString() });
         },
       });
-      await waitUntil(() => seen.length > 0, DELIVERY_MS, 'the raw consumer');
+      await waitUntil('the raw consumer', () => seen.length > 0, DELIVERY_MS);
       await raw.disconnect();
       expect(seen).toEqual([{ key: '0af7651916cd43dd8448eb211c80319c', value: 'otlp-bytes', stage: 'collector' }]);
 
@@ -139,7 +140,7 @@ describe('Kafka buffer', () => {
       const sink = new RecordSink();
       await buffer.subscribe('spans', sink.handler);
       await sink.waitForValues(calls.flat().map(valueOf), DELIVERY_MS);
-      await waitUntil(() => sink.records.length >= 800, DELIVERY_MS, 'all records');
+      await waitUntil('all records', () => sink.records.length >= 800, DELIVERY_MS);
       const consumed = (await metrics.bufferRecordsConsumed.get()).values.find((v) => v.labels.topic === 'spans')?.value;
       expect(consumed).toBe(sink.records.length);
     });
@@ -171,7 +172,7 @@ describe('Kafka buffer', () => {
       });
       const values = Array.from({ length: 20 }, (_, i) => `handled-${i}`);
       await first.publish(values.map((v) => testRecord('spans', 'one-trace', v)));
-      await waitUntil(() => inHandler, DELIVERY_MS, 'the handler to start');
+      await waitUntil('the handler to start', () => inHandler, DELIVERY_MS);
       await first.stop();
       expect([...handled.values()].sort()).toEqual([...values].sort());
 
@@ -193,7 +194,7 @@ describe('Kafka buffer', () => {
       await first.subscribe('spans', failing.handler);
       const values = Array.from({ length: 10 }, (_, i) => `unhandled-${i}`);
       await first.publish(values.map((v) => testRecord('spans', 'one-trace', v)));
-      await waitUntil(() => failing.failedBatches.flat().length >= values.length, DELIVERY_MS, 'the handler to refuse every record');
+      await waitUntil('the handler to refuse every record', () => failing.failedBatches.flat().length >= values.length, DELIVERY_MS);
       await first.stop();
 
       const second = await start(kafkaBuffer(options));
@@ -237,7 +238,7 @@ describe('Kafka buffer', () => {
       // by the first member before the second joined.
       const probe = Array.from({ length: 60 }, (_, i) => testRecord('spans', `trace-${i}`, `v${i}`));
       await a.publish(probe);
-      await waitUntil(() => new Set([...sinkA.values(), ...sinkB.values()]).size === 60, DELIVERY_MS, 'all 60 records');
+      await waitUntil('all 60 records', () => new Set([...sinkA.values(), ...sinkB.values()]).size === 60, DELIVERY_MS);
       const partitionsOf = (s: RecordSink) => new Set(s.records.map((r) => r.position.split('@')[0]));
       const overlap = [...partitionsOf(sinkA)].filter((p) => partitionsOf(sinkB).has(p));
       // A partition moves at most once (when b joined), so both members consumed and at most
@@ -258,10 +259,10 @@ describe('Kafka buffer', () => {
         if (calls.length === 1) await sleep(9000);
       });
       await buffer.publish([testRecord('spans', 'one-trace', 'slow-1'), testRecord('spans', 'one-trace', 'slow-2')]);
-      await waitUntil(() => calls.length >= 1, DELIVERY_MS, 'the slow batch');
+      await waitUntil('the slow batch', () => calls.length >= 1, DELIVERY_MS);
       await sleep(9000 + 2000);
       await buffer.publish([testRecord('spans', 'one-trace', 'next')]);
-      await waitUntil(() => calls.flat().includes('next'), DELIVERY_MS, 'the next record');
+      await waitUntil('the next record', () => calls.flat().includes('next'), DELIVERY_MS);
       // Evicted mid-batch, the commit would have failed and the slow batch come again.
       expect(calls.flat().filter((v) => v.startsWith('slow'))).toEqual(['slow-1', 'slow-2']);
     });

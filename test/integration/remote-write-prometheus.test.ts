@@ -9,6 +9,8 @@ import { RemoteWriteSink } from '../../shared/metrics/remote-write/remote-write-
 import { createLogger } from '../../shared/telemetry/logger.js';
 import { createMetrics } from '../support/metrics.js';
 import { PROMETHEUS_URL, ensureServers, isServerReady, startServer, stopServer } from '../support/servers.js';
+import { waitUntil } from '../support/poll.js';
+import { metricValueByName } from '../support/self-metrics.js';
 
 const WRITE_URL = `${PROMETHEUS_URL}/api/v1/write`;
 const RUN = randomUUID().slice(0, 8);
@@ -23,18 +25,7 @@ async function query<T>(promql: string): Promise<T[]> {
   return body.data.result;
 }
 
-async function waitFor(what: string, cond: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
-async function metricValue(metrics: ReturnType<typeof createMetrics>, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const { values } = await metrics.registry.getSingleMetric(name)!.get();
-  return values.filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want)).reduce((s, v) => s + v.value, 0);
-}
 
 const sinks: RemoteWriteSink[] = [];
 
@@ -63,7 +54,7 @@ describe('remote-write into Prometheus 2.42', () => {
     });
     sinks.push(sink);
     await sink.flush();
-    expect(await metricValue(metrics, 'meshtel_remote_write_samples_sent_total')).toBe(2 + 3 + 2);
+    expect(await metricValueByName(metrics, 'meshtel_remote_write_samples_sent_total')).toBe(2 + 3 + 2);
 
     const counters = await query<VectorResult>(`meshtel_rwtest_requests_total{run="${RUN}"}`);
     expect(counters.map((r) => ({ labels: r.metric, value: r.value[1] })).sort((a, b) => a.labels.code!.localeCompare(b.labels.code!))).toEqual([
@@ -90,7 +81,7 @@ describe('remote-write into Prometheus 2.42', () => {
     const tick = setInterval(() => ticks.inc({ run: RUN }), 100);
     try {
       await sink.start();
-      await waitFor('first samples in Prometheus', async () => (await query(`meshtel_rwtest_ticks_total{run="${RUN}"}`)).length === 1, 10_000);
+      await waitUntil('first samples in Prometheus', async () => (await query(`meshtel_rwtest_ticks_total{run="${RUN}"}`)).length === 1, 10_000);
 
       const downAt = Date.now();
       await stopServer('prometheus');
@@ -99,8 +90,8 @@ describe('remote-write into Prometheus 2.42', () => {
       expect(await sink.isReady()).toBe(false);
       await startServer('prometheus');
       const upAt = Date.now();
-      await waitFor('the queue to drain', () => sink.queuedSamples === 0, 30_000);
-      await waitFor('a send after the restart', () => sink.isReady(), 30_000);
+      await waitUntil('the queue to drain', () => sink.queuedSamples === 0, 30_000);
+      await waitUntil('a send after the restart', () => sink.isReady(), 30_000);
       await sink.flush();
 
       const [series] = await query<MatrixResult>(`meshtel_rwtest_ticks_total{run="${RUN}"}[15m]`);
@@ -111,8 +102,8 @@ describe('remote-write into Prometheus 2.42', () => {
         expect(samples[i]!.ms).toBeGreaterThan(samples[i - 1]!.ms);
         expect(samples[i]!.value).toBeGreaterThanOrEqual(samples[i - 1]!.value);
       }
-      expect(await metricValue(metrics, 'meshtel_remote_write_samples_dropped_total')).toBe(0);
-      const sent = await metricValue(metrics, 'meshtel_remote_write_samples_sent_total');
+      expect(await metricValueByName(metrics, 'meshtel_remote_write_samples_dropped_total')).toBe(0);
+      const sent = await metricValueByName(metrics, 'meshtel_remote_write_samples_sent_total');
       expect(sent).toBe(samples.length);
     } finally {
       clearInterval(tick);

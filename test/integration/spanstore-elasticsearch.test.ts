@@ -7,7 +7,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { Client } from '@elastic/elasticsearch';
 import { ElasticsearchSpanStore } from '../../shared/storage/elasticsearch/store.js';
 import { ES_URL, ensureServers } from '../support/servers.js';
-import { describeSpanStoreContract, type ContractStore } from './spanstore-contract.js';
+import { describeSpanStoreContract, type ContractStore } from '../support/spanstore-contract.js';
 import { dropIndexPrefix, uniquePrefix } from './spanstore-elasticsearch-support.js';
 
 const prefixes: string[] = [];

@@ -11,6 +11,7 @@ import { createMetrics, type MeshtelMetrics } from '../support/metrics.js';
 import { AccessLogIngester } from '../../services/ingester/access-log-ingester.js';
 import { DLQ_HEADERS } from '../../services/ingester/dead-letter.js';
 import { accessLog } from '../fixtures/access-logs.js';
+import { waitUntil } from '../support/poll.js';
 
 const everything: AccessLogQuery = { startTimeMinUs: 0, startTimeMaxUs: Number.MAX_SAFE_INTEGER, kinds: ['http', 'tcp', 'log'], limit: 1000, offset: 0 };
 
@@ -58,13 +59,6 @@ const recordOf = (entries: readonly AccessLogRecord[], key = 'k'): BufferRecord 
   headers: { 'meshtel.transport': 'als' },
 });
 
-async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 async function storedIds(store: MemoryAccessLogStore): Promise<string[]> {
   return (await store.findAccessLogs(everything)).records.map((r) => r.id).sort();
@@ -81,7 +75,7 @@ describe('AccessLogIngester', () => {
     const b = accessLog({ kind: 'tcp', responseCode: undefined, method: undefined, path: undefined, protocol: undefined });
     const c = accessLog({ kind: 'log', body: 'hello', severityText: 'INFO' });
     await buffer.publish([recordOf([a, b]), recordOf([c])]);
-    await eventually(async () => store.size === 3);
+    await waitUntil('the ingester to settle', async () => store.size === 3);
     const found = (await store.findAccessLogs(everything)).records;
     expect(found.find((r) => r.id === a.id)).toEqual(a);
     expect(found.find((r) => r.id === b.id)).toEqual(b);
@@ -93,7 +87,7 @@ describe('AccessLogIngester', () => {
     const good = accessLog();
     const poison: BufferRecord = { topic: 'accesslogs', key: 'poison', value: new Uint8Array([0x0a, 0xff, 0xff, 0xff]), headers: { origin: 'test' } };
     await buffer.publish([poison, recordOf([good])]);
-    await eventually(() => store.size === 1 && buffer.deadLetters().length === 1);
+    await waitUntil('the ingester to settle', () => store.size === 1 && buffer.deadLetters().length === 1);
 
     expect(await storedIds(store)).toEqual([good.id]);
     const letter = buffer.deadLetters()[0]!;
@@ -125,7 +119,7 @@ describe('AccessLogIngester', () => {
     const other = accessLog();
     refusedIds.add(bad1.id).add(bad2.id);
     await buffer.publish([recordOf([bad1, fine, bad2], 'mixed'), recordOf([other], 'other')]);
-    await eventually(() => store.size === 2 && buffer.deadLetters().length === 1);
+    await waitUntil('the ingester to settle', () => store.size === 2 && buffer.deadLetters().length === 1);
 
     expect(await storedIds(store)).toEqual([fine.id, other.id].sort());
     const letter = buffer.deadLetters()[0]!;
@@ -146,7 +140,7 @@ describe('AccessLogIngester', () => {
     const entries = [accessLog(), accessLog()];
     await buffer.publish([recordOf(entries)]);
     await buffer.publish([recordOf(entries)]);
-    await eventually(() => failuresLeft < 0 && store.size === 2);
+    await waitUntil('the ingester to settle', () => failuresLeft < 0 && store.size === 2);
     await buffer.stop();
     expect(await storedIds(store)).toEqual(entries.map((e) => e.id).sort());
     expect(buffer.deadLetters()).toEqual([]);
@@ -155,7 +149,7 @@ describe('AccessLogIngester', () => {
   it('logs its progress counts when stopped', async () => {
     const { buffer, store, ingester, logLines } = await startHarness();
     await buffer.publish([recordOf([accessLog(), accessLog()]), { topic: 'accesslogs', key: 'x', value: new Uint8Array([0xff]) }]);
-    await eventually(() => store.size === 2 && buffer.deadLetters().length === 1);
+    await waitUntil('the ingester to settle', () => store.size === 2 && buffer.deadLetters().length === 1);
     await buffer.stop();
     await ingester.stop();
     running = undefined;

@@ -1,35 +1,13 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import {
-  BufferFullError, BufferUnavailableError, type BufferRecord, type TelemetryBuffer,
-} from '../../shared/buffer/buffer.js';
+import { BufferFullError, BufferUnavailableError } from '../../shared/buffer/buffer.js';
 import { decodeAccessLogsProtobuf } from '../../shared/accesslog/otlp-codec.js';
 import type { AccessLogRecord } from '../../shared/model/access-log.js';
-import { createMetrics, type MeshtelMetrics } from '../support/metrics.js';
+import { createMetrics } from '../support/metrics.js';
 import { AccessLogIntake } from '../../services/collector/intake/access-log-intake.js';
 import { accessLog } from '../fixtures/access-logs.js';
-
-/** Our TelemetryBuffer interface, recording what it is given; `refuse` makes publish reject. */
-class RecordingBuffer implements TelemetryBuffer {
-  readonly published: BufferRecord[][] = [];
-  refuse: Error | undefined;
-  /** When set, publish waits for it (to observe what happens before the buffer answered). */
-  gate: Promise<void> | undefined;
-  async start(): Promise<void> {}
-  async publish(records: readonly BufferRecord[]): Promise<void> {
-    if (this.gate) await this.gate;
-    if (this.refuse) throw this.refuse;
-    this.published.push([...records]);
-  }
-  async subscribe(): Promise<void> {}
-  async isReady(): Promise<boolean> {
-    return this.refuse === undefined;
-  }
-  stats() {
-    return { bytesHeld: 0, capacityBytes: 0 };
-  }
-  async stop(): Promise<void> {}
-}
+import { RecordingBuffer } from '../support/recording-buffer.js';
+import { counterValue } from '../support/self-metrics.js';
 
 const TRACE_A = '4bf92f3577b34da6a3ce929d0e0e4736';
 const TRACE_B = '0af7651916cd43dd8448eb211c80319c';
@@ -39,12 +17,6 @@ function setUp() {
   const metrics = createMetrics();
   const intake = new AccessLogIntake({ buffer, metrics, logger: pino({ level: 'silent' }) });
   return { buffer, metrics, intake };
-}
-
-async function counter(metrics: MeshtelMetrics, name: 'accessLogsAccepted' | 'accessLogsRefused', labels: Record<string, string>): Promise<number> {
-  const { values } = await metrics[name].get();
-  const match = values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k as never] === val));
-  return match?.value ?? 0;
 }
 
 describe('AccessLogIntake', () => {
@@ -87,9 +59,9 @@ describe('AccessLogIntake', () => {
     const { intake, metrics } = setUp();
     const log: AccessLogRecord = accessLog({ kind: 'log', body: 'hello' });
     await intake.accept([accessLog(), accessLog({ kind: 'tcp' }), accessLog(), log], 'als');
-    expect(await counter(metrics, 'accessLogsAccepted', { transport: 'als', kind: 'http' })).toBe(2);
-    expect(await counter(metrics, 'accessLogsAccepted', { transport: 'als', kind: 'tcp' })).toBe(1);
-    expect(await counter(metrics, 'accessLogsAccepted', { transport: 'als', kind: 'log' })).toBe(1);
+    expect(await counterValue(metrics, 'accessLogsAccepted', { transport: 'als', kind: 'http' })).toBe(2);
+    expect(await counterValue(metrics, 'accessLogsAccepted', { transport: 'als', kind: 'tcp' })).toBe(1);
+    expect(await counterValue(metrics, 'accessLogsAccepted', { transport: 'als', kind: 'log' })).toBe(1);
   });
 
   it.each([
@@ -99,8 +71,8 @@ describe('AccessLogIntake', () => {
     const { buffer, intake, metrics } = setUp();
     buffer.refuse = error;
     await expect(intake.accept([accessLog(), accessLog()], 'accesslog_lines')).rejects.toBe(error);
-    expect(await counter(metrics, 'accessLogsRefused', { transport: 'accesslog_lines', reason })).toBe(2);
-    expect(await counter(metrics, 'accessLogsAccepted', { transport: 'accesslog_lines', kind: 'http' })).toBe(0);
+    expect(await counterValue(metrics, 'accessLogsRefused', { transport: 'accesslog_lines', reason })).toBe(2);
+    expect(await counterValue(metrics, 'accessLogsAccepted', { transport: 'accesslog_lines', kind: 'http' })).toBe(0);
   });
 
   it('publishes nothing for no records', async () => {

@@ -1,38 +1,13 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import {
-  BufferFullError,
-  BufferUnavailableError,
-  type BufferRecord,
-  type TelemetryBuffer,
-} from '../../shared/buffer/buffer.js';
+import { BufferFullError, BufferUnavailableError } from '../../shared/buffer/buffer.js';
 import { serviceNameOf, type Resource, type SpanRecord } from '../../shared/model/span.js';
 import { TooManySpansError } from '../../shared/otlp/traces/limits.js';
 import { decodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
-import { createMetrics, type MeshtelMetrics } from '../support/metrics.js';
+import { createMetrics } from '../support/metrics.js';
 import { TraceIntake } from '../../services/collector/intake/trace-intake.js';
-
-/** Our TelemetryBuffer interface, recording what it is given; `refuse` makes publish reject. */
-class RecordingBuffer implements TelemetryBuffer {
-  readonly published: BufferRecord[][] = [];
-  refuse: Error | undefined;
-  /** When set, publish waits for it (to observe what happens before the buffer answered). */
-  gate: Promise<void> | undefined;
-  async start(): Promise<void> {}
-  async publish(records: readonly BufferRecord[]): Promise<void> {
-    if (this.gate) await this.gate;
-    if (this.refuse) throw this.refuse;
-    this.published.push([...records]);
-  }
-  async subscribe(): Promise<void> {}
-  async isReady(): Promise<boolean> {
-    return this.refuse === undefined;
-  }
-  stats() {
-    return { bytesHeld: 0, capacityBytes: 0 };
-  }
-  async stop(): Promise<void> {}
-}
+import { RecordingBuffer } from '../support/recording-buffer.js';
+import { counterValue } from '../support/self-metrics.js';
 
 const resource: Resource = {
   attributes: [{ key: 'service.name', value: { type: 'string', value: 'checkout' } }],
@@ -79,13 +54,6 @@ function setup(maxSpansPerRequest = 100) {
   return { buffer, metrics, intake };
 }
 
-async function counter(metrics: MeshtelMetrics, name: keyof MeshtelMetrics, labels: Record<string, string>): Promise<number> {
-  const metric = metrics[name] as { get(): Promise<{ values: Array<{ labels: Record<string, unknown>; value: number }> }> };
-  const { values } = await metric.get();
-  const match = values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val));
-  return match?.value ?? 0;
-}
-
 describe('TraceIntake', () => {
   it('buffers one record per trace, keyed by trace id, holding exactly that trace’s spans', async () => {
     const { buffer, intake } = setup();
@@ -117,10 +85,10 @@ describe('TraceIntake', () => {
     expect(partial.errorMessage).not.toBe('');
     expect(buffer.published.flat().map((r) => r.key)).toEqual([TRACE_A]);
     expect(decodeTracesProtobuf(buffer.published[0][0].value)).toHaveLength(1);
-    expect(await counter(metrics, 'spansReceived', { transport: 'otlp_grpc' })).toBe(3);
-    expect(await counter(metrics, 'spansAccepted', { transport: 'otlp_grpc' })).toBe(1);
-    expect(await counter(metrics, 'spansRefused', { transport: 'otlp_grpc', reason: 'invalid_trace_id' })).toBe(1);
-    expect(await counter(metrics, 'spansRefused', { transport: 'otlp_grpc', reason: 'invalid_span_id' })).toBe(1);
+    expect(await counterValue(metrics, 'spansReceived', { transport: 'otlp_grpc' })).toBe(3);
+    expect(await counterValue(metrics, 'spansAccepted', { transport: 'otlp_grpc' })).toBe(1);
+    expect(await counterValue(metrics, 'spansRefused', { transport: 'otlp_grpc', reason: 'invalid_trace_id' })).toBe(1);
+    expect(await counterValue(metrics, 'spansRefused', { transport: 'otlp_grpc', reason: 'invalid_span_id' })).toBe(1);
   });
 
   it('answers only after the buffer has taken the records', async () => {
@@ -146,9 +114,9 @@ describe('TraceIntake', () => {
       BufferUnavailableError,
     );
 
-    expect(await counter(metrics, 'spansAccepted', { transport: 'otlp_http' })).toBe(0);
-    expect(await counter(metrics, 'spansRefused', { transport: 'otlp_http', reason: 'buffer_full' })).toBe(1);
-    expect(await counter(metrics, 'spansRefused', { transport: 'otlp_http', reason: 'buffer_unavailable' })).toBe(1);
+    expect(await counterValue(metrics, 'spansAccepted', { transport: 'otlp_http' })).toBe(0);
+    expect(await counterValue(metrics, 'spansRefused', { transport: 'otlp_http', reason: 'buffer_full' })).toBe(1);
+    expect(await counterValue(metrics, 'spansRefused', { transport: 'otlp_http', reason: 'buffer_unavailable' })).toBe(1);
   });
 
   it('refuses a request over the span limit whole, buffering nothing', async () => {
@@ -156,7 +124,7 @@ describe('TraceIntake', () => {
     const spans = [1, 2, 3].map((i) => span(TRACE_A, String(i).repeat(16)));
     await expect(intake.accept(spans, 'otlp_http')).rejects.toBeInstanceOf(TooManySpansError);
     expect(buffer.published).toHaveLength(0);
-    expect(await counter(metrics, 'spansRefused', { transport: 'otlp_http', reason: 'too_many_spans' })).toBe(3);
+    expect(await counterValue(metrics, 'spansRefused', { transport: 'otlp_http', reason: 'too_many_spans' })).toBe(3);
   });
 
   it('answers an empty request with full success without touching the buffer', async () => {

@@ -5,7 +5,7 @@ import { MetricsRegistry } from '../../shared/metrics/registry.js';
 import { createMetrics } from '../support/metrics.js';
 import { DLQ_HEADERS } from '../../services/ingester/dead-letter.js';
 import { MetricsIngester } from '../../services/ingester/metrics-ingester.js';
-import { sdkMeter, summaryBytes, toProtobuf } from './otlpmetrics-fixtures.js';
+import { sdkMeter, summaryBytes, toProtobuf } from '../fixtures/otlp-metrics.js';
 
 let buffer: InProcessBuffer | undefined;
 afterEach(async () => {

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MetricsRegistry, OVERFLOW_LABELS, type FamilySnapshot } from '../../shared/metrics/registry.js';
-
-function family(registry: MetricsRegistry, name: string): FamilySnapshot {
-  const f = registry.snapshot().families.find((x) => x.name === name);
-  if (!f) throw new Error(`no family ${name}`);
-  return f;
-}
+import { MetricsRegistry, OVERFLOW_LABELS } from '../../shared/metrics/registry.js';
+import { familyOf } from '../support/derived-metrics.js';
 
 describe('derived-metrics registry', () => {
   it('keeps counters cumulative per label set and drops empty label values', () => {
@@ -15,7 +10,7 @@ describe('derived-metrics registry', () => {
     calls.inc({ service: 'a', code: '200' }, 2);
     calls.inc({ service: 'b', code: '' });
     calls.inc({ service: 'b' }, -5); // never decreases
-    const f = family(registry, 'calls_total');
+    const f = familyOf(registry, 'calls_total');
     expect(f.type).toBe('counter');
     expect(f.series).toEqual([
       { labels: { service: 'a', code: '200' }, value: 3 },
@@ -27,7 +22,7 @@ describe('derived-metrics registry', () => {
     const registry = new MetricsRegistry({ defaultMaxSeries: 100 });
     const latency = registry.histogram({ name: 'latency', help: 'h', labelNames: ['s'], buckets: [1, 5, 10] });
     for (const v of [0.5, 1, 3, 7, 50]) latency.observe({ s: 'x' }, v);
-    const f = family(registry, 'latency');
+    const f = familyOf(registry, 'latency');
     expect(f.type).toBe('histogram');
     if (f.type !== 'histogram') return;
     expect(f.series[0]).toMatchObject({ bounds: [1, 5, 10], bucketCounts: [2, 3, 4], sum: 61.5, count: 5 });
@@ -38,13 +33,13 @@ describe('derived-metrics registry', () => {
     const registry = new MetricsRegistry({ defaultMaxSeries: 3, onOverflow: (m) => folded.push(m) });
     const requests = registry.counter({ name: 'requests_total', help: 'h', labelNames: ['path'] });
     for (let i = 0; i < 1000; i++) requests.inc({ path: `/item/${i}` });
-    const f = family(registry, 'requests_total');
+    const f = familyOf(registry, 'requests_total');
     expect(f.series).toHaveLength(4);
     expect(f.series.find((s) => s.labels === OVERFLOW_LABELS || s.labels.meshtel_overflow === 'true')).toMatchObject({ value: 997 });
     expect(folded).toHaveLength(997);
     // an existing series keeps counting normally
     requests.inc({ path: '/item/0' });
-    expect(family(registry, 'requests_total').series[0]).toMatchObject({ labels: { path: '/item/0' }, value: 2 });
+    expect(familyOf(registry, 'requests_total').series[0]).toMatchObject({ labels: { path: '/item/0' }, value: 2 });
   });
 
   it('refuses invalid metric and label names', () => {
@@ -56,6 +51,6 @@ describe('derived-metrics registry', () => {
   it('keeps the timestamp of imported points', () => {
     const registry = new MetricsRegistry({ defaultMaxSeries: 10 });
     registry.gauge({ name: 'queue_depth', help: 'h', labelNames: ['job'] }).set({ job: 'api' }, 7, 1_700_000_000_000);
-    expect(family(registry, 'queue_depth').series).toEqual([{ labels: { job: 'api' }, value: 7, timestampMs: 1_700_000_000_000 }]);
+    expect(familyOf(registry, 'queue_depth').series).toEqual([{ labels: { job: 'api' }, value: 7, timestampMs: 1_700_000_000_000 }]);
   });
 });

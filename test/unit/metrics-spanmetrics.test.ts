@@ -1,19 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { MetricsRegistry, OVERFLOW_LABELS, type CounterSeries, type HistogramSeries } from '../../shared/metrics/registry.js';
+import { MetricsRegistry, OVERFLOW_LABELS } from '../../shared/metrics/registry.js';
 import { sanitizeLabelName } from '../../shared/metrics/spanmetrics/dimensions.js';
 import { DEFAULT_SPANMETRICS_BUCKETS_SECONDS, SpanMetricsDeriver } from '../../shared/metrics/spanmetrics/span-metrics-deriver.js';
 import { encodeSpanMessageBody } from '../../shared/otlp/traces/traces-protobuf-encode.js';
 import { SpanKind, StatusCode } from '../../shared/model/span.js';
 import { DURATION_US, GATEWAY, PRODUCTPAGE, RATINGS, REVIEWS, bookinfoTrace } from '../fixtures/mesh-traces.js';
 import { span } from '../fixtures/spans.js';
+import { counterSeriesOf, histogramSeriesOf } from '../support/derived-metrics.js';
 
-function family(registry: MetricsRegistry, name: string) {
-  const f = registry.snapshot().families.find((x) => x.name === name);
-  if (!f) throw new Error(`no family ${name}`);
-  return f;
-}
-const counters = (r: MetricsRegistry, name: string) => family(r, name).series as readonly CounterSeries[];
-const histograms = (r: MetricsRegistry, name: string) => family(r, name).series as readonly HistogramSeries[];
+const counters = counterSeriesOf;
+const histograms = histogramSeriesOf;
 
 describe('span metrics', () => {
   it('counts calls per service, span name, kind and status with Tempo label values', () => {

@@ -5,7 +5,7 @@ import { decodeMetricsJson } from '../../shared/otlp/metrics/json-decode.js';
 import type { OtlpMetric } from '../../shared/otlp/metrics/model.js';
 import { decodeMetricsProtobuf } from '../../shared/otlp/metrics/protobuf-decode.js';
 import { encodeMetricsProtobuf } from '../../shared/otlp/metrics/protobuf-encode.js';
-import { sdkMeter, summaryRequest, toJson, toProtobuf } from './otlpmetrics-fixtures.js';
+import { sdkMeter, summaryRequest, toJson, toProtobuf } from '../fixtures/otlp-metrics.js';
 
 const ExportMetricsServiceRequest = protoRoot.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest');
 

@@ -1,20 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { MetricsRegistry, type FamilySnapshot } from '../../shared/metrics/registry.js';
+import { MetricsRegistry } from '../../shared/metrics/registry.js';
 import { OtlpMetricsImporter } from '../../shared/metrics/otlp-import/import.js';
 import type { OtlpMetricsRequest } from '../../shared/otlp/metrics/model.js';
 import { prometheusMetricName, sanitizeLabelName, attributeLabels } from '../../shared/metrics/otlp-import/prometheus-names.js';
 import { encodeMetricsProtobuf } from '../../shared/otlp/metrics/protobuf-encode.js';
-import { sdkMeter, summaryBytes, toProtobuf } from './otlpmetrics-fixtures.js';
+import { sdkMeter, summaryBytes, toProtobuf } from '../fixtures/otlp-metrics.js';
+import { familyOf } from '../support/derived-metrics.js';
 
 function setup() {
   const registry = new MetricsRegistry({ defaultMaxSeries: 1000 });
   return { registry, importer: new OtlpMetricsImporter(registry) };
-}
-
-function family(registry: MetricsRegistry, name: string): FamilySnapshot {
-  const f = registry.snapshot().families.find((x) => x.name === name);
-  if (!f) throw new Error(`no family ${name}; have ${registry.snapshot().families.map((x) => x.name).join(', ')}`);
-  return f;
 }
 
 const IDENTITY = { job: 'shop/checkout', instance: 'checkout-7d9f-abc', otel_scope_name: 'shop.checkout', otel_scope_version: '1.2.0' };
@@ -26,7 +21,7 @@ describe('OtlpMetricsImporter', () => {
     sdk.meter.createCounter('http.server.requests').add(3, { 'http.route': '/cart', 'http.response.status_code': 200 });
     importer.importRequest(toProtobuf(await sdk.collect()));
 
-    const f = family(registry, 'http_server_requests_total');
+    const f = familyOf(registry, 'http_server_requests_total');
     expect(f.type).toBe('counter');
     expect(f.series).toHaveLength(1);
     expect(f.series[0]).toMatchObject({
@@ -43,7 +38,7 @@ describe('OtlpMetricsImporter', () => {
     sdk.meter.createCounter('jobs').add(1);
     importer.importRequest(toProtobuf(await sdk.collect()));
 
-    const info = family(registry, 'target_info');
+    const info = familyOf(registry, 'target_info');
     expect(info.type).toBe('gauge');
     expect(info.series).toHaveLength(1);
     expect(info.series[0]).toMatchObject({ value: 1 });
@@ -62,7 +57,7 @@ describe('OtlpMetricsImporter', () => {
       sdk.meter.createCounter('jobs').add(1);
       importer.importRequest(toProtobuf(await sdk.collect()));
     }
-    expect(family(registry, 'target_info').series.map((s) => s.labels)).toEqual([
+    expect(familyOf(registry, 'target_info').series.map((s) => s.labels)).toEqual([
       { job: 'a', k8s_pod_name: 'a-1' },
       { job: 'b', host_name: 'node-2' },
     ]);
@@ -73,8 +68,8 @@ describe('OtlpMetricsImporter', () => {
     const sdk = sdkMeter('cumulative', { 'service.name': 'cart' });
     sdk.meter.createCounter('jobs').add(1);
     importer.importRequest(toProtobuf(await sdk.collect()));
-    expect(family(registry, 'jobs_total').series[0]!.labels).toMatchObject({ job: 'cart' });
-    expect(family(registry, 'jobs_total').series[0]!.labels).not.toHaveProperty('instance');
+    expect(familyOf(registry, 'jobs_total').series[0]!.labels).toMatchObject({ job: 'cart' });
+    expect(familyOf(registry, 'jobs_total').series[0]!.labels).not.toHaveProperty('instance');
   });
 
   it('accumulates a delta counter across exports into a cumulative counter', async () => {
@@ -83,10 +78,10 @@ describe('OtlpMetricsImporter', () => {
     const counter = sdk.meter.createCounter('payments', { unit: '{payment}' });
     counter.add(5);
     importer.importRequest(toProtobuf(await sdk.collect()));
-    expect(family(registry, 'payments_total').series[0]).toMatchObject({ value: 5 });
+    expect(familyOf(registry, 'payments_total').series[0]).toMatchObject({ value: 5 });
     counter.add(7);
     importer.importRequest(toProtobuf(await sdk.collect()));
-    expect(family(registry, 'payments_total').series[0]).toMatchObject({ value: 12 });
+    expect(familyOf(registry, 'payments_total').series[0]).toMatchObject({ value: 12 });
   });
 
   it('does not count a redelivered delta record twice', async () => {
@@ -96,7 +91,7 @@ describe('OtlpMetricsImporter', () => {
     const bytes = toProtobuf(await sdk.collect());
     importer.importRequest(bytes);
     importer.importRequest(bytes);
-    expect(family(registry, 'payments_total').series[0]).toMatchObject({ value: 5 });
+    expect(familyOf(registry, 'payments_total').series[0]).toMatchObject({ value: 5 });
     expect(importer.stats().pointsSkipped.stale_delta).toBe(1);
   });
 
@@ -107,7 +102,7 @@ describe('OtlpMetricsImporter', () => {
     for (const v of [5, 50, 60, 500]) h.record(v, { route: '/a' });
     importer.importRequest(toProtobuf(await sdk.collect()));
 
-    const f = family(registry, 'http_server_duration_milliseconds');
+    const f = familyOf(registry, 'http_server_duration_milliseconds');
     expect(f.type).toBe('histogram');
     expect(f.series[0]).toMatchObject({ labels: { ...IDENTITY, route: '/a' }, bounds: [10, 100], bucketCounts: [1, 3], count: 4, sum: 615 });
   });
@@ -121,7 +116,7 @@ describe('OtlpMetricsImporter', () => {
     h.record(2);
     h.record(0.1);
     importer.importRequest(toProtobuf(await sdk.collect()));
-    const series = family(registry, 'work_seconds').series[0] as unknown as { bucketCounts: number[]; count: number; sum: number };
+    const series = familyOf(registry, 'work_seconds').series[0] as unknown as { bucketCounts: number[]; count: number; sum: number };
     expect(series).toMatchObject({ bucketCounts: [2], count: 3 });
     expect(series.sum).toBeCloseTo(2.6);
   });
@@ -132,14 +127,14 @@ describe('OtlpMetricsImporter', () => {
     sdk.meter.createGauge('cpu.utilization', { unit: '1' }).record(0.25);
     sdk.meter.createUpDownCounter('sessions.active').add(-2);
     importer.importRequest(toProtobuf(await sdk.collect()));
-    expect(family(registry, 'cpu_utilization_ratio')).toMatchObject({ type: 'gauge', series: [{ value: 0.25 }] });
-    expect(family(registry, 'sessions_active')).toMatchObject({ type: 'gauge', series: [{ value: -2 }] });
+    expect(familyOf(registry, 'cpu_utilization_ratio')).toMatchObject({ type: 'gauge', series: [{ value: 0.25 }] });
+    expect(familyOf(registry, 'sessions_active')).toMatchObject({ type: 'gauge', series: [{ value: -2 }] });
   });
 
   it('imports a summary with its quantiles, sum, count and point time', () => {
     const { registry, importer } = setup();
     importer.importRequest(summaryBytes());
-    expect(family(registry, 'rpc_latency_seconds')).toMatchObject({
+    expect(familyOf(registry, 'rpc_latency_seconds')).toMatchObject({
       type: 'summary',
       series: [{
         labels: { job: 'legacy', method: 'Get' },

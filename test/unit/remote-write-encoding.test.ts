@@ -4,7 +4,7 @@ import type { MetricsSnapshot } from '../../shared/metrics/registry.js';
 import { compressBody, encodeLabels, encodeWriteRequest } from '../../shared/metrics/remote-write/encode.js';
 import { expandSnapshot, type FlatSample } from '../../shared/metrics/remote-write/expand.js';
 import { parseLabelList, sampleLabels, type LabelDefaults } from '../../shared/metrics/labels.js';
-import { decodeBody, decodeWriteRequest } from './remote-write-wire.js';
+import { decodeBody, decodeWriteRequest } from '../support/remote-write-wire.js';
 
 const NO_DEFAULTS: LabelDefaults = { external: [] };
 

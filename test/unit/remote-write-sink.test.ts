@@ -1,36 +1,18 @@
-import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MetricsRegistry, type MetricsSource } from '../../shared/metrics/registry.js';
 import { RemoteWriteSink, type RemoteWriteSinkOptions } from '../../shared/metrics/remote-write/remote-write-sink.js';
 import { createLogger } from '../../shared/telemetry/logger.js';
 import { createMetrics } from '../support/metrics.js';
-import { decodeBody, seriesText, type DecodedSeries } from './remote-write-wire.js';
+import { startRemoteWriteReceiver, type RemoteWriteReceiver } from '../support/remote-write-receiver.js';
+import { seriesText } from '../support/remote-write-wire.js';
+import { waitUntil } from '../support/poll.js';
+import { metricValueByName } from '../support/self-metrics.js';
 
-/** Our own HTTP endpoint standing in for a receiver: answers each POST with the next scripted status. */
-interface Receiver {
-  url: string;
-  requests: Array<{ headers: Record<string, string | string[] | undefined>; series: DecodedSeries[] }>;
-  /** Statuses for the coming requests; once used up, 204. */
-  script: number[];
-  app: FastifyInstance;
-}
-
-const receivers: Receiver[] = [];
+const receivers: RemoteWriteReceiver[] = [];
 const sinks: RemoteWriteSink[] = [];
 
-async function startReceiver(script: number[] = []): Promise<Receiver> {
-  const app = Fastify();
-  app.addContentTypeParser('application/x-protobuf', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  const r: Receiver = { url: '', requests: [], script, app };
-  app.post('/api/v1/write', async (req, reply) => {
-    r.requests.push({ headers: req.headers, series: decodeBody(req.body as Buffer) });
-    const status = r.script.shift() ?? 204;
-    if (status === 429) reply.header('retry-after', '0');
-    return reply.code(status).send(status === 204 ? undefined : 'scripted failure');
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  r.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/api/v1/write`;
+async function startReceiver(script: number[] = []): Promise<RemoteWriteReceiver> {
+  const r = await startRemoteWriteReceiver(script);
   receivers.push(r);
   return r;
 }
@@ -60,16 +42,8 @@ function makeSink(url: string, source: MetricsSource, extra: Partial<RemoteWrite
   return { sink, metrics };
 }
 
-async function metricValue(metrics: ReturnType<typeof createMetrics>, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const m = metrics.registry.getSingleMetric(name);
-  if (!m) throw new Error(`no metric ${name}`);
-  const { values } = await m.get();
-  return values
-    .filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))
-    .reduce((sum, v) => sum + v.value, 0);
-}
 
-function allSamples(r: Receiver): string[] {
+function allSamples(r: RemoteWriteReceiver): string[] {
   return r.requests.flatMap((q) => q.series.flatMap((s) => s.samples.map((p) => `${seriesText(s)} ${p.value}@${p.timestamp}`)));
 }
 
@@ -99,7 +73,7 @@ describe('RemoteWriteSink', () => {
       '__name__=calls_total,cluster=c1,meshtel_instance=i-1,svc=a 2@1700000000000',
       '__name__=calls_total,cluster=c1,meshtel_instance=i-1,svc=a 5@1700000010000',
     ]);
-    expect(await metricValue(metrics, 'meshtel_remote_write_samples_sent_total')).toBe(2);
+    expect(await metricValueByName(metrics, 'meshtel_remote_write_samples_sent_total')).toBe(2);
     expect(await sink.isReady()).toBe(true);
   });
 
@@ -120,9 +94,9 @@ describe('RemoteWriteSink', () => {
     await sink.flush();
     expect(r.requests).toHaveLength(3);
     expect(r.requests.map((q) => q.series.map(seriesText))).toEqual([['__name__=c_total'], ['__name__=c_total'], ['__name__=c_total']]);
-    expect(await metricValue(metrics, 'meshtel_remote_write_failures_total', { status: '500' })).toBe(1);
-    expect(await metricValue(metrics, 'meshtel_remote_write_failures_total', { status: '503' })).toBe(1);
-    expect(await metricValue(metrics, 'meshtel_remote_write_samples_sent_total')).toBe(1);
+    expect(await metricValueByName(metrics, 'meshtel_remote_write_failures_total', { status: '500' })).toBe(1);
+    expect(await metricValueByName(metrics, 'meshtel_remote_write_failures_total', { status: '503' })).toBe(1);
+    expect(await metricValueByName(metrics, 'meshtel_remote_write_samples_sent_total')).toBe(1);
     expect(await sink.isReady()).toBe(true);
   });
 
@@ -133,7 +107,7 @@ describe('RemoteWriteSink', () => {
     const { sink, metrics } = makeSink(r.url, clockedSource(registry));
     await sink.flush();
     expect(r.requests).toHaveLength(2);
-    expect(await metricValue(metrics, 'meshtel_remote_write_samples_sent_total')).toBe(1);
+    expect(await metricValueByName(metrics, 'meshtel_remote_write_samples_sent_total')).toBe(1);
   });
 
   it('drops a batch refused with 400 without retrying it, counts it, and reports not ready', async () => {
@@ -145,8 +119,8 @@ describe('RemoteWriteSink', () => {
     const { sink, metrics } = makeSink(r.url, clockedSource(registry));
     await sink.flush();
     expect(r.requests).toHaveLength(1);
-    expect(await metricValue(metrics, 'meshtel_remote_write_samples_dropped_total', { reason: 'rejected' })).toBe(2);
-    expect(await metricValue(metrics, 'meshtel_remote_write_samples_sent_total')).toBe(0);
+    expect(await metricValueByName(metrics, 'meshtel_remote_write_samples_dropped_total', { reason: 'rejected' })).toBe(2);
+    expect(await metricValueByName(metrics, 'meshtel_remote_write_samples_sent_total')).toBe(0);
     expect(await sink.isReady()).toBe(false);
   });
 
@@ -158,12 +132,13 @@ describe('RemoteWriteSink', () => {
     registry.counter({ name: 'c_total', help: 'h', labelNames: [] }).inc({}, 9);
     const { sink, metrics } = makeSink(r.url, clockedSource(registry));
     const flushing = sink.flush();
-    await new Promise((res) => setTimeout(res, 60));
+    // Wait for the first failed attempt (not a fixed time: a loaded machine may take longer).
+    await waitUntil('a failed send', async () => (await metricValueByName(metrics, 'meshtel_remote_write_failures_total', { status: 'network' })) > 0);
     expect(await sink.isReady()).toBe(false);
     const again = await startReceiverOn(Number(port));
     await flushing;
     expect(allSamples(again)).toEqual(['__name__=c_total 9@1700000000000']);
-    expect(await metricValue(metrics, 'meshtel_remote_write_failures_total', { status: 'network' })).toBeGreaterThan(0);
+    expect(await metricValueByName(metrics, 'meshtel_remote_write_failures_total', { status: 'network' })).toBeGreaterThan(0);
     expect(await sink.isReady()).toBe(true);
   });
 
@@ -200,8 +175,8 @@ describe('RemoteWriteSink', () => {
     source.now += 1000;
     sink.collect();
     expect(sink.queuedSamples).toBe(4);
-    expect(await metricValue(metrics, 'meshtel_remote_write_queue_samples')).toBe(4);
-    expect(await metricValue(metrics, 'meshtel_remote_write_samples_dropped_total', { reason: 'queue_full' })).toBe(2);
+    expect(await metricValueByName(metrics, 'meshtel_remote_write_queue_samples')).toBe(4);
+    expect(await metricValueByName(metrics, 'meshtel_remote_write_samples_dropped_total', { reason: 'queue_full' })).toBe(2);
     await sink.flush(); // same snapshot time: nothing new queued, the four are delivered
     // The two oldest (a and b of the first snapshot) are gone; c's first sample survived.
     expect(allSamples(r).sort()).toEqual([
@@ -228,7 +203,7 @@ describe('RemoteWriteSink', () => {
     imported.set({}, 12, 6000);
     await sink.flush();
     expect(allSamples(r)).toEqual(['__name__=otlp_total 10@5000', '__name__=otlp_total 12@6000']);
-    expect(await metricValue(metrics, 'meshtel_remote_write_samples_dropped_total', { reason: 'out_of_order' })).toBe(1);
+    expect(await metricValueByName(metrics, 'meshtel_remote_write_samples_dropped_total', { reason: 'out_of_order' })).toBe(1);
   });
 
   it('keeps one last-sent timestamp per series even when the source builds fresh label objects every snapshot', async () => {
@@ -247,7 +222,7 @@ describe('RemoteWriteSink', () => {
     point = { value: 3, ts: 7000 };
     await sink.flush();
     expect(allSamples(r)).toEqual(['__name__=imp_total,k=v 1@5000', '__name__=imp_total,k=v 3@7000']);
-    expect(await metricValue(metrics, 'meshtel_remote_write_samples_dropped_total', { reason: 'out_of_order' })).toBe(1);
+    expect(await metricValueByName(metrics, 'meshtel_remote_write_samples_dropped_total', { reason: 'out_of_order' })).toBe(1);
   });
 
   it('sends the overflow series of several families (which share one label object) under their own names', async () => {
@@ -285,20 +260,13 @@ describe('RemoteWriteSink', () => {
     const t0 = Date.now();
     await bad.stop();
     expect(Date.now() - t0).toBeLessThan(1500);
-    expect(await metricValue(metrics, 'meshtel_remote_write_samples_dropped_total', { reason: 'shutdown' })).toBe(1);
-    expect(await metricValue(metrics, 'meshtel_remote_write_queue_samples')).toBe(0);
+    expect(await metricValueByName(metrics, 'meshtel_remote_write_samples_dropped_total', { reason: 'shutdown' })).toBe(1);
+    expect(await metricValueByName(metrics, 'meshtel_remote_write_queue_samples')).toBe(0);
   });
 });
 
-async function startReceiverOn(port: number): Promise<Receiver> {
-  const app = Fastify();
-  app.addContentTypeParser('application/x-protobuf', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  const r: Receiver = { url: `http://127.0.0.1:${port}/api/v1/write`, requests: [], script: [], app };
-  app.post('/api/v1/write', async (req, reply) => {
-    r.requests.push({ headers: req.headers, series: decodeBody(req.body as Buffer) });
-    return reply.code(204).send();
-  });
-  await app.listen({ host: '127.0.0.1', port });
+async function startReceiverOn(port: number): Promise<RemoteWriteReceiver> {
+  const r = await startRemoteWriteReceiver([], port);
   receivers.push(r);
   return r;
 }

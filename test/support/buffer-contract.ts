@@ -16,6 +16,7 @@ import {
   type ConsumedRecord,
   type TelemetryBuffer,
 } from '../../shared/buffer/buffer.js';
+import { waitUntil } from './poll.js';
 
 export interface BufferContractOptions {
   /** Longest a published record may take to reach a subscriber (Kafka: group join included). */
@@ -36,13 +37,6 @@ export function valueOf(r: { readonly value: Uint8Array }): string {
   return decoder.decode(r.value);
 }
 
-export async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Collects what a subscription delivers; `fail` decides per call whether the handler rejects. */
 export class RecordSink {
@@ -73,12 +67,12 @@ export class RecordSink {
   async waitForValues(expected: Iterable<string>, timeoutMs: number): Promise<void> {
     const want = [...expected];
     await waitUntil(
+      `${want.length} records (have ${this.values().size})`,
       () => {
         const have = this.values();
         return want.every((v) => have.has(v));
       },
       timeoutMs,
-      `${want.length} records (have ${this.values().size})`,
     );
   }
 }
@@ -216,7 +210,7 @@ export function describeBufferContract(name: string, makeBuffer: BufferFactory, 
         handlerFinished = true;
       });
       await buffer.publish([testRecord('spans', 'k', 'in-hand')]);
-      await waitUntil(() => handlerStarted, deliveryTimeoutMs, 'the handler to start');
+      await waitUntil('the handler to start', () => handlerStarted, deliveryTimeoutMs);
 
       await buffer.stop();
       expect(handlerFinished).toBe(true);

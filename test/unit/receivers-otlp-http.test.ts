@@ -8,7 +8,6 @@ import {
   MiB,
   comparableFromRecords,
   comparableFromSdk,
-  counterValue,
   exportWith,
   idBytes,
   rawTraceRequest,
@@ -16,7 +15,9 @@ import {
   startCollector,
   testConfig,
   type RunningCollector,
-} from './receivers-harness.js';
+} from '../support/receivers-harness.js';
+import { counterValue } from '../support/self-metrics.js';
+import { waitUntil } from '../support/poll.js';
 
 type Compression = NonNullable<NonNullable<ConstructorParameters<typeof OtlpProtoExporter>[0]>['compression']>;
 
@@ -286,7 +287,7 @@ describe('OTLP/HTTP receiver shutdown', () => {
       body: new Uint8Array(rawTraceRequest([good])),
       headers: { 'content-type': 'application/x-protobuf' },
     });
-    await waitUntil(async () => (await counterValue(own.metrics, 'spansReceived', { transport: 'otlp_http' })) > 0);
+    await waitUntil('the request to be received', async () => (await counterValue(own.metrics, 'spansReceived', { transport: 'otlp_http' })) > 0);
 
     let stopped = false;
     const stopping = own.collector.stop().then(() => (stopped = true));
@@ -315,10 +316,3 @@ async function gzipOfZeros(bytes: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

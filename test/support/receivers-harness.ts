@@ -1,6 +1,6 @@
 /**
- * Shared set-up for the receiver integration tests: a real Collector on free ports in front of
- * a recording implementation of our own TelemetryBuffer interface (which can be told to refuse).
+ * Shared set-up for the trace receiver tests: a real Collector on free ports in front of a
+ * RecordingBuffer (our TelemetryBuffer interface, which can be told to refuse).
  */
 import { SpanKind as ApiSpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { ExportResult } from '@opentelemetry/core';
@@ -13,42 +13,11 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import { pino } from 'pino';
-import type { BufferRecord, TelemetryBuffer } from '../../shared/buffer/buffer.js';
 import type { AnyValue, KeyValue, SpanRecord } from '../../shared/model/span.js';
-import { ExportTraceServiceRequest } from '../support/proto-root.js';
-import { decodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
-import { createMetrics, type MeshtelMetrics } from '../support/metrics.js';
+import { ExportTraceServiceRequest } from './proto-root.js';
+import { createMetrics, type MeshtelMetrics } from './metrics.js';
 import { Collector, type CollectorConfig } from '../../services/collector/collector.js';
-
-export class RecordingBuffer implements TelemetryBuffer {
-  readonly records: BufferRecord[] = [];
-  refuse: Error | undefined;
-  /** When set, publish waits for it: a slow buffer, to observe in-flight requests. */
-  gate: Promise<void> | undefined;
-  async start(): Promise<void> {}
-  async publish(records: readonly BufferRecord[]): Promise<void> {
-    if (this.gate) await this.gate;
-    if (this.refuse) throw this.refuse;
-    this.records.push(...records);
-  }
-  async subscribe(): Promise<void> {}
-  async isReady(): Promise<boolean> {
-    return this.refuse === undefined;
-  }
-  stats() {
-    return { bytesHeld: 0, capacityBytes: 0 };
-  }
-  async stop(): Promise<void> {}
-
-  /** Every buffered span, decoded back from the records. */
-  spans(): SpanRecord[] {
-    return this.records.flatMap((r) => decodeTracesProtobuf(r.value));
-  }
-
-  clear(): void {
-    this.records.length = 0;
-  }
-}
+import { RecordingBuffer } from './recording-buffer.js';
 
 export const MiB = 1024 * 1024;
 
@@ -100,17 +69,6 @@ export async function startCollector(
     httpUrl: `http://${otlpHttp.host}:${otlpHttp.port}`,
     grpcTarget: `${otlpGrpc.host}:${otlpGrpc.port}`,
   };
-}
-
-/** Current value of a labelled counter (0 when the series does not exist yet). */
-export async function counterValue(
-  metrics: MeshtelMetrics,
-  name: 'requestsRefused' | 'spansAccepted' | 'spansRefused' | 'spansReceived',
-  labels: Record<string, string>,
-): Promise<number> {
-  const { values } = await metrics[name].get();
-  const match = values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k as never] === val));
-  return match?.value ?? 0;
 }
 
 /** A small trace from the real OpenTelemetry SDK: a server span with a client child. */

@@ -21,7 +21,7 @@ import { GrpcServer } from '../../services/collector/transport/grpc-server.js';
 import { MetricsIntake } from '../../services/collector/intake/metrics-intake.js';
 import { addOtlpMetricsService, metricsServiceDefinition } from '../../services/collector/receivers/otlp/otlp-metrics-grpc.js';
 import { otlpHttpMetrics } from '../../services/collector/receivers/otlp/otlp-metrics-http.js';
-import { sdkMeter, toJson, toProtobuf } from '../unit/otlpmetrics-fixtures.js';
+import { sdkMeter, toJson, toProtobuf } from '../fixtures/otlp-metrics.js';
 
 const MiB = 1024 * 1024;
 const LIMITS = { maxRequestBodyBytes: 1 * MiB, maxDecompressedBodyBytes: 4 * MiB };

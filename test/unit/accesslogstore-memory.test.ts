@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryAccessLogStore } from '../../shared/storage/memory/memory-accesslog-store.js';
 import { createMetrics } from '../support/metrics.js';
 import { accessLog, BASE_US } from '../fixtures/access-logs.js';
-import { describeAccessLogStoreContract } from './accesslogstore-contract.js';
+import { describeAccessLogStoreContract } from '../support/accesslogstore-contract.js';
 
 describeAccessLogStoreContract('memory', async () => new MemoryAccessLogStore({ maxRecords: 10_000, maxBytes: 64 * 1024 * 1024 }));
 

@@ -20,6 +20,8 @@ import {
   PRODUCTPAGE_NODE, apiServerTcpStream, encodeAlsMessage, outboundEntries, postgresTcpStream, productpageOutboundStream,
   reviewsInboundStream, type Msg,
 } from '../fixtures/als.js';
+import { counterValue } from '../support/self-metrics.js';
+import { waitUntil } from '../support/poll.js';
 
 const logger = pino({ level: 'silent' });
 const MiB = 1024 * 1024;
@@ -71,18 +73,6 @@ async function streamAll(client: grpc.Client, messages: readonly Uint8Array[]) {
   return stream.end();
 }
 
-async function counter(metrics: MeshtelMetrics, name: 'accessLogsReceived' | 'accessLogsRefused' | 'accessLogsAccepted' | 'alsStreams', labels: Record<string, string>): Promise<number> {
-  const { values } = await metrics[name].get();
-  return values.filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k as never] === val)).reduce((sum, v) => sum + v.value, 0);
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** What the receiver should produce for a stream: the same decoder, applied offline. */
 function expectedRecords(messages: readonly Msg[]): AccessLogRecord[] {
@@ -127,7 +117,7 @@ describe('Envoy ALS receiver into the in-process buffer', () => {
 
     const expected = streams.flatMap(expectedRecords);
     expect(expected).toHaveLength(2 + 3 + 1 + 1 + 100);
-    await waitFor(() => stored.length >= expected.length, 'every entry to be consumed');
+    await waitUntil('every entry to be consumed', () => stored.length >= expected.length);
     const byId = new Map(stored.map((r) => [r.id, r]));
     expect(byId.size).toBe(expected.length);
     for (const record of expected) expect(byId.get(record.id)).toEqual(record);
@@ -141,10 +131,10 @@ describe('Envoy ALS receiver into the in-process buffer', () => {
     expect(bulkStored.every((r) => r.source.workload === 'productpage-v1' && r.destination.workload === 'reviews-v1')).toBe(true);
 
     const m = receiver.metrics;
-    expect(await counter(m, 'accessLogsReceived', { transport: 'als' })).toBe(expected.length);
-    expect(await counter(m, 'accessLogsAccepted', { transport: 'als', kind: 'http' })).toBe(105);
-    expect(await counter(m, 'accessLogsAccepted', { transport: 'als', kind: 'tcp' })).toBe(2);
-    expect(await counter(m, 'alsStreams', { identifier: 'present' })).toBe(5);
+    expect(await counterValue(m, 'accessLogsReceived', { transport: 'als' })).toBe(expected.length);
+    expect(await counterValue(m, 'accessLogsAccepted', { transport: 'als', kind: 'http' })).toBe(105);
+    expect(await counterValue(m, 'accessLogsAccepted', { transport: 'als', kind: 'tcp' })).toBe(2);
+    expect(await counterValue(m, 'alsStreams', { identifier: 'present' })).toBe(5);
     expect((await m.alsStreamsActive.get()).values[0].value).toBe(0);
   });
 
@@ -156,28 +146,28 @@ describe('Envoy ALS receiver into the in-process buffer', () => {
       encodeAlsMessage(reviewsInboundStream[1]),
     ]);
     expect(reply.error).toBeUndefined();
-    await waitFor(() => stored.length >= 2, 'both good entries');
+    await waitUntil('both good entries', () => stored.length >= 2);
     expect(stored.map((r) => r.path).sort()).toEqual(['/reviews.v1.Reviews/List', '/reviews/0']);
     expect(stored.every((r) => r.destination.workload === 'reviews-v1')).toBe(true);
-    expect(await counter(receiver.metrics, 'accessLogsRefused', { transport: 'als', reason: 'decode_error' })).toBe(1);
+    expect(await counterValue(receiver.metrics, 'accessLogsRefused', { transport: 'als', reason: 'decode_error' })).toBe(1);
   });
 
   it('keeps the entries of a stream whose first message has no identifier, with an unknown proxy, and counts the stream', async () => {
     stored.length = 0;
-    const before = await counter(receiver.metrics, 'alsStreams', { identifier: 'missing' });
+    const before = await counterValue(receiver.metrics, 'alsStreams', { identifier: 'missing' });
     await streamAll(receiver.client, [encodeAlsMessage({ tcpLogs: (postgresTcpStream[0] as { tcpLogs: Msg }).tcpLogs })]);
-    await waitFor(() => stored.length >= 1, 'the entry');
+    await waitUntil('the entry', () => stored.length >= 1);
     expect(stored[0].proxyNodeId).toBeUndefined();
     expect(stored[0].source.workload).toBe('api-server');
-    expect(await counter(receiver.metrics, 'alsStreams', { identifier: 'missing' })).toBe(before + 1);
+    expect(await counterValue(receiver.metrics, 'alsStreams', { identifier: 'missing' })).toBe(before + 1);
   });
 
   it('shows open streams in the active-streams gauge', async () => {
     const stream = openStream(receiver.client);
     await stream.write(encodeAlsMessage(apiServerTcpStream[0]));
-    await waitFor(async () => (await receiver.metrics.alsStreamsActive.get()).values[0].value === 1, 'the gauge to show the stream');
+    await waitUntil('the gauge to show the stream', async () => (await receiver.metrics.alsStreamsActive.get()).values[0].value === 1);
     await stream.end();
-    await waitFor(async () => (await receiver.metrics.alsStreamsActive.get()).values[0].value === 0, 'the gauge to drop');
+    await waitUntil('the gauge to drop', async () => (await receiver.metrics.alsStreamsActive.get()).values[0].value === 0);
   });
 });
 
@@ -191,10 +181,10 @@ describe('Envoy ALS receiver when the buffer refuses', () => {
       const stream = openStream(receiver.client);
       await stream.write(encodeAlsMessage({ identifier: { node: PRODUCTPAGE_NODE }, httpLogs: { logEntry: outboundEntries(10, 0) } }));
       for (let i = 1; i <= 5; i++) await stream.write(encodeAlsMessage({ httpLogs: { logEntry: outboundEntries(10, i * 10) } }));
-      await waitFor(async () => (await counter(receiver.metrics, 'accessLogsReceived', { transport: 'als' })) === 60, 'all six messages decoded');
-      await waitFor(async () => (await counter(receiver.metrics, 'accessLogsRefused', { transport: 'als', reason: 'buffer_full' })) > 0, 'refusals');
-      const refused = await counter(receiver.metrics, 'accessLogsRefused', { transport: 'als', reason: 'buffer_full' });
-      const accepted = await counter(receiver.metrics, 'accessLogsAccepted', { transport: 'als' });
+      await waitUntil('all six messages decoded', async () => (await counterValue(receiver.metrics, 'accessLogsReceived', { transport: 'als' })) === 60);
+      await waitUntil('refusals', async () => (await counterValue(receiver.metrics, 'accessLogsRefused', { transport: 'als', reason: 'buffer_full' })) > 0);
+      const refused = await counterValue(receiver.metrics, 'accessLogsRefused', { transport: 'als', reason: 'buffer_full' });
+      const accepted = await counterValue(receiver.metrics, 'accessLogsAccepted', { transport: 'als' });
       expect(refused + accepted).toBe(60);
 
       // Drain the buffer: the same stream's next message is taken.
@@ -202,12 +192,12 @@ describe('Envoy ALS receiver when the buffer refuses', () => {
       await buffer.subscribe('accesslogs', async (records) => {
         for (const r of records) stored.push(...decodeAccessLogsProtobuf(r.value));
       });
-      await waitFor(() => buffer.stats().bytesHeld === 0, 'the buffer to drain');
+      await waitUntil('the buffer to drain', () => buffer.stats().bytesHeld === 0);
       await stream.write(encodeAlsMessage({ httpLogs: { logEntry: outboundEntries(10, 1000) } }));
       const reply = await stream.end();
       expect(reply).toEqual({ response: Buffer.alloc(0) });
-      await waitFor(() => stored.some((r) => r.requestId === 'req-1009'), 'the later entries');
-      expect(await counter(receiver.metrics, 'accessLogsAccepted', { transport: 'als' })).toBe(accepted + 10);
+      await waitUntil('the later entries', () => stored.some((r) => r.requestId === 'req-1009'));
+      expect(await counterValue(receiver.metrics, 'accessLogsAccepted', { transport: 'als' })).toBe(accepted + 10);
       expect(stored.find((r) => r.requestId === 'req-1009')?.proxyNodeId).toContain('productpage-v1');
     } finally {
       await receiver.stop();
@@ -243,13 +233,13 @@ describe('Envoy ALS receiver pacing', () => {
         answered = true;
         return r;
       });
-      await waitFor(() => gates.length === 2, 'two hand-overs');
+      await waitUntil('two hand-overs', () => gates.length === 2);
       await new Promise((r) => setTimeout(r, 100));
       expect(gates).toHaveLength(2);
       // Release one at a time: each release lets exactly one more message through.
       for (let released = 0; released < 7; released++) {
         gates[released]();
-        if (released < 6) await waitFor(() => gates.length === released + 3, `hand-over ${released + 3}`);
+        if (released < 6) await waitUntil(`hand-over ${released + 3}`, () => gates.length === released + 3);
       }
       // Every message is read and Envoy has half-closed, but one hand-over is still running.
       await new Promise((r) => setTimeout(r, 100));
@@ -274,7 +264,7 @@ describe('Envoy ALS receiver pacing', () => {
       ]);
       expect(reply.error).toBeUndefined();
       expect(handed.map((r) => r.requestId)).toEqual(['req-99']);
-      expect(await counter(receiver.metrics, 'accessLogsRefused', { transport: 'als', reason: 'body_too_large' })).toBe(1);
+      expect(await counterValue(receiver.metrics, 'accessLogsRefused', { transport: 'als', reason: 'body_too_large' })).toBe(1);
     } finally {
       await receiver.stop();
     }

@@ -7,7 +7,6 @@ import { ExportTraceServiceResponse, RetryInfo, RpcStatus } from '../support/pro
 import {
   comparableFromRecords,
   comparableFromSdk,
-  counterValue,
   exportWith,
   idBytes,
   rawTraceRequest,
@@ -15,7 +14,9 @@ import {
   startCollector,
   testConfig,
   type RunningCollector,
-} from './receivers-harness.js';
+} from '../support/receivers-harness.js';
+import { counterValue } from '../support/self-metrics.js';
+import { unaryRaw, type RawCallResult } from '../support/grpc-raw.js';
 
 type Compression = NonNullable<NonNullable<ConstructorParameters<typeof OtlpGrpcExporter>[0]>['compression']>;
 
@@ -43,22 +44,9 @@ afterEach(() => {
   running.buffer.clear();
 });
 
-interface CallResult {
-  readonly response?: Buffer;
-  readonly error?: grpc.ServiceError;
-}
-
 /** One raw Export call: bytes in, bytes out, so malformed requests can be sent. */
-function exportRaw(client: grpc.Client, body: Uint8Array): Promise<CallResult> {
-  return new Promise((resolve) => {
-    client.makeUnaryRequest(
-      TRACE_EXPORT_GRPC_PATH,
-      (b: Buffer) => b,
-      (b: Buffer) => b,
-      Buffer.from(body),
-      (error: grpc.ServiceError | null, response?: Buffer) => resolve(error ? { error } : { response }),
-    );
-  });
+function exportRaw(client: grpc.Client, body: Uint8Array): Promise<RawCallResult> {
+  return unaryRaw(client, TRACE_EXPORT_GRPC_PATH, body);
 }
 
 function partialOf(response: Buffer | undefined): { rejectedSpans: number; errorMessage: string } {

@@ -129,13 +129,3 @@ export function exportWith(exporter: LogsExporter, records: ReadableLogRecord[])
   return new Promise((resolve) => exporter.export(records, resolve));
 }
 
-/** Current value of a labelled counter (0 when the series does not exist yet). */
-export async function counterValue(
-  metrics: MeshtelMetrics,
-  name: 'requestsRefused' | 'accessLogsReceived' | 'accessLogsAccepted' | 'accessLogsRefused',
-  labels: Record<string, string>,
-): Promise<number> {
-  const { values } = await metrics[name].get();
-  const match = values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k as never] === val));
-  return match?.value ?? 0;
-}

@@ -33,6 +33,7 @@ import {
   TCP_JSON_LINE,
   TCP_LINE,
 } from '../fixtures/istio-lines.js';
+import { counterValue } from '../support/self-metrics.js';
 
 class RecordingIntake {
   readonly accepted: AccessLogRecord[] = [];
@@ -79,11 +80,6 @@ function post(instance: FastifyInstance, body: string | Buffer, headers: Record<
   return instance.inject({ method: 'POST', url: ACCESSLOG_LINES_PATH, payload: body, headers });
 }
 
-async function counter(metrics: MeshtelMetrics, name: 'accessLogsRefused' | 'accessLogsReceived' | 'requestsRefused', labels: Record<string, string>) {
-  const { values } = await metrics[name].get();
-  return values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k as never] === val))?.value ?? 0;
-}
-
 describe('POST /v1/accesslogs', () => {
   it('accepts a batch of TEXT and JSON lines and publishes every entry', async () => {
     const intake = new RecordingIntake();
@@ -116,8 +112,8 @@ describe('POST /v1/accesslogs', () => {
     expect(answer.errors[1].message).toMatch(/%RESPONSE_FLAGS% \(field 6\).*via_upstream/);
     expect(answer.errors[2].message).toMatch(/response_code: .*"abc"/);
     expect(intake.accepted.map((r) => r.reporter)).toEqual(['source', 'destination']);
-    expect(await counter(metrics, 'accessLogsRefused', { transport: 'accesslog_lines', reason: 'malformed_line' })).toBe(3);
-    expect(await counter(metrics, 'accessLogsReceived', { transport: 'accesslog_lines' })).toBe(5);
+    expect(await counterValue(metrics, 'accessLogsRefused', { transport: 'accesslog_lines', reason: 'malformed_line' })).toBe(3);
+    expect(await counterValue(metrics, 'accessLogsReceived', { transport: 'accesslog_lines' })).toBe(5);
   });
 
   it('answers 400 with the same report when no line of the batch was good, publishing nothing', async () => {
@@ -127,7 +123,7 @@ describe('POST /v1/accesslogs', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json<AccessLogLinesResponse>()).toMatchObject({ accepted: 0, rejected: 2 });
     expect(intake.accepted).toHaveLength(0);
-    expect(await counter(metrics, 'requestsRefused', { transport: 'accesslog_lines', reason: 'decode_error' })).toBe(1);
+    expect(await counterValue(metrics, 'requestsRefused', { transport: 'accesslog_lines', reason: 'decode_error' })).toBe(1);
   });
 
   it('answers 200 with zero counts for an empty body or blank lines', async () => {
@@ -149,7 +145,7 @@ describe('POST /v1/accesslogs', () => {
     expect(answer).toMatchObject({ accepted: 2, rejected: 1 });
     expect(answer.errors[0].line).toBe(2);
     expect(answer.errors[0].message).toMatch(/over the limit of MESHTEL_MAX_ACCESSLOG_LINE_BYTES/);
-    expect(await counter(metrics, 'accessLogsRefused', { transport: 'accesslog_lines', reason: 'line_too_long' })).toBe(1);
+    expect(await counterValue(metrics, 'accessLogsRefused', { transport: 'accesslog_lines', reason: 'line_too_long' })).toBe(1);
   });
 
   it('reports a line that is not UTF-8 and keeps the rest', async () => {

@@ -18,7 +18,7 @@ import { decodeZipkinSpansJson } from '../../shared/zipkin/spans.js';
 import { TraceIntake } from '../../services/collector/intake/trace-intake.js';
 import { ZIPKIN_SPANS_PATH, zipkinHttp } from '../../services/collector/receivers/zipkin/zipkin-http.js';
 import { CLIENT_ID, ROOT_ID, TRACE_ID, failedClientSpan, istioHop, sharedContextHop } from '../fixtures/zipkin.js';
-import { counterValue } from './receivers-harness.js';
+import { counterValue } from '../support/self-metrics.js';
 
 const KiB = 1024;
 

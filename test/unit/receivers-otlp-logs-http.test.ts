@@ -8,8 +8,9 @@ import {
   ExportLogsServiceRequest, POD_LABELS, SPAN_ID, TRACE_ID, bytesOfHex, envoyOtelAlsJson, envoyOtelAlsRequest, sdkLogRecords,
 } from '../fixtures/otlp-logs.js';
 import {
-  LIMITS, counterValue, exportWith, httpJsonLogsExporter, httpProtobufLogsExporter, startLogsReceivers, type RunningLogsReceivers,
-} from './receivers-otlp-logs-harness.js';
+  LIMITS, exportWith, httpJsonLogsExporter, httpProtobufLogsExporter, startLogsReceivers, type RunningLogsReceivers,
+} from '../support/receivers-otlp-logs-harness.js';
+import { counterValue } from '../support/self-metrics.js';
 
 let running: RunningLogsReceivers;
 

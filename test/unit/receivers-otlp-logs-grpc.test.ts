@@ -8,8 +8,10 @@ import {
   sdkLogRecords,
 } from '../fixtures/otlp-logs.js';
 import {
-  LIMITS, counterValue, exportWith, grpcLogsExporter, startLogsReceivers, type RunningLogsReceivers,
-} from './receivers-otlp-logs-harness.js';
+  LIMITS, exportWith, grpcLogsExporter, startLogsReceivers, type RunningLogsReceivers,
+} from '../support/receivers-otlp-logs-harness.js';
+import { counterValue } from '../support/self-metrics.js';
+import { unaryRaw, type RawCallResult } from '../support/grpc-raw.js';
 
 let running: RunningLogsReceivers;
 let plain: grpc.Client;
@@ -33,22 +35,9 @@ beforeEach(() => {
   running.received.length = 0;
 });
 
-interface CallResult {
-  readonly response?: Buffer;
-  readonly error?: grpc.ServiceError;
-}
-
-/** One raw Export call, as Envoy's OTel access logger makes it: bytes in, bytes out. */
-function exportRaw(client: grpc.Client, body: Uint8Array): Promise<CallResult> {
-  return new Promise((resolve) => {
-    client.makeUnaryRequest(
-      LOGS_EXPORT_GRPC_PATH,
-      (b: Buffer) => b,
-      (b: Buffer) => b,
-      Buffer.from(body),
-      (error: grpc.ServiceError | null, response?: Buffer) => resolve(error ? { error } : { response }),
-    );
-  });
+/** One raw Export call: bytes in, bytes out, so malformed requests can be sent. */
+function exportRaw(client: grpc.Client, body: Uint8Array): Promise<RawCallResult> {
+  return unaryRaw(client, LOGS_EXPORT_GRPC_PATH, body);
 }
 
 function partialOf(response: Buffer | undefined): { rejectedLogRecords: number; errorMessage: string } {
