@@ -4,7 +4,7 @@
  * drains into the stores next, and the admin port (health, metrics) goes last.
  */
 import type { Component, ReadinessCheck } from '../shared/model/component.js';
-import type { MeshtelConfig } from '../shared/config/settings.js';
+import type { MeshtelConfig } from './settings.js';
 import { AdminServer } from '../shared/telemetry/admin-server.js';
 import type { Logger } from '../shared/telemetry/logger.js';
 import type { MeshtelMetrics } from '../shared/telemetry/metrics.js';

@@ -15,12 +15,19 @@ import { buildDerivedMetrics } from '../ingester/derived-metrics.js';
 import { MetricsIngester } from '../ingester/metrics-ingester.js';
 import { SpanIngester } from '../ingester/span-ingester.js';
 import { QueryService } from '../query/query-service.js';
+import {
+  collectorConfigFromConfig,
+  inProcessBufferSettingsFromConfig,
+  memoryAccessLogStoreSettingsFromConfig,
+  memorySpanStoreSettingsFromConfig,
+  querySettingsFromConfig,
+} from '../component-options.js';
 import type { RoleBuilder } from '../role.js';
 
 export const buildAllInOne: RoleBuilder = ({ config, logger, metrics }) => {
-  const buffer = new InProcessBuffer({ capacityBytes: config.bufferMaxBytes, metrics, logger: logger.child({ component: 'buffer' }) });
-  const spanStore = new MemorySpanStore({ maxSpans: config.memoryMaxSpans, maxBytes: config.memoryMaxBytes, metrics });
-  const accessLogStore = new MemoryAccessLogStore({ maxRecords: config.memoryMaxAccessLogs, metrics });
+  const buffer = new InProcessBuffer({ ...inProcessBufferSettingsFromConfig(config), metrics, logger: logger.child({ component: 'buffer' }) });
+  const spanStore = new MemorySpanStore({ ...memorySpanStoreSettingsFromConfig(config), metrics });
+  const accessLogStore = new MemoryAccessLogStore({ ...memoryAccessLogStoreSettingsFromConfig(config), metrics });
   const derived = buildDerivedMetrics(config, { metrics, logger }, 'exposition')!;
   const ingesterLogger = logger.child({ component: 'ingester' });
   const spanIngester = new SpanIngester({ buffer, writer: spanStore, metrics, logger: ingesterLogger, observe: derived.generator.observeSpans });
@@ -28,14 +35,12 @@ export const buildAllInOne: RoleBuilder = ({ config, logger, metrics }) => {
     buffer, writer: accessLogStore, metrics, logger: ingesterLogger, observe: derived.generator.observeAccessLogs,
   });
   const metricsIngester = new MetricsIngester({ buffer, metrics, logger: ingesterLogger, registry: derived.registry });
-  const collector = new Collector({ config, buffer, metrics, logger: logger.child({ component: 'collector' }) });
+  const collector = new Collector({ config: collectorConfigFromConfig(config), buffer, metrics, logger: logger.child({ component: 'collector' }) });
   const query = new QueryService({
+    ...querySettingsFromConfig(config),
     host: config.host,
-    port: config.queryPort,
     reader: spanStore,
     accessLogReader: accessLogStore,
-    defaultLimit: config.queryDefaultLimit,
-    maxLimit: config.queryMaxLimit,
     logger: logger.child({ component: 'query' }),
   });
   return {

@@ -52,7 +52,7 @@ export class RecordingBuffer implements TelemetryBuffer {
 
 export const MiB = 1024 * 1024;
 
-export const testConfig: CollectorConfig = {
+export const testConfig = {
   host: '127.0.0.1',
   otlpHttpPort: 0,
   otlpGrpcPort: 0,
@@ -68,7 +68,7 @@ export const testConfig: CollectorConfig = {
   maxAttributesPerSpan: 128,
   maxAttributeValueLength: 4096,
   shutdownTimeoutMs: 5000,
-};
+} satisfies CollectorConfig;
 
 export interface RunningCollector {
   readonly collector: Collector;
