@@ -2,7 +2,8 @@
 /**
  * `meshtel <role> [--setting value ...]` — one entry point for every role.
  */
-import { ConfigError, loadConfig, parseArgs, settingsHelp } from '../shared/config/load.js';
+import { ConfigError, parseArgs } from '../shared/config/load.js';
+import { loadConfig, settingsHelp } from './settings.js';
 import { createLogger } from '../shared/telemetry/logger.js';
 import { createSelfMetricsRegistry } from '../shared/telemetry/metrics.js';
 import { startRole, type RoleBuilder } from './role.js';

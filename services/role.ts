@@ -5,7 +5,7 @@
  */
 import type { Registry } from 'prom-client';
 import type { Component, ReadinessCheck } from '../shared/model/component.js';
-import type { MeshtelConfig } from '../shared/config/settings.js';
+import type { MeshtelConfig } from './settings.js';
 import { AdminServer } from '../shared/telemetry/admin-server.js';
 import type { Logger } from '../shared/telemetry/logger.js';
 

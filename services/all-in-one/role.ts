@@ -15,6 +15,13 @@ import { buildDerivedMetrics } from '../ingester/derived-metrics.js';
 import { MetricsIngester } from '../ingester/metrics-ingester.js';
 import { SpanIngester } from '../ingester/span-ingester.js';
 import { QueryService } from '../query/query-service.js';
+import {
+  collectorConfigFromConfig,
+  inProcessBufferSettingsFromConfig,
+  memoryAccessLogStoreSettingsFromConfig,
+  memorySpanStoreSettingsFromConfig,
+  querySettingsFromConfig,
+} from '../component-options.js';
 import type { RoleBuilder } from '../role.js';
 import { createBufferMetrics } from '../../shared/buffer/buffer-metrics.js';
 import { createMemoryStoreMetrics } from '../../shared/storage/memory/memory-store-metrics.js';
@@ -26,9 +33,9 @@ export const buildAllInOne: RoleBuilder = ({ config, logger, registry }) => {
   const bufferMetrics = createBufferMetrics(registry);
   const storeMetrics = { ...createStoreMetrics(registry), ...createMemoryStoreMetrics(registry) };
   const metrics = { ...createIngesterMetrics(registry), ...bufferMetrics };
-  const buffer = new InProcessBuffer({ capacityBytes: config.bufferMaxBytes, metrics: bufferMetrics, logger: logger.child({ component: 'buffer' }) });
-  const spanStore = new MemorySpanStore({ maxSpans: config.memoryMaxSpans, maxBytes: config.memoryMaxBytes, metrics: storeMetrics });
-  const accessLogStore = new MemoryAccessLogStore({ maxRecords: config.memoryMaxAccessLogs, metrics: storeMetrics });
+  const buffer = new InProcessBuffer({ ...inProcessBufferSettingsFromConfig(config), metrics: bufferMetrics, logger: logger.child({ component: 'buffer' }) });
+  const spanStore = new MemorySpanStore({ ...memorySpanStoreSettingsFromConfig(config), metrics: storeMetrics });
+  const accessLogStore = new MemoryAccessLogStore({ ...memoryAccessLogStoreSettingsFromConfig(config), metrics: storeMetrics });
   const derived = buildDerivedMetrics(config, { selfMetrics: registry, logger }, 'exposition')!;
   const ingesterLogger = logger.child({ component: 'ingester' });
   const spanIngester = new SpanIngester({ buffer, writer: spanStore, metrics, logger: ingesterLogger, observe: derived.generator.observeSpans });
@@ -36,14 +43,14 @@ export const buildAllInOne: RoleBuilder = ({ config, logger, registry }) => {
     buffer, writer: accessLogStore, metrics, logger: ingesterLogger, observe: derived.generator.observeAccessLogs,
   });
   const metricsIngester = new MetricsIngester({ buffer, metrics, logger: ingesterLogger, registry: derived.registry });
-  const collector = new Collector({ config, buffer, metrics: createReceiverMetrics(registry), logger: logger.child({ component: 'collector' }) });
+  const collector = new Collector({
+    config: collectorConfigFromConfig(config), buffer, metrics: createReceiverMetrics(registry), logger: logger.child({ component: 'collector' }),
+  });
   const query = new QueryService({
+    ...querySettingsFromConfig(config),
     host: config.host,
-    port: config.queryPort,
     reader: spanStore,
     accessLogReader: accessLogStore,
-    defaultLimit: config.queryDefaultLimit,
-    maxLimit: config.queryMaxLimit,
     logger: logger.child({ component: 'query' }),
   });
   return {

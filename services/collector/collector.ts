@@ -10,7 +10,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { TelemetryBuffer } from '../../shared/buffer/buffer.js';
-import type { MeshtelConfig } from '../../shared/config/settings.js';
 import type { Component } from '../../shared/model/component.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
 import type { ReceiverMetrics } from './receiver-metrics.js';
@@ -28,25 +27,10 @@ import { addOtlpMetricsService } from './receivers/otlp/otlp-metrics-grpc.js';
 import { otlpHttpMetrics } from './receivers/otlp/otlp-metrics-http.js';
 import { TraceIntake } from './intake/trace-intake.js';
 import { zipkinHttp } from './receivers/zipkin/zipkin-http.js';
+import { collectorSettings, type CollectorConfig, type CollectorSettings } from './collector-settings.js';
+import type { RoleSettings } from '../role-settings.js';
 
-export type CollectorConfig = Pick<
-  MeshtelConfig,
-  | 'host'
-  | 'otlpHttpPort'
-  | 'otlpGrpcPort'
-  | 'zipkinPort'
-  | 'maxRequestBodyBytes'
-  | 'maxDecompressedBodyBytes'
-  | 'maxSpansPerRequest'
-  | 'maxAttributesPerSpan'
-  | 'maxAttributeValueLength'
-  | 'maxLogRecordsPerRequest'
-  | 'maxDataPointsPerRequest'
-  | 'accessLogFormat'
-  | 'maxAccessLogLineBytes'
-  | 'maxAccessLogLinesPerRequest'
-  | 'shutdownTimeoutMs'
->;
+export type { CollectorConfig } from './collector-settings.js';
 
 export interface CollectorOptions {
   readonly config: CollectorConfig;
@@ -77,13 +61,15 @@ export class Collector implements Component {
   readonly intake: TraceIntake;
   readonly accessLogIntake: AccessLogIntake;
   readonly metricsIntake: MetricsIntake;
-  readonly #config: CollectorConfig;
+  readonly #config: CollectorSettings & Pick<RoleSettings, 'host' | 'shutdownTimeoutMs'>;
   readonly #logger: Logger;
   #addresses: CollectorAddresses | undefined;
   #stopping = false;
 
   constructor(opts: CollectorOptions) {
-    const { config, buffer, metrics, logger } = opts;
+    const { buffer, metrics, logger } = opts;
+    // Settings left out take the collector's defaults; the role's basics are passed as they are.
+    const config = { ...collectorSettings.parse(opts.config), host: opts.config.host, shutdownTimeoutMs: opts.config.shutdownTimeoutMs };
     this.#config = config;
     this.#logger = logger;
     this.intake = new TraceIntake({
@@ -117,7 +103,7 @@ export class Collector implements Component {
       intake: this.accessLogIntake,
       metrics,
       limits: { ...limits, maxLineBytes: config.maxAccessLogLineBytes, maxLinesPerRequest: config.maxAccessLogLinesPerRequest },
-      // Validated at start-up by the settings schema, so compiling here cannot fail.
+      // Validated by collectorSettings above, so compiling here cannot fail.
       format: config.accessLogFormat.trim() ? compileEnvoyFormat(config.accessLogFormat) : undefined,
     });
 

@@ -1,16 +1,18 @@
 /** collector: OTLP receivers in front of Kafka. Stateless; run as many as the load needs. */
 import { KafkaBuffer } from '../../shared/buffer/kafka/kafka-buffer.js';
-import { kafkaBufferOptionsFromConfig } from '../../shared/buffer/kafka/kafka-options.js';
 import { asComponent } from '../../shared/model/component.js';
 import { createBufferMetrics } from '../../shared/buffer/buffer-metrics.js';
 import { createKafkaMetrics } from '../../shared/buffer/kafka/kafka-metrics.js';
+import { collectorConfigFromConfig, kafkaBufferOptionsFromConfig } from '../component-options.js';
 import type { RoleBuilder } from '../role.js';
 import { Collector } from './collector.js';
 import { createReceiverMetrics } from './receiver-metrics.js';
 
 export const buildCollectorRole: RoleBuilder = ({ config, logger, registry }) => {
   const buffer = new KafkaBuffer({ ...kafkaBufferOptionsFromConfig(config), logger, metrics: { ...createBufferMetrics(registry), ...createKafkaMetrics(registry) } });
-  const collector = new Collector({ config, buffer, metrics: createReceiverMetrics(registry), logger: logger.child({ component: 'collector' }) });
+  const collector = new Collector({
+    config: collectorConfigFromConfig(config), buffer, metrics: createReceiverMetrics(registry), logger: logger.child({ component: 'collector' }),
+  });
   return {
     // Stopped in reverse: receivers stop taking requests, then the producer flushes and disconnects.
     components: [asComponent('kafka-buffer', buffer), collector],

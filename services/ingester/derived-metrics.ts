@@ -3,15 +3,22 @@
  * generator that fills it from stored spans and access logs, and the sink that ships it —
  * remote-write when MESHTEL_REMOTE_WRITE_URL is set, else (all-in-one only) a scrape endpoint.
  */
-import type { MeshtelConfig } from '../../shared/config/settings.js';
 import { ExpositionSink } from '../../shared/metrics/exposition/index.js';
 import { MetricsRegistry } from '../../shared/metrics/registry.js';
-import { RemoteWriteSink, remoteWriteOptionsFromConfig } from '../../shared/metrics/remote-write/index.js';
+import { RemoteWriteSink } from '../../shared/metrics/remote-write/index.js';
 import type { MetricsSink } from '../../shared/metrics/sink.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
 import { createSeriesLimitMetrics } from '../../shared/metrics/series-limit-metrics.js';
 import { createRemoteWriteMetrics } from '../../shared/metrics/remote-write/remote-write-metrics.js';
 import type { Registry } from 'prom-client';
+import { parseDimensionList } from '../../shared/metrics/spanmetrics/span-metrics-settings.js';
+import {
+  expositionSettingsFromConfig,
+  metricsGeneratorSettingsFromConfig,
+  registrySettingsFromConfig,
+  remoteWriteOptionsFromConfig,
+} from '../component-options.js';
+import type { MeshtelConfig } from '../settings.js';
 import { MetricsGenerator } from './metrics-generator.js';
 
 export interface DerivedMetrics {
@@ -30,7 +37,7 @@ export function buildDerivedMetrics(
   const { selfMetrics, logger } = deps;
   const metrics = { ...createSeriesLimitMetrics(selfMetrics), ...createRemoteWriteMetrics(selfMetrics) };
   const registry = new MetricsRegistry({
-    defaultMaxSeries: config.metricsMaxSeries,
+    ...registrySettingsFromConfig(config),
     onOverflow: (metric) => metrics.derivedSeriesOverflow.inc({ metric }),
   });
   const sinkLogger = logger.child({ component: 'metrics-sink' });
@@ -41,16 +48,17 @@ export function buildDerivedMetrics(
     sink = new RemoteWriteSink(remoteWrite);
     describe = () => `remote-write ${remoteWrite.url}`;
   } else if (fallback === 'exposition') {
-    const exposition = new ExpositionSink({ source: registry, host: config.host, port: config.metricsPort, logger: sinkLogger });
+    const exposition = new ExpositionSink({ ...expositionSettingsFromConfig(config), source: registry, host: config.host, logger: sinkLogger });
     sink = exposition;
     describe = () => `${config.host}:${exposition.port}`;
   } else {
     return undefined;
   }
+  const generatorSettings = metricsGeneratorSettingsFromConfig(config);
   const generator = new MetricsGenerator({
     registry,
-    serviceGraphWaitMs: config.serviceGraphWaitMs,
-    spanMetricsDimensions: config.spanMetricsDimensions.split(',').filter((d) => d !== ''),
+    serviceGraphWaitMs: generatorSettings.serviceGraphWaitMs,
+    spanMetricsDimensions: parseDimensionList(generatorSettings.spanMetricsDimensions ?? ''),
   });
   return { registry, generator, sink, describe };
 }

@@ -4,16 +4,14 @@
  * importing OTLP metrics, sent with Prometheus remote-write.
  */
 import { KafkaBuffer } from '../../shared/buffer/kafka/kafka-buffer.js';
-import { kafkaBufferOptionsFromConfig } from '../../shared/buffer/kafka/kafka-options.js';
 import { asComponent, type Component } from '../../shared/model/component.js';
-import { elasticsearchAccessLogOptionsFromConfig } from '../../shared/storage/elasticsearch/accesslog-options.js';
 import { ElasticsearchAccessLogStore } from '../../shared/storage/elasticsearch/accesslog-store.js';
-import { elasticsearchOptionsFromConfig } from '../../shared/storage/elasticsearch/options.js';
 import { ElasticsearchSpanStore } from '../../shared/storage/elasticsearch/store.js';
 import { createBufferMetrics } from '../../shared/buffer/buffer-metrics.js';
 import { createKafkaMetrics } from '../../shared/buffer/kafka/kafka-metrics.js';
 import { createElasticsearchMetrics } from '../../shared/storage/elasticsearch/elasticsearch-metrics.js';
 import { createStoreMetrics } from '../../shared/storage/store-metrics.js';
+import { elasticsearchAccessLogOptionsFromConfig, elasticsearchOptionsFromConfig, kafkaBufferOptionsFromConfig } from '../component-options.js';
 import type { RoleBuilder } from '../role.js';
 import { AccessLogIngester } from './access-log-ingester.js';
 import { buildDerivedMetrics } from './derived-metrics.js';

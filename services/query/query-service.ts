@@ -11,19 +11,20 @@ import type { AccessLogReader } from '../../shared/storage/accesslogstore.js';
 import { accessLogApi } from './accesslogs/accesslog-api.js';
 import { withAccessLogEdges } from './dependencies.js';
 import { jaegerApi } from './jaeger/jaeger-api.js';
+import { QUERY_DEFAULTS } from './query-settings.js';
 
 export interface QueryServiceOptions {
   readonly host: string;
-  /** 0 picks a free port; read {@link QueryService.port} after start(). */
-  readonly port: number;
+  /** 0 picks a free port; read {@link QueryService.port} after start(). Defaults: {@link QUERY_DEFAULTS}. */
+  readonly port?: number;
   readonly reader: SpanReader;
   /**
    * When set: /api/v1/accesslogs and /api/traces/{id}/accesslogs are served, and
    * /api/dependencies adds the edges seen only in access logs.
    */
   readonly accessLogReader?: AccessLogReader;
-  readonly defaultLimit: number;
-  readonly maxLimit: number;
+  readonly defaultLimit?: number;
+  readonly maxLimit?: number;
   readonly logger: Logger;
 }
 
@@ -31,16 +32,19 @@ export class QueryService implements Component {
   readonly name = 'query';
   private readonly app: FastifyInstance;
   private boundPort: number | undefined;
+  private readonly configuredPort: number;
 
   constructor(private readonly options: QueryServiceOptions) {
-    if (!Number.isInteger(options.defaultLimit) || options.defaultLimit < 1) {
-      throw new RangeError(`defaultLimit must be a positive integer, got ${options.defaultLimit}`);
+    const { defaultLimit = QUERY_DEFAULTS.defaultLimit, maxLimit = QUERY_DEFAULTS.maxLimit } = options;
+    if (!Number.isInteger(defaultLimit) || defaultLimit < 1) {
+      throw new RangeError(`defaultLimit must be a positive integer, got ${defaultLimit}`);
     }
-    if (!Number.isInteger(options.maxLimit) || options.maxLimit < options.defaultLimit) {
-      throw new RangeError(`maxLimit must be an integer ≥ defaultLimit (${options.defaultLimit}), got ${options.maxLimit}`);
+    if (!Number.isInteger(maxLimit) || maxLimit < defaultLimit) {
+      throw new RangeError(`maxLimit must be an integer ≥ defaultLimit (${defaultLimit}), got ${maxLimit}`);
     }
+    this.configuredPort = options.port ?? QUERY_DEFAULTS.port;
     this.app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger });
-    const { accessLogReader, defaultLimit, maxLimit } = options;
+    const { accessLogReader } = options;
     const reader = accessLogReader ? withAccessLogEdges(options.reader, accessLogReader) : options.reader;
     void this.app.register(jaegerApi, { reader, defaultLimit, maxLimit });
     if (accessLogReader) void this.app.register(accessLogApi, { reader: accessLogReader, defaultLimit, maxLimit });
@@ -53,9 +57,9 @@ export class QueryService implements Component {
   }
 
   async start(): Promise<void> {
-    await this.app.listen({ host: this.options.host, port: this.options.port });
+    await this.app.listen({ host: this.options.host, port: this.configuredPort });
     const address = this.app.server.address();
-    this.boundPort = typeof address === 'object' && address !== null ? address.port : this.options.port;
+    this.boundPort = typeof address === 'object' && address !== null ? address.port : this.configuredPort;
   }
 
   /** Stops accepting connections and lets in-flight requests finish (fastify's close). */

@@ -1,11 +1,10 @@
 /** query: the Jaeger API and the access-log API over Elasticsearch. Stateless; run as many as the load needs. */
 import { asComponent } from '../../shared/model/component.js';
-import { elasticsearchAccessLogOptionsFromConfig } from '../../shared/storage/elasticsearch/accesslog-options.js';
 import { ElasticsearchAccessLogStore } from '../../shared/storage/elasticsearch/accesslog-store.js';
-import { elasticsearchOptionsFromConfig } from '../../shared/storage/elasticsearch/options.js';
 import { ElasticsearchSpanStore } from '../../shared/storage/elasticsearch/store.js';
 import { createElasticsearchMetrics } from '../../shared/storage/elasticsearch/elasticsearch-metrics.js';
 import { createStoreMetrics } from '../../shared/storage/store-metrics.js';
+import { elasticsearchAccessLogOptionsFromConfig, elasticsearchOptionsFromConfig, querySettingsFromConfig } from '../component-options.js';
 import type { RoleBuilder } from '../role.js';
 import { QueryService } from './query-service.js';
 
@@ -14,12 +13,10 @@ export const buildQueryRole: RoleBuilder = ({ config, logger, registry }) => {
   const spanStore = new ElasticsearchSpanStore({ ...elasticsearchOptionsFromConfig(config), metrics, logger });
   const accessLogStore = new ElasticsearchAccessLogStore({ ...elasticsearchAccessLogOptionsFromConfig(config), metrics, logger });
   const query = new QueryService({
+    ...querySettingsFromConfig(config),
     host: config.host,
-    port: config.queryPort,
     reader: spanStore,
     accessLogReader: accessLogStore,
-    defaultLimit: config.queryDefaultLimit,
-    maxLimit: config.queryMaxLimit,
     logger: logger.child({ component: 'query' }),
   });
   return {

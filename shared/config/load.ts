@@ -1,10 +1,11 @@
 /**
- * Turns defaults, `MESHTEL_*` environment variables and `--flags` into a validated MeshtelConfig.
- * Every problem is reported at once, each naming the setting (env and flag) and what it accepts,
- * so a wrong deployment fails at start with one readable message.
+ * Turns defaults, `MESHTEL_*` environment variables and `--flags` into a validated configuration,
+ * for any settings table (shared/config/table.ts). Every problem is reported at once, each naming
+ * the setting (env and flag) and what it accepts, so a wrong deployment fails at start with one
+ * readable message.
  */
-import { z } from 'zod';
-import { SETTINGS, type MeshtelConfig, type SettingKey, type SettingSpec } from './settings.js';
+import type { z } from 'zod';
+import { resolveSettings, type ConfigOf, type SettingsTable } from './table.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -12,8 +13,6 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
-
-const settingEntries = Object.entries(SETTINGS) as Array<[SettingKey, SettingSpec]>;
 
 /** Splits `--flag=value` / `--flag value` arguments; bare words are positional (the role). */
 export function parseArgs(argv: readonly string[]): { positional: string[]; flags: Map<string, string>; help: boolean } {
@@ -40,27 +39,32 @@ export function parseArgs(argv: readonly string[]): { positional: string[]; flag
   return { positional, flags, help };
 }
 
-export function loadConfig(flags: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv = process.env): MeshtelConfig {
+export function loadSettings<T extends SettingsTable>(
+  table: T,
+  flags: ReadonlyMap<string, string>,
+  env: NodeJS.ProcessEnv = process.env,
+): ConfigOf<T> {
+  const settings = resolveSettings(table);
   const problems: string[] = [];
-  const known = new Set(settingEntries.map(([, s]) => s.flag));
+  const known = new Set(settings.map((s) => s.flag));
   for (const flag of flags.keys()) {
     if (!known.has(flag)) problems.push(`unknown flag ${flag} (see --help for the settings)`);
   }
   const config: Record<string, unknown> = {};
-  for (const [key, spec] of settingEntries) {
+  for (const spec of settings) {
     const fromFlag = flags.get(spec.flag);
     const fromEnv = env[spec.env];
     const raw = fromFlag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : spec.default);
     const source = fromFlag !== undefined ? spec.flag : fromEnv ? spec.env : 'default';
-    const parsed = spec.schema.safeParse(raw);
+    const parsed = spec.parse(raw);
     if (parsed.success) {
-      config[key] = parsed.data;
+      config[spec.key] = parsed.data;
     } else {
       problems.push(`${spec.env} / ${spec.flag} = ${JSON.stringify(raw)} (from ${source}): ${describeIssue(parsed.error)}`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return config as MeshtelConfig;
+  return config as ConfigOf<T>;
 }
 
 /** One line saying what the setting accepts, in words rather than zod's internals. */
@@ -82,9 +86,9 @@ function describeIssue(error: z.ZodError): string {
 }
 
 /** The settings table as --help prints it, restricted to what a role reads. */
-export function settingsHelp(role?: string): string {
+export function settingsHelp(table: SettingsTable, role?: string): string {
   const lines: string[] = [];
-  for (const [, spec] of settingEntries) {
+  for (const spec of resolveSettings(table)) {
     if (role && !spec.roles.includes('*') && !spec.roles.includes(role)) continue;
     lines.push(`  ${spec.flag.padEnd(34)} ${spec.env}  (default: ${String(spec.default)})`);
     lines.push(`      ${spec.help}`);

@@ -14,6 +14,7 @@
  *   fold is counted (meshtel_derived_series_overflow_total{metric}) — memory stays bounded.
  * - Label names must match [a-zA-Z_][a-zA-Z0-9_]*; metric names [a-zA-Z_:][a-zA-Z0-9_:]*.
  */
+import { REGISTRY_DEFAULTS } from './registry-settings.js';
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -88,8 +89,8 @@ export interface HistogramOptions extends FamilyOptions {
 }
 
 export interface RegistryOptions {
-  /** Series per family before new label sets fold into the overflow series. */
-  readonly defaultMaxSeries: number;
+  /** Series per family before new label sets fold into the overflow series (default {@link REGISTRY_DEFAULTS}). */
+  readonly defaultMaxSeries?: number;
   /** Called once per label set folded into an overflow series (for a self-metric). */
   readonly onOverflow?: (metric: string) => void;
 }
@@ -137,7 +138,11 @@ export class MetricsRegistry implements MetricsSource {
   private readonly histograms = new Map<string, Family<MutableHistogram> & { buckets: readonly number[] }>();
   private readonly summaries = new Map<string, Family<MutableSummary>>();
 
-  constructor(private readonly options: RegistryOptions) {}
+  private readonly defaultMaxSeries: number;
+
+  constructor(private readonly options: RegistryOptions = {}) {
+    this.defaultMaxSeries = options.defaultMaxSeries ?? REGISTRY_DEFAULTS.defaultMaxSeries;
+  }
 
   /** A monotonic counter; `inc` for derived counts, `set` for imported cumulative points. */
   counter(options: FamilyOptions): DerivedCounter {
@@ -254,7 +259,7 @@ export class MetricsRegistry implements MetricsSource {
     const key = family.options.dynamicLabels ? `${labelNames.join(',')}\u0002${seriesKey(labelNames, labels)}` : seriesKey(labelNames, labels);
     const existing = family.series.get(key);
     if (existing) return existing;
-    const limit = family.options.maxSeries ?? this.options.defaultMaxSeries;
+    const limit = family.options.maxSeries ?? this.defaultMaxSeries;
     if (family.series.size >= limit) {
       this.options.onOverflow?.(family.options.name);
       const overflowKey = '\u0001overflow';

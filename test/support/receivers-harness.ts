@@ -21,7 +21,7 @@ import { RecordingBuffer } from './recording-buffer.js';
 
 export const MiB = 1024 * 1024;
 
-export const testConfig: CollectorConfig = {
+export const testConfig = {
   host: '127.0.0.1',
   otlpHttpPort: 0,
   otlpGrpcPort: 0,
@@ -37,7 +37,7 @@ export const testConfig: CollectorConfig = {
   maxAttributesPerSpan: 128,
   maxAttributeValueLength: 4096,
   shutdownTimeoutMs: 5000,
-};
+} satisfies CollectorConfig;
 
 export interface RunningCollector {
   readonly collector: Collector;

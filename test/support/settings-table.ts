@@ -1,7 +1,22 @@
-/** Prints the README settings table from the settings in code: `npx tsx test/support/settings-table.ts`. */
-import { SETTINGS } from '../../shared/config/settings.js';
+/**
+ * Rewrites README's settings table from the settings table in code (services/settings.ts):
+ * `npm run docs:settings`. test/unit/readme-settings.test.ts fails while README differs from it.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { spliceSettingsTable } from '../../shared/config/readme-table.js';
+import { SETTINGS } from '../../services/settings.js';
 
-const rows = Object.values(SETTINGS).map(
-  (s) => `| \`${s.env}\` | \`${s.flag}\` | \`${String(s.default)}\` | ${s.roles.join(', ')} | ${s.help.replace(/\|/g, '\\|')} |`,
-);
-process.stdout.write(['| Environment | Flag | Default | Roles | Meaning |', '|---|---|---|---|---|', ...rows].join('\n') + '\n');
+export const README_PATH = fileURLToPath(new URL('../../README.md', import.meta.url));
+
+/** README as it should read: its current text with the generated settings table in place. */
+export function readmeWithSettingsTable(readme: string): string {
+  return spliceSettingsTable(readme, SETTINGS);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const current = readFileSync(README_PATH, 'utf8');
+  const updated = readmeWithSettingsTable(current);
+  if (updated !== current) writeFileSync(README_PATH, updated);
+  process.stdout.write(updated === current ? 'README settings table is up to date\n' : 'README settings table rewritten\n');
+}

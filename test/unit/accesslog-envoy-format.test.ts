@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ISTIO_TEXT_FORMAT, compileEnvoyFormat, istioTextFormat } from '../../shared/accesslog/envoy-format.js';
 import { AccessLogParseError, EnvoyFormatError } from '../../shared/accesslog/errors.js';
 import { parseIstioTextLine } from '../../shared/accesslog/istio-text.js';
-import { loadConfig } from '../../shared/config/load.js';
+import { loadConfig } from '../../services/settings.js';
 import { OUTBOUND_LINE } from '../fixtures/istio-lines.js';
 
 /** A mesh's custom format (meshConfig.accessLogFormat) carrying trace context, principals and a pod label. */

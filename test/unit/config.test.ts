@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseArgs, settingsHelp } from '../../shared/config/load.js';
-import { SETTINGS } from '../../shared/config/settings.js';
+import { z } from 'zod';
+import { ConfigError, loadSettings, parseArgs } from '../../shared/config/load.js';
+import { settingsTable } from '../../shared/config/table.js';
+import { loadConfig, SETTINGS, settingsHelp } from '../../services/settings.js';
 
 function problemsOf(fn: () => unknown): readonly string[] {
   try {
@@ -52,5 +54,34 @@ describe('configuration', () => {
     expect(queryHelp).toContain('--query-port');
     expect(queryHelp).not.toContain('--otlp-grpc-port');
     expect(settingsHelp()).toContain(SETTINGS.otlpGrpcPort.env);
+  });
+
+  it('reports wrong numbers of component fields with the same words as before', () => {
+    const problems = problemsOf(() =>
+      loadConfig(new Map([['--es-bulk-max-spans', '0'], ['--kafka-partitions', '1.5'], ['--metrics-port', '']]), {
+        MESHTEL_ES_INDEX_PREFIX: 'Upper', MESHTEL_KAFKA_BROKERS: 'nohost', MESHTEL_REMOTE_WRITE_EXTERNAL_LABELS: 'a',
+      }),
+    );
+    expect(problems).toEqual([
+      'MESHTEL_KAFKA_BROKERS / --kafka-brokers = "nohost" (from MESHTEL_KAFKA_BROKERS): a comma-separated list of host:port',
+      'MESHTEL_KAFKA_PARTITIONS / --kafka-partitions = "1.5" (from --kafka-partitions): expected an integer',
+      'MESHTEL_ES_INDEX_PREFIX / --es-index-prefix = "Upper" (from MESHTEL_ES_INDEX_PREFIX): lower-case letters, digits, ".", "_" or "-", not starting with a symbol',
+      'MESHTEL_ES_BULK_MAX_SPANS / --es-bulk-max-spans = "0" (from --es-bulk-max-spans): expected a number >= 1',
+      expect.stringMatching(/^MESHTEL_REMOTE_WRITE_EXTERNAL_LABELS \/ --remote-write-external-labels = "a" \(from MESHTEL_REMOTE_WRITE_EXTERNAL_LABELS\): \S/),
+    ]);
+    // A flag given without a value reads as 0, as before: a valid port.
+    expect(loadConfig(new Map([['--metrics-port', '']]), {}).metricsPort).toBe(0);
+  });
+
+  it('also loads entries written with their own schema and default', () => {
+    const table = settingsTable({
+      retries: { env: 'X_RETRIES', flag: '--retries', roles: ['*'], help: 'Retries.', schema: z.coerce.number().int().min(0), default: 3 },
+      name: { env: 'X_NAME', flag: '--name', roles: ['*'], help: 'Name.', field: z.string().min(1).default('meshtel') },
+    });
+    expect(loadSettings(table, new Map(), {})).toEqual({ retries: 3, name: 'meshtel' });
+    expect(loadSettings(table, new Map([['--retries', '5']]), { X_NAME: 'other' })).toEqual({ retries: 5, name: 'other' });
+    expect(problemsOf(() => loadSettings(table, new Map([['--retries', '-1']]), {}))).toEqual([
+      'X_RETRIES / --retries = "-1" (from --retries): expected a number >= 0',
+    ]);
   });
 });

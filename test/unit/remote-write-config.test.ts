@@ -1,8 +1,9 @@
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../shared/config/load.js';
+import { ConfigError } from '../../shared/config/load.js';
+import { remoteWriteOptionsFromConfig } from '../../services/component-options.js';
+import { loadConfig } from '../../services/settings.js';
 import { MetricsRegistry } from '../../shared/metrics/registry.js';
-import { remoteWriteOptionsFromConfig } from '../../shared/metrics/remote-write/config.js';
 import { createLogger } from '../../shared/telemetry/logger.js';
 import { createMetrics } from '../support/metrics.js';
 

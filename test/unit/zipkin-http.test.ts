@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BufferFullError, BufferUnavailableError } from '../../shared/buffer/buffer.js';
-import { loadConfig, settingsHelp } from '../../shared/config/load.js';
+import { loadConfig, settingsHelp } from '../../services/settings.js';
 import { TooManySpansError } from '../../shared/otlp/traces/limits.js';
 import { ZipkinDecodeError } from '../../shared/zipkin/spans.js';
 import { BodyTooLargeError, UnsupportedMediaTypeError } from '../../services/collector/transport/http-body.js';

@@ -18,9 +18,11 @@ import {
 } from '../buffer.js';
 import type { BufferMetrics } from '../buffer-metrics.js';
 import type { Logger } from '../../telemetry/logger.js';
+import { IN_PROCESS_BUFFER_DEFAULTS } from './inprocess-buffer-settings.js';
 
 export interface InProcessBufferOptions {
-  readonly capacityBytes: number;
+  /** Default {@link IN_PROCESS_BUFFER_DEFAULTS}.capacityBytes. */
+  readonly capacityBytes?: number;
   /** Most records handed to a handler at once. */
   readonly maxBatchRecords?: number;
   /** Wait before redelivering a batch whose handler failed; doubles up to 5 s. */
@@ -56,13 +58,15 @@ export class InProcessBuffer implements TelemetryBuffer {
   private stopped = false;
   private readonly maxBatchRecords: number;
   private readonly retryBackoffMs: number;
+  private readonly capacityBytes: number;
   private readonly deadLetterRing: BufferRecord[] = [];
 
   constructor(private readonly options: InProcessBufferOptions) {
-    if (!(options.capacityBytes > 0)) throw new Error('InProcessBuffer: capacityBytes must be > 0');
-    this.maxBatchRecords = options.maxBatchRecords ?? 2048;
-    this.retryBackoffMs = options.retryBackoffMs ?? 100;
-    options.metrics?.bufferCapacityBytes.set(options.capacityBytes);
+    this.capacityBytes = options.capacityBytes ?? IN_PROCESS_BUFFER_DEFAULTS.capacityBytes;
+    if (!(this.capacityBytes > 0)) throw new Error('InProcessBuffer: capacityBytes must be > 0');
+    this.maxBatchRecords = options.maxBatchRecords ?? IN_PROCESS_BUFFER_DEFAULTS.maxBatchRecords;
+    this.retryBackoffMs = options.retryBackoffMs ?? IN_PROCESS_BUFFER_DEFAULTS.retryBackoffMs;
+    options.metrics?.bufferCapacityBytes.set(this.capacityBytes);
   }
 
   async start(): Promise<void> {}
@@ -79,9 +83,9 @@ export class InProcessBuffer implements TelemetryBuffer {
     for (const r of records) size += r.value.byteLength + r.key.length + RECORD_OVERHEAD_BYTES;
     // All or nothing: a partially taken request would be acknowledged to nobody yet still be
     // stored, and the sender's retry would then duplicate it needlessly.
-    if (this.bytesHeld + size > this.options.capacityBytes) {
+    if (this.bytesHeld + size > this.capacityBytes) {
       throw new BufferFullError(
-        `in-process buffer full: ${this.bytesHeld} of ${this.options.capacityBytes} bytes held, request needs ${size}`,
+        `in-process buffer full: ${this.bytesHeld} of ${this.capacityBytes} bytes held, request needs ${size}`,
       );
     }
     this.bytesHeld += size;
@@ -117,11 +121,11 @@ export class InProcessBuffer implements TelemetryBuffer {
   }
 
   async isReady(): Promise<boolean> {
-    return this.accepting && this.bytesHeld < this.options.capacityBytes;
+    return this.accepting && this.bytesHeld < this.capacityBytes;
   }
 
   stats(): BufferStats {
-    return { bytesHeld: this.bytesHeld, capacityBytes: this.options.capacityBytes };
+    return { bytesHeld: this.bytesHeld, capacityBytes: this.capacityBytes };
   }
 
   /** Refuses new records, waits until every subscribed topic is consumed, then stops pumping. */

@@ -1,20 +1,30 @@
 /**
- * KafkaBuffer's configuration: a schema with defaults, validated when the buffer is constructed,
- * and the mapping from meshtel settings (MESHTEL_KAFKA_*) to it.
+ * KafkaBuffer's configuration: a schema with defaults, validated when the buffer is constructed.
+ * The process settings (MESHTEL_KAFKA_*) refer to these fields for their defaults.
  */
 import { z } from 'zod';
-import type { MeshtelConfig } from '../../config/settings.js';
 import type { BufferTopic } from '../buffer.js';
 
 export const BUFFER_TOPICS: readonly BufferTopic[] = ['spans', 'accesslogs', 'metrics', 'dlq'];
 
 const positiveInt = z.number().int().min(1);
 
+const DEFAULT_BROKERS: readonly string[] = ['127.0.0.1:9092'];
+
+/**
+ * The broker list written as text, "host:port, host:port" (MESHTEL_KAFKA_BROKERS); read it with
+ * {@link parseBrokerList}. Its default is the buffer's own default `brokers`.
+ */
+export const brokerListText = z
+  .string()
+  .regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, 'a comma-separated list of host:port')
+  .default(DEFAULT_BROKERS.join(','));
+
 export const kafkaBufferOptionsSchema = z.object({
-  brokers: z.array(z.string().regex(/^[^\s,:]+:\d{1,5}$/, 'host:port')).min(1),
+  brokers: z.array(z.string().regex(/^[^\s,:]+:\d{1,5}$/, 'host:port')).min(1).default(() => [...DEFAULT_BROKERS]),
   clientId: z.string().min(1).default('meshtel'),
   /** Kafka topic names allow only these characters; the longest suffix is ".accesslogs". */
-  topicPrefix: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/).default('meshtel'),
+  topicPrefix: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, ".", "_" or "-" (at most 200)').default('meshtel'),
   partitions: positiveInt.default(6),
   replicationFactor: positiveInt.default(1),
   compression: z.enum(['none', 'gzip']).default('none'),
@@ -40,8 +50,11 @@ export const kafkaBufferOptionsSchema = z.object({
   redeliveryBackoffMaxMs: positiveInt.default(10_000),
   /** Longest a fetch waits on the broker for new records; bounds consumption latency and stop(). */
   fetchMaxWaitMs: positiveInt.default(500),
-  /** Partitions of one topic handled at once by this process (order is kept per partition). */
-  partitionsConsumedConcurrently: positiveInt.default(1),
+  /**
+   * Partitions of one topic handled at once by this process (order is kept per partition); more
+   * overlaps decoding with the store's writes.
+   */
+  partitionsConsumedConcurrently: positiveInt.default(3),
   /**
    * How long the group waits for a silent member before handing its partitions to others.
    * Shorter than kafkajs's 30 s: after a broker restart the group waits this long for the
@@ -61,35 +74,6 @@ export function parseBrokerList(list: string): string[] {
     .split(',')
     .map((b) => b.trim())
     .filter((b) => b.length > 0);
-}
-
-type KafkaSettings = Pick<
-  MeshtelConfig,
-  | 'kafkaBrokers'
-  | 'kafkaClientId'
-  | 'kafkaTopicPrefix'
-  | 'kafkaPartitions'
-  | 'kafkaReplicationFactor'
-  | 'kafkaCompression'
-  | 'kafkaConsumerGroup'
-  | 'kafkaPublishTimeoutMs'
-  | 'kafkaMaxInFlightBytes'
-  | 'kafkaPartitionsConsumedConcurrently'
->;
-
-export function kafkaBufferOptionsFromConfig(config: KafkaSettings): KafkaBufferOptions {
-  return {
-    brokers: parseBrokerList(config.kafkaBrokers),
-    clientId: config.kafkaClientId,
-    topicPrefix: config.kafkaTopicPrefix,
-    partitions: config.kafkaPartitions,
-    replicationFactor: config.kafkaReplicationFactor,
-    compression: config.kafkaCompression,
-    consumerGroup: config.kafkaConsumerGroup,
-    publishTimeoutMs: config.kafkaPublishTimeoutMs,
-    capacityBytes: config.kafkaMaxInFlightBytes,
-    partitionsConsumedConcurrently: config.kafkaPartitionsConsumedConcurrently,
-  };
 }
 
 /** Logical topic ↔ Kafka topic name (`<prefix>.<topic>`). */

@@ -7,13 +7,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../../telemetry/logger.js';
 import type { MetricsSource } from '../registry.js';
 import type { MetricsSink } from '../sink.js';
+import { EXPOSITION_DEFAULTS } from './exposition-settings.js';
 import { EXPOSITION_CONTENT_TYPE, renderExposition } from './render.js';
 
 export interface ExpositionSinkOptions {
   readonly source: MetricsSource;
   readonly host: string;
-  /** 0 picks a free port; read `port` after start(). */
-  readonly port: number;
+  /** 0 picks a free port; read `port` after start(). Default {@link EXPOSITION_DEFAULTS}. */
+  readonly port?: number;
   readonly logger: Logger;
 }
 
@@ -38,9 +39,10 @@ export class ExpositionSink implements MetricsSink {
   }
 
   async start(): Promise<void> {
-    await this.app.listen({ host: this.options.host, port: this.options.port });
+    const port = this.options.port ?? EXPOSITION_DEFAULTS.port;
+    await this.app.listen({ host: this.options.host, port });
     const address = this.app.server.address();
-    this.boundPort = typeof address === 'object' && address ? address.port : this.options.port;
+    this.boundPort = typeof address === 'object' && address ? address.port : port;
     this.listening = true;
   }
 

@@ -1,31 +1,16 @@
 /**
- * From settings to RemoteWriteSinkOptions: the one place the MESHTEL_REMOTE_WRITE_* values are
- * interpreted, so every role that sends derived metrics does it the same way.
+ * From remote-write's settings (settings.ts) to RemoteWriteSinkOptions: the one place those values
+ * are interpreted, so every role that sends derived metrics does it the same way.
  */
 import os from 'node:os';
-import type { MeshtelConfig } from '../../config/settings.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { MetricsSource } from '../registry.js';
 import { parseLabelList } from '../labels.js';
 import type { RemoteWriteMetrics, RemoteWriteSinkOptions } from './remote-write-sink.js';
+import { remoteWriteSettings, type RemoteWriteSettings } from './settings.js';
 
 /** The label that keeps series of several ingesters apart. */
 export const INSTANCE_LABEL_NAME = 'meshtel_instance';
-
-export type RemoteWriteConfig = Pick<
-  MeshtelConfig,
-  | 'remoteWriteUrl'
-  | 'remoteWriteFlushIntervalMs'
-  | 'remoteWriteMaxSamplesPerSend'
-  | 'remoteWriteQueueMaxSamples'
-  | 'remoteWriteTimeoutMs'
-  | 'remoteWriteExternalLabels'
-  | 'remoteWriteInstanceLabel'
-  | 'remoteWriteUsername'
-  | 'remoteWritePassword'
-  | 'remoteWriteBearerToken'
-  | 'shutdownTimeoutMs'
->;
 
 /**
  * `auto` → `<hostname>-<pid>` (unique per running process on a cluster; a pod's hostname is its
@@ -36,26 +21,28 @@ export function instanceLabelValue(setting: string): string {
   return setting === 'none' ? '' : setting;
 }
 
-/** Options for a RemoteWriteSink, or undefined when no remote-write URL is set (remote-write off). */
-export function remoteWriteOptionsFromConfig(
-  config: RemoteWriteConfig,
-  deps: { source: MetricsSource; metrics: RemoteWriteMetrics; logger: Logger },
+/**
+ * Options for a RemoteWriteSink, or undefined when no URL is set (remote-write off). Settings left
+ * out take their defaults. `stopTimeoutMs` is the share of the role's shutdown budget it may use.
+ */
+export function remoteWriteSinkOptions(
+  given: Partial<RemoteWriteSettings>,
+  deps: { source: MetricsSource; metrics: RemoteWriteMetrics; logger: Logger; stopTimeoutMs: number },
 ): RemoteWriteSinkOptions | undefined {
-  if (config.remoteWriteUrl === '') return undefined;
-  const instance = instanceLabelValue(config.remoteWriteInstanceLabel);
+  const settings = remoteWriteSettings.parse(given);
+  if (settings.url === '') return undefined;
+  const instance = instanceLabelValue(settings.instanceLabel);
   return {
     ...deps,
-    url: config.remoteWriteUrl,
-    flushIntervalMs: config.remoteWriteFlushIntervalMs,
-    maxSamplesPerSend: config.remoteWriteMaxSamplesPerSend,
-    queueMaxSamples: config.remoteWriteQueueMaxSamples,
-    timeoutMs: config.remoteWriteTimeoutMs,
-    externalLabels: parseLabelList(config.remoteWriteExternalLabels),
+    url: settings.url,
+    flushIntervalMs: settings.flushIntervalMs,
+    maxSamplesPerSend: settings.maxSamplesPerSend,
+    queueMaxSamples: settings.queueMaxSamples,
+    timeoutMs: settings.timeoutMs,
+    externalLabels: parseLabelList(settings.externalLabels),
     instanceLabel: instance === '' ? undefined : { name: INSTANCE_LABEL_NAME, value: instance },
-    basicAuth: config.remoteWriteUsername === '' ? undefined : { username: config.remoteWriteUsername, password: config.remoteWritePassword },
-    bearerToken: config.remoteWriteBearerToken === '' ? undefined : config.remoteWriteBearerToken,
-    // Leave part of the role's shutdown budget to the components stopped after this one.
-    stopTimeoutMs: Math.max(1000, Math.floor(config.shutdownTimeoutMs / 2)),
+    basicAuth: settings.username === '' ? undefined : { username: settings.username, password: settings.password },
+    bearerToken: settings.bearerToken === '' ? undefined : settings.bearerToken,
     retry: { initialBackoffMs: 100, maxBackoffMs: 5000 },
   };
 }

@@ -21,6 +21,7 @@ import { sampleKey, visitSnapshot } from './expand.js';
 import { baseLabels, isValidLabelName, seriesKey, withName, type LabelDefaults, type LabelPair } from '../labels.js';
 import { SampleQueue } from './sample-queue.js';
 import { postWriteRequest, remoteWriteHeaders, type SendTarget } from './send.js';
+import { REMOTE_WRITE_DEFAULTS } from './settings.js';
 
 /** Sent in User-Agent (`meshtel/<version>`), which the spec requires. */
 export const MESHTEL_VERSION = '0.1.0';
@@ -111,14 +112,14 @@ export class RemoteWriteSink implements MetricsSink {
   constructor(private readonly options: RemoteWriteSinkOptions) {
     const url = new URL(options.url);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`remote-write URL must be http(s): ${options.url}`);
-    this.flushIntervalMs = options.flushIntervalMs ?? 10_000;
-    this.maxSamplesPerSend = options.maxSamplesPerSend ?? 2000;
+    this.flushIntervalMs = options.flushIntervalMs ?? REMOTE_WRITE_DEFAULTS.flushIntervalMs;
+    this.maxSamplesPerSend = options.maxSamplesPerSend ?? REMOTE_WRITE_DEFAULTS.maxSamplesPerSend;
     this.initialBackoffMs = options.retry?.initialBackoffMs ?? 100;
     this.maxBackoffMs = Math.max(this.initialBackoffMs, options.retry?.maxBackoffMs ?? 5000);
     this.stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
     if (!(this.flushIntervalMs >= 1)) throw new Error('flushIntervalMs must be at least 1');
     if (!(this.maxSamplesPerSend >= 1)) throw new Error('maxSamplesPerSend must be at least 1');
-    this.queue = new SampleQueue(options.queueMaxSamples ?? 100_000);
+    this.queue = new SampleQueue(options.queueMaxSamples ?? REMOTE_WRITE_DEFAULTS.queueMaxSamples);
 
     const external: LabelPair[] = [];
     for (const [name, value] of Object.entries(options.externalLabels ?? {})) {
@@ -133,7 +134,7 @@ export class RemoteWriteSink implements MetricsSink {
     this.defaults = { external, instance };
     this.target = {
       url: options.url,
-      timeoutMs: options.timeoutMs ?? 10_000,
+      timeoutMs: options.timeoutMs ?? REMOTE_WRITE_DEFAULTS.timeoutMs,
       headers: remoteWriteHeaders(MESHTEL_VERSION, options),
     };
     this.logger = options.logger.child({ component: 'remote-write' });

@@ -31,6 +31,7 @@ import { SpanKind, StatusCode, type SpanRecord } from '../../model/span.js';
 import { dimensionLabels, findAttribute } from '../spanmetrics/dimensions.js';
 import { spanSeconds } from '../spanmetrics/span-metrics-deriver.js';
 import { PendingSpans, spanKey, type PendingSpan, type Side } from './pending-spans.js';
+import { SERVICE_GRAPH_DEFAULTS } from './service-graph-settings.js';
 
 export const SERVICE_GRAPH_REQUEST_TOTAL = 'traces_service_graph_request_total';
 export const SERVICE_GRAPH_REQUEST_FAILED_TOTAL = 'traces_service_graph_request_failed_total';
@@ -100,8 +101,8 @@ export class ServiceGraphDeriver {
   private readonly dropped: DerivedCounter;
 
   constructor(registry: MetricsRegistry, options: ServiceGraphOptions = {}) {
-    this.waitMs = options.waitMs ?? 10_000;
-    this.maxItems = options.maxItems ?? 10_000;
+    this.waitMs = options.waitMs ?? SERVICE_GRAPH_DEFAULTS.waitMs;
+    this.maxItems = options.maxItems ?? SERVICE_GRAPH_DEFAULTS.maxItems;
     this.pending = new PendingSpans(this.maxItems);
     this.virtualNodeAttributes = options.virtualNodeAttributes ?? DEFAULT_VIRTUAL_NODE_ATTRIBUTES;
     this.sharedSpanIds = options.sharedSpanIds ?? true;

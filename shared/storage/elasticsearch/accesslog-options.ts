@@ -4,8 +4,7 @@
  * size named for documents.
  */
 import type { z } from 'zod';
-import type { MeshtelConfig } from '../../config/settings.js';
-import { elasticsearchOptionsFromConfig, elasticsearchSpanStoreSettings, type ElasticsearchStoreDependencies } from './options.js';
+import { elasticsearchSpanStoreSettings, type ElasticsearchStoreDependencies } from './options.js';
 
 export const elasticsearchAccessLogStoreSettings = elasticsearchSpanStoreSettings
   .omit({ bulkMaxSpans: true, traceLookaroundMs: true, serviceCacheSize: true })
@@ -14,8 +13,3 @@ export const elasticsearchAccessLogStoreSettings = elasticsearchSpanStoreSetting
 export type ElasticsearchAccessLogStoreSettings = z.infer<typeof elasticsearchAccessLogStoreSettings>;
 
 export interface ElasticsearchAccessLogStoreOptions extends Partial<ElasticsearchAccessLogStoreSettings>, ElasticsearchStoreDependencies {}
-
-export function elasticsearchAccessLogOptionsFromConfig(config: MeshtelConfig): Partial<ElasticsearchAccessLogStoreSettings> {
-  const { bulkMaxSpans, ...shared } = elasticsearchOptionsFromConfig(config);
-  return { ...shared, bulkMaxDocs: bulkMaxSpans };
-}

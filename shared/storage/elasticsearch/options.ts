@@ -1,10 +1,9 @@
 /**
- * Configuration of the Elasticsearch span store: a schema with defaults (validated when the store
- * is constructed), and the mapping from the process settings (MESHTEL_ES_*).
+ * Configuration of the Elasticsearch span store: a schema with defaults, validated when the store
+ * is constructed. The process settings (MESHTEL_ES_*) refer to these fields for their defaults.
  */
 import { z } from 'zod';
 import type { Client } from '@elastic/elasticsearch';
-import type { MeshtelConfig } from '../../config/settings.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { StoreMetrics } from '../store-metrics.js';
 import type { ElasticsearchMetrics } from './elasticsearch-metrics.js';
@@ -16,7 +15,11 @@ export const elasticsearchSpanStoreSettings = z.object({
   node: z.url().default('http://127.0.0.1:9200'),
   username: z.string().default(''),
   password: z.string().default(''),
-  indexPrefix: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/).default('meshtel'),
+  // Index names must be lower case and may not contain other symbols (Elasticsearch rules).
+  indexPrefix: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_" or "-", not starting with a symbol')
+    .default('meshtel'),
   shards: positiveInt.default(1),
   replicas: nonNegativeInt.default(0),
   templatePriority: nonNegativeInt.default(100),
@@ -53,18 +56,3 @@ export interface ElasticsearchStoreDependencies {
 }
 
 export interface ElasticsearchSpanStoreOptions extends Partial<ElasticsearchSpanStoreSettings>, ElasticsearchStoreDependencies {}
-
-export function elasticsearchOptionsFromConfig(config: MeshtelConfig): Partial<ElasticsearchSpanStoreSettings> {
-  return {
-    node: config.esUrl,
-    username: config.esUsername,
-    password: config.esPassword,
-    indexPrefix: config.esIndexPrefix,
-    shards: config.esShards,
-    replicas: config.esReplicas,
-    bulkMaxSpans: config.esBulkMaxSpans,
-    bulkMaxBytes: config.esBulkMaxBytes,
-    bulkConcurrency: config.esBulkConcurrency,
-    flushIntervalMs: config.esBulkFlushIntervalMs,
-  };
-}

@@ -15,10 +15,11 @@ import type { MemoryStoreMetrics } from './memory-store-metrics.js';
 import { AccessLogEdgeCounter, accessLogMatches, accessLogStartUs, compareNewestFirst } from '../accesslog-match.js';
 import type { AccessLogEdge, AccessLogPage, AccessLogQuery, AccessLogStore, RejectedAccessLog } from '../accesslogstore.js';
 import { estimateAccessLogBytes } from './accesslog-size.js';
+import { MEMORY_ACCESS_LOG_STORE_DEFAULTS } from './memory-store-settings.js';
 
 export interface MemoryAccessLogStoreOptions {
-  /** Most records held; must be ≥ 1. */
-  readonly maxRecords: number;
+  /** Most records held; must be ≥ 1 (default {@link MEMORY_ACCESS_LOG_STORE_DEFAULTS}). */
+  readonly maxRecords?: number;
   /** Most estimated bytes held; no byte bound when absent. */
   readonly maxBytes?: number;
   readonly metrics?: Pick<(StoreMetrics & MemoryStoreMetrics), 'accessLogsWritten' | 'storeAccessLogs' | 'storeAccessLogsEvicted'>;
@@ -43,14 +44,15 @@ export class MemoryAccessLogStore implements AccessLogStore {
   private readonly maxBytes: number;
   private readonly metrics: MemoryAccessLogStoreOptions['metrics'];
 
-  constructor(options: MemoryAccessLogStoreOptions) {
-    if (!Number.isInteger(options.maxRecords) || options.maxRecords < 1) {
-      throw new RangeError(`maxRecords must be a positive integer, got ${options.maxRecords}`);
+  constructor(options: MemoryAccessLogStoreOptions = {}) {
+    const maxRecords = options.maxRecords ?? MEMORY_ACCESS_LOG_STORE_DEFAULTS.maxRecords;
+    if (!Number.isInteger(maxRecords) || maxRecords < 1) {
+      throw new RangeError(`maxRecords must be a positive integer, got ${maxRecords}`);
     }
     if (options.maxBytes !== undefined && (!Number.isInteger(options.maxBytes) || options.maxBytes < 1)) {
       throw new RangeError(`maxBytes must be a positive integer, got ${options.maxBytes}`);
     }
-    this.maxRecords = options.maxRecords;
+    this.maxRecords = maxRecords;
     this.maxBytes = options.maxBytes ?? Infinity;
     this.metrics = options.metrics;
   }

@@ -28,13 +28,14 @@ import type { MemoryStoreMetrics } from './memory-store-metrics.js';
 import { addDependencyEdges, dependencyLinksFromCounts } from '../span-match.js';
 import type { DependencyLink, Operation, OperationQuery, RejectedSpan, SpanStore, TraceQuery } from '../spanstore.js';
 import { OperationIndex, compareStrings } from './operation-index.js';
+import { MEMORY_SPAN_STORE_DEFAULTS } from './memory-store-settings.js';
 import { storedSpanBytes } from './span-size.js';
 
 export interface MemorySpanStoreOptions {
-  /** Most spans held; must be ≥ 1. */
-  readonly maxSpans: number;
-  /** Most estimated bytes held; must be ≥ 1. */
-  readonly maxBytes: number;
+  /** Most spans held; must be ≥ 1 (default {@link MEMORY_SPAN_STORE_DEFAULTS}). */
+  readonly maxSpans?: number;
+  /** Most estimated bytes held; must be ≥ 1 (default {@link MEMORY_SPAN_STORE_DEFAULTS}). */
+  readonly maxBytes?: number;
   readonly metrics?: Pick<
     (StoreMetrics & MemoryStoreMetrics),
     'storeSpans' | 'storeBytes' | 'storeTracesEvicted' | 'storeSpansEvicted' | 'spansWritten'
@@ -108,15 +109,16 @@ export class MemorySpanStore implements SpanStore {
   private readonly maxBytes: number;
   private readonly metrics: MemorySpanStoreOptions['metrics'];
 
-  constructor(options: MemorySpanStoreOptions) {
-    if (!Number.isInteger(options.maxSpans) || options.maxSpans < 1) {
-      throw new RangeError(`maxSpans must be a positive integer, got ${options.maxSpans}`);
+  constructor(options: MemorySpanStoreOptions = {}) {
+    const { maxSpans = MEMORY_SPAN_STORE_DEFAULTS.maxSpans, maxBytes = MEMORY_SPAN_STORE_DEFAULTS.maxBytes } = options;
+    if (!Number.isInteger(maxSpans) || maxSpans < 1) {
+      throw new RangeError(`maxSpans must be a positive integer, got ${maxSpans}`);
     }
-    if (!Number.isInteger(options.maxBytes) || options.maxBytes < 1) {
-      throw new RangeError(`maxBytes must be a positive integer, got ${options.maxBytes}`);
+    if (!Number.isInteger(maxBytes) || maxBytes < 1) {
+      throw new RangeError(`maxBytes must be a positive integer, got ${maxBytes}`);
     }
-    this.maxSpans = options.maxSpans;
-    this.maxBytes = options.maxBytes;
+    this.maxSpans = maxSpans;
+    this.maxBytes = maxBytes;
     this.metrics = options.metrics;
   }
 

@@ -1,0 +1,45 @@
+/**
+ * The collector's receiver settings: ports, request and attribute limits, and the access-log line
+ * format. Schema and defaults live here; the Collector resolves what it is given through it.
+ */
+import { z } from 'zod';
+import { compileEnvoyFormat } from '../../shared/accesslog/envoy-format.js';
+import type { RoleSettings } from '../role-settings.js';
+
+const MiB = 1024 * 1024;
+const port = z.number().int().min(0).max(65535);
+const positiveInt = z.number().int().min(1);
+
+/** An Envoy format string, or empty for Istio's default TEXT format. Compiled when validated, so a
+ * malformed format fails start-up naming its setting instead of failing every request. */
+const envoyFormat = z.string().superRefine((format, ctx) => {
+  if (format.trim() === '') return;
+  try {
+    compileEnvoyFormat(format);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+  }
+});
+
+export const collectorSettings = z.object({
+  otlpGrpcPort: port.default(4317),
+  otlpHttpPort: port.default(4318),
+  zipkinPort: port.default(9411),
+  /** Largest body as sent (possibly compressed). */
+  maxRequestBodyBytes: positiveInt.default(4 * MiB),
+  /** Largest body after gzip decompression (gzip-bomb guard). */
+  maxDecompressedBodyBytes: positiveInt.default(16 * MiB),
+  maxSpansPerRequest: positiveInt.default(10_000),
+  maxLogRecordsPerRequest: positiveInt.default(10_000),
+  maxDataPointsPerRequest: positiveInt.default(50_000),
+  maxAttributesPerSpan: positiveInt.default(128),
+  maxAttributeValueLength: positiveInt.default(16_384),
+  accessLogFormat: envoyFormat.default(''),
+  maxAccessLogLineBytes: positiveInt.default(65_536),
+  maxAccessLogLinesPerRequest: positiveInt.default(10_000),
+});
+
+export type CollectorSettings = z.output<typeof collectorSettings>;
+
+/** What a Collector is given: its own settings (defaults apply to those left out) and the role's basics. */
+export type CollectorConfig = z.input<typeof collectorSettings> & Pick<RoleSettings, 'host' | 'shutdownTimeoutMs'>;

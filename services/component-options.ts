@@ -1,0 +1,149 @@
+/**
+ * From the flat process configuration (services/settings.ts) to each component's own settings:
+ * the only place configuration keys are renamed into component fields. Role builders pass these on;
+ * every default stays in the component's schema.
+ */
+import type { z } from 'zod';
+import { inProcessBufferSettings } from '../shared/buffer/inprocess/inprocess-buffer-settings.js';
+import { kafkaBufferOptionsSchema, parseBrokerList, type KafkaBufferOptions } from '../shared/buffer/kafka/kafka-options.js';
+import { expositionSettings } from '../shared/metrics/exposition/exposition-settings.js';
+import { registrySettings } from '../shared/metrics/registry-settings.js';
+import { remoteWriteSinkOptions } from '../shared/metrics/remote-write/config.js';
+import type { RemoteWriteSinkOptions } from '../shared/metrics/remote-write/remote-write-sink.js';
+import { remoteWriteSettings, type RemoteWriteSettings } from '../shared/metrics/remote-write/settings.js';
+import { elasticsearchAccessLogStoreSettings, type ElasticsearchAccessLogStoreSettings } from '../shared/storage/elasticsearch/accesslog-options.js';
+import { elasticsearchSpanStoreSettings, type ElasticsearchSpanStoreSettings } from '../shared/storage/elasticsearch/options.js';
+import { memoryAccessLogStoreSettings, memorySpanStoreSettings } from '../shared/storage/memory/memory-store-settings.js';
+import { collectorSettings, type CollectorConfig } from './collector/collector-settings.js';
+import { metricsGeneratorSettings } from './ingester/metrics-generator-settings.js';
+import { querySettings } from './query/query-settings.js';
+import { roleSettings, type RoleSettings } from './role-settings.js';
+import type { MeshtelConfig } from './settings.js';
+
+type Input<S extends z.ZodType> = z.input<S>;
+
+export function roleSettingsFromConfig(config: MeshtelConfig): RoleSettings {
+  return { logLevel: config.logLevel, host: config.host, adminPort: config.adminPort, shutdownTimeoutMs: config.shutdownTimeoutMs };
+}
+
+/** The collector's settings carry the configuration keys' own names. */
+export function collectorConfigFromConfig(config: MeshtelConfig): CollectorConfig {
+  const picked: Record<string, unknown> = {};
+  for (const key of Object.keys(collectorSettings.shape)) picked[key] = config[key as keyof MeshtelConfig];
+  return { ...(picked as z.input<typeof collectorSettings>), host: config.host, shutdownTimeoutMs: config.shutdownTimeoutMs };
+}
+
+export function inProcessBufferSettingsFromConfig(config: MeshtelConfig): Input<typeof inProcessBufferSettings> {
+  return { capacityBytes: config.bufferMaxBytes };
+}
+
+export function kafkaBufferOptionsFromConfig(config: MeshtelConfig): KafkaBufferOptions {
+  return {
+    brokers: parseBrokerList(config.kafkaBrokers),
+    clientId: config.kafkaClientId,
+    topicPrefix: config.kafkaTopicPrefix,
+    partitions: config.kafkaPartitions,
+    replicationFactor: config.kafkaReplicationFactor,
+    compression: config.kafkaCompression,
+    consumerGroup: config.kafkaConsumerGroup,
+    publishTimeoutMs: config.kafkaPublishTimeoutMs,
+    capacityBytes: config.kafkaMaxInFlightBytes,
+    partitionsConsumedConcurrently: config.kafkaPartitionsConsumedConcurrently,
+  };
+}
+
+export function memorySpanStoreSettingsFromConfig(config: MeshtelConfig): Input<typeof memorySpanStoreSettings> {
+  return { maxSpans: config.memoryMaxSpans, maxBytes: config.memoryMaxBytes };
+}
+
+export function memoryAccessLogStoreSettingsFromConfig(config: MeshtelConfig): Input<typeof memoryAccessLogStoreSettings> {
+  return { maxRecords: config.memoryMaxAccessLogs };
+}
+
+export function querySettingsFromConfig(config: MeshtelConfig): Input<typeof querySettings> {
+  return { port: config.queryPort, defaultLimit: config.queryDefaultLimit, maxLimit: config.queryMaxLimit };
+}
+
+export function elasticsearchOptionsFromConfig(config: MeshtelConfig): Partial<ElasticsearchSpanStoreSettings> {
+  return {
+    node: config.esUrl,
+    username: config.esUsername,
+    password: config.esPassword,
+    indexPrefix: config.esIndexPrefix,
+    shards: config.esShards,
+    replicas: config.esReplicas,
+    bulkMaxSpans: config.esBulkMaxSpans,
+    bulkMaxBytes: config.esBulkMaxBytes,
+    bulkConcurrency: config.esBulkConcurrency,
+    flushIntervalMs: config.esBulkFlushIntervalMs,
+  };
+}
+
+/** Same cluster, credentials, prefix and bulk settings as the span store; the bulk size counts documents. */
+export function elasticsearchAccessLogOptionsFromConfig(config: MeshtelConfig): Partial<ElasticsearchAccessLogStoreSettings> {
+  const { bulkMaxSpans, ...shared } = elasticsearchOptionsFromConfig(config);
+  return { ...shared, bulkMaxDocs: bulkMaxSpans };
+}
+
+export function remoteWriteSettingsFromConfig(config: MeshtelConfig): RemoteWriteSettings {
+  return {
+    url: config.remoteWriteUrl,
+    flushIntervalMs: config.remoteWriteFlushIntervalMs,
+    maxSamplesPerSend: config.remoteWriteMaxSamplesPerSend,
+    queueMaxSamples: config.remoteWriteQueueMaxSamples,
+    timeoutMs: config.remoteWriteTimeoutMs,
+    externalLabels: config.remoteWriteExternalLabels,
+    instanceLabel: config.remoteWriteInstanceLabel,
+    username: config.remoteWriteUsername,
+    password: config.remoteWritePassword,
+    bearerToken: config.remoteWriteBearerToken,
+  };
+}
+
+/** Options for a RemoteWriteSink, or undefined when MESHTEL_REMOTE_WRITE_URL is empty (remote-write off). */
+export function remoteWriteOptionsFromConfig(
+  config: MeshtelConfig,
+  deps: Omit<Parameters<typeof remoteWriteSinkOptions>[1], 'stopTimeoutMs'>,
+): RemoteWriteSinkOptions | undefined {
+  return remoteWriteSinkOptions(remoteWriteSettingsFromConfig(config), {
+    ...deps,
+    // Leave part of the role's shutdown budget to the components stopped after this one.
+    stopTimeoutMs: Math.max(1000, Math.floor(config.shutdownTimeoutMs / 2)),
+  });
+}
+
+export function metricsGeneratorSettingsFromConfig(config: MeshtelConfig): Input<typeof metricsGeneratorSettings> {
+  return { serviceGraphWaitMs: config.serviceGraphWaitMs, spanMetricsDimensions: config.spanMetricsDimensions };
+}
+
+export function registrySettingsFromConfig(config: MeshtelConfig): Input<typeof registrySettings> {
+  return { defaultMaxSeries: config.metricsMaxSeries };
+}
+
+export function expositionSettingsFromConfig(config: MeshtelConfig): Input<typeof expositionSettings> {
+  return { port: config.metricsPort };
+}
+
+/**
+ * Every component that takes settings: its schema and how the configuration maps onto it. Lets a
+ * test check that every setting reaches a component and that each default is the component's own.
+ */
+export const COMPONENT_SETTINGS: ReadonlyArray<{
+  readonly component: string;
+  readonly schema: z.ZodType;
+  readonly fromConfig: (config: MeshtelConfig) => unknown;
+}> = [
+  { component: 'role', schema: roleSettings, fromConfig: roleSettingsFromConfig },
+  { component: 'collector', schema: collectorSettings, fromConfig: collectorConfigFromConfig },
+  { component: 'in-process buffer', schema: inProcessBufferSettings, fromConfig: inProcessBufferSettingsFromConfig },
+  { component: 'kafka buffer', schema: kafkaBufferOptionsSchema, fromConfig: kafkaBufferOptionsFromConfig },
+  { component: 'memory span store', schema: memorySpanStoreSettings, fromConfig: memorySpanStoreSettingsFromConfig },
+  { component: 'memory access-log store', schema: memoryAccessLogStoreSettings, fromConfig: memoryAccessLogStoreSettingsFromConfig },
+  { component: 'query', schema: querySettings, fromConfig: querySettingsFromConfig },
+  { component: 'elasticsearch span store', schema: elasticsearchSpanStoreSettings, fromConfig: elasticsearchOptionsFromConfig },
+  { component: 'elasticsearch access-log store', schema: elasticsearchAccessLogStoreSettings, fromConfig: elasticsearchAccessLogOptionsFromConfig },
+  { component: 'remote-write', schema: remoteWriteSettings, fromConfig: remoteWriteSettingsFromConfig },
+  { component: 'metrics generator', schema: metricsGeneratorSettings, fromConfig: metricsGeneratorSettingsFromConfig },
+  { component: 'derived-metrics registry', schema: registrySettings, fromConfig: registrySettingsFromConfig },
+  { component: 'derived-metrics exposition', schema: expositionSettings, fromConfig: expositionSettingsFromConfig },
+];

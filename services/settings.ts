@@ -1,0 +1,273 @@
+/**
+ * meshtel's settings table: for every configuration key, its `MESHTEL_*` environment variable, its
+ * `--flag`, the roles that read it and the text `--help` and README show. Schema and default are
+ * not written here: each entry points at the schema field of the component that uses the value
+ * (`field`), so a default exists once, next to the component. Values come from (lowest to highest
+ * precedence) those defaults, the environment, then flags; loadConfig validates all of them at start.
+ *
+ * README's settings table is generated from this table: `npm run docs:settings`.
+ */
+import { loadSettings, settingsHelp as helpFor } from '../shared/config/load.js';
+import { settingsTable, type ConfigOf } from '../shared/config/table.js';
+import { inProcessBufferSettings } from '../shared/buffer/inprocess/inprocess-buffer-settings.js';
+import { brokerListText, kafkaBufferOptionsSchema as kafka } from '../shared/buffer/kafka/kafka-options.js';
+import { expositionSettings } from '../shared/metrics/exposition/exposition-settings.js';
+import { registrySettings } from '../shared/metrics/registry-settings.js';
+import { remoteWriteSettings as remoteWrite } from '../shared/metrics/remote-write/settings.js';
+import { elasticsearchSpanStoreSettings as elasticsearch } from '../shared/storage/elasticsearch/options.js';
+import { memoryAccessLogStoreSettings, memorySpanStoreSettings } from '../shared/storage/memory/memory-store-settings.js';
+import { collectorSettings } from './collector/collector-settings.js';
+import { metricsGeneratorSettings } from './ingester/metrics-generator-settings.js';
+import { querySettings } from './query/query-settings.js';
+import { roleSettings } from './role-settings.js';
+
+/** Roles that talk to Kafka: the collector produces, the ingester consumes. */
+const KAFKA_ROLES = ['collector', 'ingester'];
+
+export const SETTINGS = settingsTable({
+  logLevel: {
+    env: 'MESHTEL_LOG_LEVEL', flag: '--log-level', roles: ['*'], field: roleSettings.shape.logLevel,
+    help: 'Log level: fatal, error, warn, info, debug, trace or silent.',
+  },
+  host: {
+    env: 'MESHTEL_HOST', flag: '--host', roles: ['*'], field: roleSettings.shape.host,
+    help: 'Address every listener binds to.',
+  },
+  adminPort: {
+    env: 'MESHTEL_ADMIN_PORT', flag: '--admin-port', roles: ['*'], field: roleSettings.shape.adminPort,
+    help: 'Admin port: /metrics, /healthz, /readyz. 0 picks a free port.',
+  },
+  otlpGrpcPort: {
+    env: 'MESHTEL_OTLP_GRPC_PORT', flag: '--otlp-grpc-port', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.otlpGrpcPort,
+    help: 'OTLP/gRPC receiver port. 0 picks a free port.',
+  },
+  otlpHttpPort: {
+    env: 'MESHTEL_OTLP_HTTP_PORT', flag: '--otlp-http-port', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.otlpHttpPort,
+    help: 'OTLP/HTTP receiver port (/v1/traces). 0 picks a free port.',
+  },
+  zipkinPort: {
+    env: 'MESHTEL_ZIPKIN_PORT', flag: '--zipkin-port', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.zipkinPort,
+    help: 'Zipkin v2 receiver port (POST /api/v2/spans, JSON or protobuf). 0 picks a free port.',
+  },
+  queryPort: {
+    env: 'MESHTEL_QUERY_PORT', flag: '--query-port', roles: ['query', 'all-in-one'], field: querySettings.shape.port,
+    help: 'Query API port (Jaeger API under /api). 0 picks a free port.',
+  },
+  maxRequestBodyBytes: {
+    env: 'MESHTEL_MAX_REQUEST_BODY_BYTES', flag: '--max-request-body-bytes', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.maxRequestBodyBytes,
+    help: 'Largest request body (as sent, possibly compressed) a receiver reads; larger → HTTP 413 / gRPC RESOURCE_EXHAUSTED.',
+  },
+  maxDecompressedBodyBytes: {
+    env: 'MESHTEL_MAX_DECOMPRESSED_BODY_BYTES', flag: '--max-decompressed-body-bytes', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.maxDecompressedBodyBytes,
+    help: 'Largest body after gzip decompression; decompression stops there (gzip-bomb guard) → HTTP 413 / gRPC RESOURCE_EXHAUSTED.',
+  },
+  maxSpansPerRequest: {
+    env: 'MESHTEL_MAX_SPANS_PER_REQUEST', flag: '--max-spans-per-request', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.maxSpansPerRequest,
+    help: 'Most spans one export request may carry; a larger request is refused whole (HTTP 413 / gRPC INVALID_ARGUMENT).',
+  },
+  maxLogRecordsPerRequest: {
+    env: 'MESHTEL_MAX_LOG_RECORDS_PER_REQUEST', flag: '--max-log-records-per-request', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.maxLogRecordsPerRequest,
+    help: 'Most log records one OTLP logs export request may carry; a larger request is refused whole (HTTP 413 / gRPC INVALID_ARGUMENT).',
+  },
+  maxDataPointsPerRequest: {
+    env: 'MESHTEL_MAX_DATA_POINTS_PER_REQUEST', flag: '--max-data-points-per-request', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.maxDataPointsPerRequest,
+    help: 'Most data points one OTLP metrics export request may carry; a larger request is refused whole (HTTP 413 / gRPC INVALID_ARGUMENT).',
+  },
+  maxAttributesPerSpan: {
+    env: 'MESHTEL_MAX_ATTRIBUTES_PER_SPAN', flag: '--max-attributes-per-span', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.maxAttributesPerSpan,
+    help: 'Attributes kept per span, event, link and resource; the rest are dropped and counted in dropped_attributes_count.',
+  },
+  maxAttributeValueLength: {
+    env: 'MESHTEL_MAX_ATTRIBUTE_VALUE_LENGTH', flag: '--max-attribute-value-length', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.maxAttributeValueLength,
+    help: 'Longest string (characters) or bytes (bytes) attribute value; longer values are truncated and counted.',
+  },
+  accessLogFormat: {
+    env: 'MESHTEL_ACCESSLOG_FORMAT', flag: '--accesslog-format', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.accessLogFormat,
+    help: 'Envoy format string of the TEXT lines POSTed to /v1/accesslogs, for meshes with a custom accessLogFormat; empty = Istio\'s default TEXT format. JSON lines are always recognized.',
+  },
+  maxAccessLogLineBytes: {
+    env: 'MESHTEL_MAX_ACCESSLOG_LINE_BYTES', flag: '--max-accesslog-line-bytes', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.maxAccessLogLineBytes,
+    help: 'Longest access-log line /v1/accesslogs parses; a longer line is rejected (and reported) while the rest of the batch is kept.',
+  },
+  maxAccessLogLinesPerRequest: {
+    env: 'MESHTEL_MAX_ACCESSLOG_LINES_PER_REQUEST', flag: '--max-accesslog-lines-per-request', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.maxAccessLogLinesPerRequest,
+    help: 'Most lines one /v1/accesslogs request may carry; a larger request is refused whole (HTTP 413).',
+  },
+  bufferMaxBytes: {
+    env: 'MESHTEL_BUFFER_MAX_BYTES', flag: '--buffer-max-bytes', roles: ['all-in-one'], field: inProcessBufferSettings.shape.capacityBytes,
+    help: 'In-process buffer capacity; when full, receivers answer HTTP 503 / gRPC UNAVAILABLE with Retry-After.',
+  },
+  kafkaBrokers: {
+    env: 'MESHTEL_KAFKA_BROKERS', flag: '--kafka-brokers', roles: KAFKA_ROLES, field: brokerListText,
+    help: 'Kafka bootstrap brokers, a comma-separated list of host:port.',
+  },
+  kafkaClientId: {
+    env: 'MESHTEL_KAFKA_CLIENT_ID', flag: '--kafka-client-id', roles: KAFKA_ROLES, field: kafka.shape.clientId,
+    help: 'Kafka client id, shown in broker logs and quotas.',
+  },
+  kafkaTopicPrefix: {
+    env: 'MESHTEL_KAFKA_TOPIC_PREFIX', flag: '--kafka-topic-prefix', roles: KAFKA_ROLES, field: kafka.shape.topicPrefix,
+    help: 'Kafka topic prefix: topics are <prefix>.spans, <prefix>.accesslogs, <prefix>.metrics and <prefix>.dlq.',
+  },
+  kafkaPartitions: {
+    env: 'MESHTEL_KAFKA_PARTITIONS', flag: '--kafka-partitions', roles: KAFKA_ROLES, field: kafka.shape.partitions,
+    help: 'Partitions of each topic meshtel creates at start (existing topics are left as they are); caps how many ingesters share the work.',
+  },
+  kafkaReplicationFactor: {
+    env: 'MESHTEL_KAFKA_REPLICATION_FACTOR', flag: '--kafka-replication-factor', roles: KAFKA_ROLES, field: kafka.shape.replicationFactor,
+    help: 'Replication factor of topics meshtel creates at start; use 3 on a production cluster.',
+  },
+  kafkaCompression: {
+    env: 'MESHTEL_KAFKA_COMPRESSION', flag: '--kafka-compression', roles: ['collector'], field: kafka.shape.compression,
+    help: 'Compression of produced record batches: none or gzip (the Kafka client, kafkajs, ships only gzip).',
+  },
+  kafkaConsumerGroup: {
+    env: 'MESHTEL_KAFKA_CONSUMER_GROUP', flag: '--kafka-consumer-group', roles: ['ingester'], field: kafka.shape.consumerGroup,
+    help: 'Kafka consumer group the ingesters share; each partition is consumed by one ingester of the group.',
+  },
+  kafkaPartitionsConsumedConcurrently: {
+    env: 'MESHTEL_KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY', flag: '--kafka-partitions-consumed-concurrently', roles: ['ingester'], field: kafka.shape.partitionsConsumedConcurrently,
+    help: 'Partitions of one topic an ingester works on at once (order is kept within each partition); more overlaps decoding with Elasticsearch bulks.',
+  },
+  kafkaPublishTimeoutMs: {
+    env: 'MESHTEL_KAFKA_PUBLISH_TIMEOUT_MS', flag: '--kafka-publish-timeout-ms', roles: ['collector'], field: kafka.shape.publishTimeoutMs,
+    help: 'Longest wait for Kafka to acknowledge a publish; then receivers answer HTTP 503 / gRPC UNAVAILABLE with Retry-After.',
+  },
+  kafkaMaxInFlightBytes: {
+    env: 'MESHTEL_KAFKA_MAX_IN_FLIGHT_BYTES', flag: '--kafka-max-in-flight-bytes', roles: ['collector'], field: kafka.shape.capacityBytes,
+    help: 'Most record bytes waiting for Kafka acknowledgement; beyond it receivers answer HTTP 503 / gRPC UNAVAILABLE with Retry-After.',
+  },
+  memoryMaxAccessLogs: {
+    env: 'MESHTEL_MEMORY_MAX_ACCESSLOGS', flag: '--memory-max-accesslogs', roles: ['all-in-one'], field: memoryAccessLogStoreSettings.shape.maxRecords,
+    help: 'Memory access-log store: most access-log entries (and plain log records) held; the oldest are evicted first.',
+  },
+  memoryMaxSpans: {
+    env: 'MESHTEL_MEMORY_MAX_SPANS', flag: '--memory-max-spans', roles: ['all-in-one'], field: memorySpanStoreSettings.shape.maxSpans,
+    help: 'Memory span store: most spans held; oldest traces are evicted first.',
+  },
+  memoryMaxBytes: {
+    env: 'MESHTEL_MEMORY_MAX_BYTES', flag: '--memory-max-bytes', roles: ['all-in-one'], field: memorySpanStoreSettings.shape.maxBytes,
+    help: 'Memory span store: most (estimated) bytes held; oldest traces are evicted first.',
+  },
+  queryDefaultLimit: {
+    env: 'MESHTEL_QUERY_DEFAULT_LIMIT', flag: '--query-default-limit', roles: ['query', 'all-in-one'], field: querySettings.shape.defaultLimit,
+    help: 'Traces returned by /api/traces when the request gives no limit (Jaeger: 100).',
+  },
+  queryMaxLimit: {
+    env: 'MESHTEL_QUERY_MAX_LIMIT', flag: '--query-max-limit', roles: ['query', 'all-in-one'], field: querySettings.shape.maxLimit,
+    help: 'Largest limit /api/traces accepts; larger values are answered with 400.',
+  },
+  esUrl: {
+    env: 'MESHTEL_ES_URL', flag: '--es-url', roles: ['ingester', 'query'], field: elasticsearch.shape.node,
+    help: 'Elasticsearch node URL the span store writes to and reads from.',
+  },
+  esIndexPrefix: {
+    env: 'MESHTEL_ES_INDEX_PREFIX', flag: '--es-index-prefix', roles: ['ingester', 'query'], field: elasticsearch.shape.indexPrefix,
+    help: 'Prefix of every index and index template name: <prefix>-spans-YYYY.MM.DD, <prefix>-services-YYYY.MM.DD.',
+  },
+  esBulkMaxSpans: {
+    env: 'MESHTEL_ES_BULK_MAX_SPANS', flag: '--es-bulk-max-spans', roles: ['ingester'], field: elasticsearch.shape.bulkMaxSpans,
+    help: 'Most documents in one Elasticsearch bulk request; larger writes are split.',
+  },
+  esBulkMaxBytes: {
+    env: 'MESHTEL_ES_BULK_MAX_BYTES', flag: '--es-bulk-max-bytes', roles: ['ingester'], field: elasticsearch.shape.bulkMaxBytes,
+    help: 'Largest Elasticsearch bulk request body (bytes); larger writes are split.',
+  },
+  esBulkConcurrency: {
+    env: 'MESHTEL_ES_BULK_CONCURRENCY', flag: '--es-bulk-concurrency', roles: ['ingester'], field: elasticsearch.shape.bulkConcurrency,
+    help: 'Bulk requests in flight at once per process.',
+  },
+  esBulkFlushIntervalMs: {
+    env: 'MESHTEL_ES_BULK_FLUSH_INTERVAL_MS', flag: '--es-bulk-flush-interval-ms', roles: ['ingester'], field: elasticsearch.shape.flushIntervalMs,
+    help: 'How long a partly filled bulk request waits for more spans before it is sent (0 = at once).',
+  },
+  esUsername: {
+    env: 'MESHTEL_ES_USERNAME', flag: '--es-username', roles: ['ingester', 'query'], field: elasticsearch.shape.username,
+    help: 'Elasticsearch basic-auth user name; empty = no authentication.',
+  },
+  esPassword: {
+    env: 'MESHTEL_ES_PASSWORD', flag: '--es-password', roles: ['ingester', 'query'], field: elasticsearch.shape.password,
+    help: 'Elasticsearch basic-auth password (used with --es-username).',
+  },
+  esShards: {
+    env: 'MESHTEL_ES_SHARDS', flag: '--es-shards', roles: ['ingester', 'query'], field: elasticsearch.shape.shards,
+    help: 'number_of_shards in the index templates (applies to indices created after the change).',
+  },
+  esReplicas: {
+    env: 'MESHTEL_ES_REPLICAS', flag: '--es-replicas', roles: ['ingester', 'query'], field: elasticsearch.shape.replicas,
+    help: 'number_of_replicas in the index templates; 0 suits a single node (otherwise the cluster stays yellow).',
+  },
+  remoteWriteUrl: {
+    env: 'MESHTEL_REMOTE_WRITE_URL', flag: '--remote-write-url', roles: ['ingester', 'all-in-one'], field: remoteWrite.shape.url,
+    help: 'Prometheus remote-write 1.0 endpoint the derived metrics are sent to (e.g. http://prometheus:9090/api/v1/write); empty = off (all-in-one then serves them on --metrics-port).',
+  },
+  remoteWriteFlushIntervalMs: {
+    env: 'MESHTEL_REMOTE_WRITE_FLUSH_INTERVAL_MS', flag: '--remote-write-flush-interval-ms', roles: ['ingester', 'all-in-one'], field: remoteWrite.shape.flushIntervalMs,
+    help: 'How often the derived metrics are snapshotted and queued for remote-write (the resolution of the stored series).',
+  },
+  remoteWriteMaxSamplesPerSend: {
+    env: 'MESHTEL_REMOTE_WRITE_MAX_SAMPLES_PER_SEND', flag: '--remote-write-max-samples-per-send', roles: ['ingester', 'all-in-one'], field: remoteWrite.shape.maxSamplesPerSend,
+    help: 'Most samples in one remote-write request.',
+  },
+  remoteWriteQueueMaxSamples: {
+    env: 'MESHTEL_REMOTE_WRITE_QUEUE_MAX_SAMPLES', flag: '--remote-write-queue-max-samples', roles: ['ingester', 'all-in-one'], field: remoteWrite.shape.queueMaxSamples,
+    help: 'Most samples queued while the receiver is slow or down; beyond it the oldest are dropped (meshtel_remote_write_samples_dropped_total{reason="queue_full"}).',
+  },
+  remoteWriteTimeoutMs: {
+    env: 'MESHTEL_REMOTE_WRITE_TIMEOUT_MS', flag: '--remote-write-timeout-ms', roles: ['ingester', 'all-in-one'], field: remoteWrite.shape.timeoutMs,
+    help: 'Longest wait for one remote-write request; a timeout is retried with backoff.',
+  },
+  remoteWriteExternalLabels: {
+    env: 'MESHTEL_REMOTE_WRITE_EXTERNAL_LABELS', flag: '--remote-write-external-labels', roles: ['ingester', 'all-in-one'], field: remoteWrite.shape.externalLabels,
+    help: 'Labels added to every remote-written series that lacks them, as name=value,name=value (e.g. cluster=prod,region=eu).',
+  },
+  remoteWriteInstanceLabel: {
+    env: 'MESHTEL_REMOTE_WRITE_INSTANCE_LABEL', flag: '--remote-write-instance-label', roles: ['ingester', 'all-in-one'], field: remoteWrite.shape.instanceLabel,
+    help: 'Value of the meshtel_instance label set on every remote-written series, so several ingesters never write the same series: auto = <hostname>-<pid>; none = no such label (only with a single ingester).',
+  },
+  remoteWriteUsername: {
+    env: 'MESHTEL_REMOTE_WRITE_USERNAME', flag: '--remote-write-username', roles: ['ingester', 'all-in-one'], field: remoteWrite.shape.username,
+    help: 'Remote-write basic-auth user name; empty = no basic auth.',
+  },
+  remoteWritePassword: {
+    env: 'MESHTEL_REMOTE_WRITE_PASSWORD', flag: '--remote-write-password', roles: ['ingester', 'all-in-one'], field: remoteWrite.shape.password,
+    help: 'Remote-write basic-auth password (used with --remote-write-username).',
+  },
+  remoteWriteBearerToken: {
+    env: 'MESHTEL_REMOTE_WRITE_BEARER_TOKEN', flag: '--remote-write-bearer-token', roles: ['ingester', 'all-in-one'], field: remoteWrite.shape.bearerToken,
+    help: 'Remote-write bearer token (Authorization: Bearer …); ignored when a basic-auth user name is set.',
+  },
+  serviceGraphWaitMs: {
+    env: 'MESHTEL_SERVICE_GRAPH_WAIT_MS', flag: '--service-graph-wait-ms', roles: ['ingester', 'all-in-one'], field: metricsGeneratorSettings.shape.serviceGraphWaitMs,
+    help: 'Service graph: how long a client span waits for its server span (or back) before it counts as unpaired or goes to a virtual node.',
+  },
+  spanMetricsDimensions: {
+    env: 'MESHTEL_SPANMETRICS_DIMENSIONS', flag: '--spanmetrics-dimensions', roles: ['ingester', 'all-in-one'], field: metricsGeneratorSettings.shape.spanMetricsDimensions,
+    help: 'Span metrics: extra labels, a comma-separated list of span or resource attribute keys (e.g. http.method,k8s.namespace.name).',
+  },
+  metricsPort: {
+    env: 'MESHTEL_METRICS_PORT', flag: '--metrics-port', roles: ['all-in-one'], field: expositionSettings.shape.port,
+    help: 'Prometheus scrape endpoint (/metrics) for the derived metrics when no remote-write URL is set (meshtel\'s own metrics stay on the admin port). 0 picks a free port.',
+  },
+  metricsMaxSeries: {
+    env: 'MESHTEL_METRICS_MAX_SERIES', flag: '--metrics-max-series', roles: ['ingester', 'all-in-one'], field: registrySettings.shape.defaultMaxSeries,
+    help: 'Series per derived metric; further label sets fold into one overflow series (meshtel_overflow="true"), counted in meshtel_derived_series_overflow_total.',
+  },
+  shutdownTimeoutMs: {
+    env: 'MESHTEL_SHUTDOWN_TIMEOUT_MS', flag: '--shutdown-timeout-ms', roles: ['*'], field: roleSettings.shape.shutdownTimeoutMs,
+    help: 'On SIGTERM/SIGINT: how long draining may take before the process exits anyway (exit code 1).',
+  },
+});
+
+export type SettingKey = keyof typeof SETTINGS;
+export type MeshtelConfig = ConfigOf<typeof SETTINGS>;
+
+/** The validated configuration from defaults, `MESHTEL_*` variables and flags (ConfigError lists every problem). */
+export function loadConfig(flags: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv = process.env): MeshtelConfig {
+  return loadSettings(SETTINGS, flags, env);
+}
+
+/** The settings as --help prints them, restricted to what a role reads. */
+export function settingsHelp(role?: string): string {
+  return helpFor(SETTINGS, role);
+}
