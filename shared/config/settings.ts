@@ -87,8 +87,10 @@ export const SETTINGS = spec({
     help: 'Attributes kept per span, event, link and resource; the rest are dropped and counted in dropped_attributes_count.',
   },
   maxAttributeValueLength: {
-    env: 'MESHTEL_MAX_ATTRIBUTE_VALUE_LENGTH', flag: '--max-attribute-value-length', default: 16384, roles: ['collector', 'all-in-one'], schema: positiveInt,
-    help: 'Longest string (characters) or bytes (bytes) attribute value; longer values are truncated and counted.',
+    // 128 KiB: above Jaeger's 100 KB, so SQL statements and stack traces arrive whole; the request
+    // body limits still bound what one request can carry.
+    env: 'MESHTEL_MAX_ATTRIBUTE_VALUE_LENGTH', flag: '--max-attribute-value-length', default: 131072, roles: ['collector', 'all-in-one'], schema: positiveInt,
+    help: 'Longest string (characters) or bytes (bytes) attribute value; longer values are truncated and counted. The default (128 KiB) keeps whole SQL statements and stack traces, as Jaeger (100 KB) does.',
   },
   accessLogFormat: {
     env: 'MESHTEL_ACCESSLOG_FORMAT', flag: '--accesslog-format', default: '', roles: ['collector', 'all-in-one'],
@@ -178,7 +180,16 @@ export const SETTINGS = spec({
   },
   queryMaxLimit: {
     env: 'MESHTEL_QUERY_MAX_LIMIT', flag: '--query-max-limit', default: 1500, roles: ['query', 'all-in-one'], schema: positiveInt,
-    help: 'Largest limit /api/traces accepts; larger values are answered with 400.',
+    help: 'Largest number of traces one search answers (/api/traces limit, /api/v3 searchDepth); larger values are served as this maximum, as Jaeger does.',
+  },
+  queryMaxClockSkewAdjustMs: {
+    env: 'MESHTEL_QUERY_MAX_CLOCK_SKEW_ADJUST_MS', flag: '--query-max-clock-skew-adjust-ms', default: 0, roles: ['query', 'all-in-one'], schema: nonNegativeInt,
+    help: "Largest clock-skew correction (ms) applied to a span shown by the query APIs (child moved into its parent's window when hosts differ). 0, Jaeger's default, disables it: such spans get a warning with the computed delta instead.",
+  },
+  prometheusUrl: {
+    env: 'MESHTEL_PROMETHEUS_URL', flag: '--prometheus-url', default: '', roles: ['query', 'all-in-one'],
+    schema: z.union([z.literal(''), z.url()]),
+    help: "Prometheus HTTP API base URL (e.g. http://prometheus:9090) holding meshtel's traces_spanmetrics_* series; the Jaeger Monitor tab's /api/metrics/* query it. Empty: those endpoints answer 501.",
   },
   esUrl: {
     env: 'MESHTEL_ES_URL', flag: '--es-url', default: 'http://127.0.0.1:9200', roles: ['ingester', 'query'],

@@ -1,0 +1,64 @@
+/**
+ * The trace as users are shown it, whichever API shows it (Jaeger v1 JSON, Jaeger api_v3 OTLP,
+ * Tempo): the stored spans of one trace run through a fixed list of small adjusters — Jaeger's
+ * query adjusters, re-stated over our span model — so every API answers with the same spans,
+ * ids, timestamps and warnings. Each adjuster is one function over the trace with its own tests.
+ *
+ * The spans are copies (the store's objects are never changed) with one addition: `warnings`,
+ * what Jaeger attaches to a span it had to correct or could not check.
+ */
+import type { SpanEvent, SpanRecord } from '../model/span.js';
+import { dedupeIdenticalSpans } from './dedupe-identical.js';
+import { correctClockSkew } from './clock-skew.js';
+import { sanitizeNonPositiveDurations } from './durations.js';
+import { uniquifySharedSpanIds } from './shared-span-ids.js';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A span of a trace view: a SpanRecord an adjuster may change, plus its warnings. */
+export type ViewSpan = Mutable<SpanRecord> & { events: SpanEvent[]; warnings: string[] };
+
+/** One adjustment over a whole trace; changes the spans (and the list) in place. */
+export type Adjuster = (spans: ViewSpan[]) => ViewSpan[];
+
+export interface TraceViewOptions {
+  /**
+   * Largest clock-skew correction applied, in nanoseconds; 0 (Jaeger's default) disables the
+   * correction, leaving a warning with the delta on each span that would have moved.
+   */
+  readonly maxClockSkewAdjustNanos: bigint;
+}
+
+/** Copies of the stored spans, no warnings yet, in {@link compareSpans} order. */
+export function toViewSpans(spans: readonly SpanRecord[]): ViewSpan[] {
+  return spans.map((s) => ({ ...s, events: [...s.events], warnings: [] })).sort(compareSpans);
+}
+
+/**
+ * Jaeger's standard adjusters, in Jaeger's order (duplicate removal before the Zipkin id split,
+ * both before clock skew, which needs unique ids). The input order does not matter: spans are
+ * ordered by start time, span id, kind and service first, so answers are stable.
+ */
+export function standardAdjusters(options: TraceViewOptions): Adjuster[] {
+  return [
+    dedupeIdenticalSpans,
+    uniquifySharedSpanIds,
+    sanitizeNonPositiveDurations,
+    (spans) => correctClockSkew(spans, options.maxClockSkewAdjustNanos),
+  ];
+}
+
+/** The adjusted view of one trace's stored spans ([] for none). `raw` skips the adjusters, as Jaeger's `raw=true`. */
+export function viewOfTrace(spans: readonly SpanRecord[], options: TraceViewOptions & { readonly raw?: boolean }): ViewSpan[] {
+  let view = toViewSpans(spans);
+  if (options.raw === true) return view;
+  for (const adjust of standardAdjusters(options)) view = adjust(view);
+  return view;
+}
+
+export function compareSpans(a: SpanRecord, b: SpanRecord): number {
+  if (a.startTimeUnixNano !== b.startTimeUnixNano) return a.startTimeUnixNano < b.startTimeUnixNano ? -1 : 1;
+  if (a.spanId !== b.spanId) return a.spanId < b.spanId ? -1 : 1;
+  if (a.kind !== b.kind) return a.kind - b.kind;
+  return a.serviceName < b.serviceName ? -1 : a.serviceName > b.serviceName ? 1 : 0;
+}
