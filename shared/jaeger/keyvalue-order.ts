@@ -8,7 +8,7 @@ import type { JaegerKeyValue, JaegerValueType } from './model.js';
 const TYPE_RANK: Readonly<Record<JaegerValueType, number>> = { string: 0, bool: 1, int64: 2, float64: 3, binary: 4 };
 
 // Non-ASCII text: compare UTF-8 bytes (JS `<` compares UTF-16 units, which orders astral characters differently).
-const NON_ASCII = /[^\u0000-\u007f]/;
+const NON_ASCII = /[^ -~\t\n\r]/;
 
 export function compareUtf8(a: string, b: string): number {
   if (a === b) return 0;
