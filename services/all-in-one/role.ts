@@ -36,6 +36,8 @@ export const buildAllInOne: RoleBuilder = ({ config, logger, metrics }) => {
     accessLogReader: accessLogStore,
     defaultLimit: config.queryDefaultLimit,
     maxLimit: config.queryMaxLimit,
+    maxClockSkewAdjustMs: config.queryMaxClockSkewAdjustMs,
+    prometheusUrl: config.prometheusUrl,
     logger: logger.child({ component: 'query' }),
   });
   return {

@@ -17,6 +17,8 @@ export const buildQueryRole: RoleBuilder = ({ config, logger, metrics }) => {
     accessLogReader: accessLogStore,
     defaultLimit: config.queryDefaultLimit,
     maxLimit: config.queryMaxLimit,
+    maxClockSkewAdjustMs: config.queryMaxClockSkewAdjustMs,
+    prometheusUrl: config.prometheusUrl,
     logger: logger.child({ component: 'query' }),
   });
   return {
