@@ -8,6 +8,7 @@ import { SpanKind, StatusCode, durationUs, startTimeUs } from '../model/span.js'
 import { jsonTextOf } from '../storage/span-match.js';
 import { jaegerTraceId } from './ids.js';
 import { compareKeyValues } from './keyvalue-order.js';
+import { compareSpans } from '../trace-view/order.js';
 import type { JaegerKeyValue, JaegerLog, JaegerProcess, JaegerReference, JaegerSpan, JaegerTrace } from './model.js';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -43,13 +44,6 @@ export function toJaegerTrace(spans: readonly WarnedSpan[]): JaegerTrace | undef
     processes: processes.toJson(),
     warnings: null,
   };
-}
-
-function compareSpans(a: SpanRecord, b: SpanRecord): number {
-  if (a.startTimeUnixNano !== b.startTimeUnixNano) return a.startTimeUnixNano < b.startTimeUnixNano ? -1 : 1;
-  if (a.spanId !== b.spanId) return a.spanId < b.spanId ? -1 : 1;
-  if (a.kind !== b.kind) return a.kind - b.kind;
-  return a.serviceName < b.serviceName ? -1 : a.serviceName > b.serviceName ? 1 : 0;
 }
 
 /** A span with the warnings a trace view attached (trace-view/), if any. */

@@ -11,6 +11,7 @@ import type { SpanEvent, SpanRecord } from '../model/span.js';
 import { dedupeIdenticalSpans } from './dedupe-identical.js';
 import { correctClockSkew } from './clock-skew.js';
 import { sanitizeNonPositiveDurations } from './durations.js';
+import { compareSpans } from './order.js';
 import { uniquifySharedSpanIds } from './shared-span-ids.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -35,9 +36,10 @@ export function toViewSpans(spans: readonly SpanRecord[]): ViewSpan[] {
 }
 
 /**
- * Jaeger's standard adjusters, in Jaeger's order (duplicate removal before the Zipkin id split,
- * both before clock skew, which needs unique ids). The input order does not matter: spans are
- * ordered by start time, span id, kind and service first, so answers are stable.
+ * Jaeger's standard adjusters. Jaeger splits Zipkin shared ids before removing duplicates; we
+ * remove identical copies first, so two stored copies of one server half are not split into two
+ * spans. Clock skew comes last: it needs the final ids. The input order does not matter: spans
+ * are ordered by start time, span id, kind and service first, so answers are stable.
  */
 export function standardAdjusters(options: TraceViewOptions): Adjuster[] {
   return [
@@ -56,9 +58,3 @@ export function viewOfTrace(spans: readonly SpanRecord[], options: TraceViewOpti
   return view;
 }
 
-export function compareSpans(a: SpanRecord, b: SpanRecord): number {
-  if (a.startTimeUnixNano !== b.startTimeUnixNano) return a.startTimeUnixNano < b.startTimeUnixNano ? -1 : 1;
-  if (a.spanId !== b.spanId) return a.spanId < b.spanId ? -1 : 1;
-  if (a.kind !== b.kind) return a.kind - b.kind;
-  return a.serviceName < b.serviceName ? -1 : a.serviceName > b.serviceName ? 1 : 0;
-}

@@ -10,7 +10,7 @@
  *    (`enabled: false`), from which the SpanRecord is rebuilt exactly: 64-bit integers travel as
  *    decimal strings and bytes as base64, because JSON numbers would round them to doubles.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import {
   durationUs,
   startTimeUs,
@@ -145,7 +145,8 @@ function documentIdOf(span: Pick<SpanRecord, 'traceId' | 'spanId' | 'serviceName
  * the same way (the bytes it was decoded from when kept, else the deterministic encoder).
  */
 export function spanContentHash(span: SpanRecord): string {
-  return createHash('sha1').update(encodeSpanMessageBody(span)).digest('hex').slice(0, 12);
+  // The one-shot hash is about twice as fast as createHash for inputs this small.
+  return hash('sha1', encodeSpanMessageBody(span), 'hex').slice(0, 12);
 }
 
 /** (service, kind) pairs are few and repeat in every batch; hashing each span anew cost ~15% of encoding. */
