@@ -1,6 +1,6 @@
 /** api_v3 query parameters: RFC 3339 times to the nanosecond, both spellings, Jaeger's refusals. */
 import { describe, expect, it } from 'vitest';
-import { V3ParamError, parseFindTraces, parseGetTrace } from '../../services/query/jaeger-v3/params.js';
+import { V3ParamError, parseFindTraces, parseGetTrace, parseTraceIdV3 } from '../../services/query/jaeger-v3/params.js';
 import { parseRfc3339Nanos } from '../../services/query/jaeger-v3/rfc3339.js';
 
 const limits = { defaultLimit: 100, maxLimit: 1500 };
@@ -55,5 +55,16 @@ describe('api_v3 search parameters', () => {
 
   it('reads trace-by-id hints and rawTraces', () => {
     expect(parseGetTrace({ start_time: '2026-03-01T00:00:00Z', rawTraces: 'true' })).toEqual({ hint: { startTimeUs: 1_772_323_200_000_000 }, raw: true });
+  });
+});
+
+describe('api_v3 trace ids', () => {
+  it('takes hex of any length up to 32 and the 16 bytes in base64, as Jaeger\'s gateway', () => {
+    const hex = '5b8efff798038103d269b633813fc60c';
+    expect(parseTraceIdV3(hex)).toBe(hex);
+    expect(parseTraceIdV3('abc')).toBe(hex.replace(/./g, '0').slice(3) + 'abc');
+    expect(parseTraceIdV3(Buffer.from(hex, 'hex').toString('base64'))).toBe(hex);
+    expect(parseTraceIdV3(Buffer.from(hex, 'hex').toString('base64url'))).toBe(hex);
+    expect(() => parseTraceIdV3('not-an-id')).toThrow(/^malformed parameter trace_id: /);
   });
 });

@@ -36,6 +36,21 @@ describe('Monitor endpoints without MESHTEL_PROMETHEUS_URL', () => {
   });
 });
 
+describe('Monitor endpoints with an unreachable Prometheus', () => {
+  it('answers 500 in the envelope, saying which Prometheus failed', async () => {
+    const down = Fastify();
+    // Port 1 on loopback: nothing listens there, the connection is refused at once.
+    await down.register(monitorApi, { prometheusUrl: 'http://127.0.0.1:1' });
+    try {
+      const res = await down.inject({ method: 'GET', url: '/api/metrics/calls?service=a' });
+      expect(res.statusCode).toBe(500);
+      expect(res.json()).toMatchObject({ data: null, errors: [{ code: 500, msg: expect.stringMatching(/^failed executing metrics query: Prometheus at http:\/\/127\.0\.0\.1:1 not reachable/) }] });
+    } finally {
+      await down.close();
+    }
+  });
+});
+
 describe('Monitor PromQL', () => {
   const q = parseMetricsQuery({ service: ['cart', 'a.b'], spanKind: ['server', 'client'], groupByOperation: 'true', ratePer: '90000' }, 0);
 

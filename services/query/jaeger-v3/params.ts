@@ -53,10 +53,17 @@ function boolParam(q: V3Query, canonical: string, deprecated: string): boolean {
   throw malformed(found.name, `strconv.ParseBool: parsing ${JSON.stringify(found.value)}: invalid syntax`);
 }
 
+const BASE64_ID = /^[A-Za-z0-9+/_-]{22}(?:==)?$/;
+
+/** Hex (1..32 characters), or — as Jaeger's gateway also takes — the 16 bytes in base64 (22 or 24 characters). */
 export function parseTraceIdV3(text: string): string {
   try {
     return parseTraceId(text);
   } catch (err) {
+    if (BASE64_ID.test(text)) {
+      const bytes = Buffer.from(text, 'base64');
+      if (bytes.length === 16) return bytes.toString('hex');
+    }
     throw malformed('trace_id', (err as Error).message);
   }
 }
