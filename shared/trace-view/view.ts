@@ -19,7 +19,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** A span of a trace view: a SpanRecord an adjuster may change, plus its warnings. */
 export type ViewSpan = Mutable<SpanRecord> & { events: SpanEvent[]; warnings: string[] };
 
-/** One adjustment over a whole trace; changes the spans (and the list) in place. */
+/** One adjustment over a whole trace: changes spans in place and returns the list (shorter when it drops spans). */
 export type Adjuster = (spans: ViewSpan[]) => ViewSpan[];
 
 export interface TraceViewOptions {

@@ -50,21 +50,18 @@ export function summarizeTrace(spans: readonly ViewSpan[]): TraceSummaryJson {
       orphans++;
     }
   }
-  const summary: TraceSummaryJson = {
+  // Field order as in Jaeger's message; `services` last.
+  return {
     traceId: spans[0].traceId,
     ...(root !== undefined && root.serviceName !== '' && { rootServiceName: root.serviceName }),
     ...(root !== undefined && root.name !== '' && { rootOperationName: root.name }),
     minStartTimeUnixNano: minStart.toString(),
     maxEndTimeUnixNano: maxEnd.toString(),
-    services: [],
+    spanCount: spans.length,
+    ...(errors > 0 && { errorSpanCount: errors }),
+    ...(orphans > 0 && { orphanSpanCount: orphans }),
+    services: [...services.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, s]) => ({ name, spanCount: s.spans, ...(s.errors > 0 && { errorSpanCount: s.errors }) })),
   };
-  if (spans.length > 0) summary.spanCount = spans.length;
-  if (errors > 0) summary.errorSpanCount = errors;
-  if (orphans > 0) summary.orphanSpanCount = orphans;
-  summary.services = [...services.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, s]) => ({ name, spanCount: s.spans, ...(s.errors > 0 && { errorSpanCount: s.errors }) }));
-  // `services` last, as in Jaeger's message.
-  const { services: list, ...rest } = summary;
-  return { ...rest, services: list };
 }
