@@ -61,7 +61,13 @@ export function memoryAccessLogStoreSettingsFromConfig(config: MeshtelConfig): I
 }
 
 export function querySettingsFromConfig(config: MeshtelConfig): Input<typeof querySettings> {
-  return { port: config.queryPort, defaultLimit: config.queryDefaultLimit, maxLimit: config.queryMaxLimit };
+  return {
+    port: config.queryPort,
+    defaultLimit: config.queryDefaultLimit,
+    maxLimit: config.queryMaxLimit,
+    maxClockSkewAdjustMs: config.queryMaxClockSkewAdjustMs,
+    prometheusUrl: config.prometheusUrl,
+  };
 }
 
 export function elasticsearchOptionsFromConfig(config: MeshtelConfig): Partial<ElasticsearchSpanStoreSettings> {

@@ -79,7 +79,7 @@ export const SETTINGS = settingsTable({
   },
   maxAttributeValueLength: {
     env: 'MESHTEL_MAX_ATTRIBUTE_VALUE_LENGTH', flag: '--max-attribute-value-length', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.maxAttributeValueLength,
-    help: 'Longest string (characters) or bytes (bytes) attribute value; longer values are truncated and counted.',
+    help: 'Longest string (characters) or bytes (bytes) attribute value; longer values are truncated and counted. The default (128 KiB) keeps whole SQL statements and stack traces, as Jaeger (100 KB) does.',
   },
   accessLogFormat: {
     env: 'MESHTEL_ACCESSLOG_FORMAT', flag: '--accesslog-format', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.accessLogFormat,
@@ -155,7 +155,15 @@ export const SETTINGS = settingsTable({
   },
   queryMaxLimit: {
     env: 'MESHTEL_QUERY_MAX_LIMIT', flag: '--query-max-limit', roles: ['query', 'all-in-one'], field: querySettings.shape.maxLimit,
-    help: 'Largest limit /api/traces accepts; larger values are answered with 400.',
+    help: 'Largest number of traces one search answers (/api/traces limit, /api/v3 searchDepth); larger values are served as this maximum, as Jaeger does.',
+  },
+  queryMaxClockSkewAdjustMs: {
+    env: 'MESHTEL_QUERY_MAX_CLOCK_SKEW_ADJUST_MS', flag: '--query-max-clock-skew-adjust-ms', roles: ['query', 'all-in-one'], field: querySettings.shape.maxClockSkewAdjustMs,
+    help: "Largest clock-skew correction (ms) applied to a span shown by the query APIs (child moved into its parent's window when hosts differ). 0, Jaeger's default, disables it: such spans get a warning with the computed delta instead.",
+  },
+  prometheusUrl: {
+    env: 'MESHTEL_PROMETHEUS_URL', flag: '--prometheus-url', roles: ['query', 'all-in-one'], field: querySettings.shape.prometheusUrl,
+    help: "Prometheus HTTP API base URL (e.g. http://prometheus:9090) holding meshtel's traces_spanmetrics_* series; the Jaeger Monitor tab's /api/metrics/* query it. Empty: those endpoints answer 501.",
   },
   esUrl: {
     env: 'MESHTEL_ES_URL', flag: '--es-url', roles: ['ingester', 'query'], field: elasticsearch.shape.node,

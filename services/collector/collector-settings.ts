@@ -33,7 +33,9 @@ export const collectorSettings = z.object({
   maxLogRecordsPerRequest: positiveInt.default(10_000),
   maxDataPointsPerRequest: positiveInt.default(50_000),
   maxAttributesPerSpan: positiveInt.default(128),
-  maxAttributeValueLength: positiveInt.default(16_384),
+  // 128 KiB: above Jaeger's 100 KB, so SQL statements and stack traces arrive whole; the request
+  // body limits still bound what one request can carry.
+  maxAttributeValueLength: positiveInt.default(131_072),
   accessLogFormat: envoyFormat.default(''),
   maxAccessLogLineBytes: positiveInt.default(65_536),
   maxAccessLogLinesPerRequest: positiveInt.default(10_000),

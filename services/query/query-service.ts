@@ -1,5 +1,6 @@
 /**
- * The query role's HTTP server: a fastify instance on host:port serving the Jaeger API. It reads
+ * The query role's HTTP server: a fastify instance on host:port serving the Jaeger API (v1,
+ * api_v3, Monitor metrics, transform). It reads
  * through the SpanReader it is given, so the same component serves the Elasticsearch store (query
  * role) and the memory store (all-in-one).
  */
@@ -11,6 +12,9 @@ import type { AccessLogReader } from '../../shared/storage/accesslogstore.js';
 import { accessLogApi } from './accesslogs/accesslog-api.js';
 import { withAccessLogEdges } from './dependencies.js';
 import { jaegerApi } from './jaeger/jaeger-api.js';
+import { jaegerV3Api } from './jaeger-v3/jaeger-v3-api.js';
+import { monitorApi } from './monitor/monitor-api.js';
+import { transformApi } from './transform/transform-api.js';
 import { QUERY_DEFAULTS } from './query-settings.js';
 
 export interface QueryServiceOptions {
@@ -25,8 +29,15 @@ export interface QueryServiceOptions {
   readonly accessLogReader?: AccessLogReader;
   readonly defaultLimit?: number;
   readonly maxLimit?: number;
+  /** Largest clock-skew correction of a shown span; 0 (default, as Jaeger) only warns. */
+  readonly maxClockSkewAdjustMs?: number;
+  /** Prometheus holding the span metrics, for the Monitor tab's /api/metrics/*; '' / absent → 501. */
+  readonly prometheusUrl?: string;
   readonly logger: Logger;
 }
+
+/** Largest OTLP/JSON file POST /api/transform reads. */
+const TRANSFORM_MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 export class QueryService implements Component {
   readonly name = 'query';
@@ -46,7 +57,11 @@ export class QueryService implements Component {
     this.app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger });
     const { accessLogReader } = options;
     const reader = accessLogReader ? withAccessLogEdges(options.reader, accessLogReader) : options.reader;
-    void this.app.register(jaegerApi, { reader, defaultLimit, maxLimit });
+    const traceView = { maxClockSkewAdjustNanos: BigInt(options.maxClockSkewAdjustMs ?? 0) * 1_000_000n };
+    void this.app.register(jaegerApi, { reader, defaultLimit, maxLimit, traceView });
+    void this.app.register(jaegerV3Api, { reader, defaultLimit, maxLimit, traceView });
+    void this.app.register(monitorApi, { prometheusUrl: options.prometheusUrl ?? '' });
+    void this.app.register(transformApi, { maxBodyBytes: TRANSFORM_MAX_BODY_BYTES });
     if (accessLogReader) void this.app.register(accessLogApi, { reader: accessLogReader, defaultLimit, maxLimit });
   }
 

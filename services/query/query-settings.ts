@@ -1,4 +1,7 @@
-/** The query service's settings: its port and the /api/traces limits (Jaeger's default of 100). */
+/**
+ * The query service's settings: its port, the search limits (Jaeger's default of 100), the trace
+ * view's clock-skew bound and the Prometheus the Monitor tab reads.
+ */
 import { z } from 'zod';
 
 const positiveInt = z.number().int().min(1);
@@ -8,8 +11,12 @@ export const querySettings = z.object({
   port: z.number().int().min(0).max(65535).default(16686),
   /** Traces returned when a request gives no limit. */
   defaultLimit: positiveInt.default(100),
-  /** Largest limit a request may ask for. */
+  /** Most traces one search answers; larger limits are served as this maximum (as Jaeger). */
   maxLimit: positiveInt.default(1500),
+  /** Largest clock-skew correction of a shown span; 0 (as Jaeger) only warns. */
+  maxClockSkewAdjustMs: z.number().int().min(0).default(0),
+  /** Prometheus HTTP API holding the span metrics; '' → the Monitor endpoints answer 501. */
+  prometheusUrl: z.union([z.literal(''), z.url()]).default(''),
 });
 
 export const QUERY_DEFAULTS = querySettings.parse({});

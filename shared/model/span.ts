@@ -95,21 +95,25 @@ export interface SpanRecord {
   readonly resource: Resource;
   /** Shared by every span of the same ScopeSpans. */
   readonly scope: InstrumentationScope;
-  /** `service.name` of the resource, or {@link UNKNOWN_SERVICE_NAME}. */
+  /** `service.name` of the resource, or {@link MISSING_SERVICE_NAME} and its siblings (see serviceNameOf). */
   readonly serviceName: string;
 }
 
 /**
- * What a resource without `service.name` is called. Jaeger's OTLP translator uses this
- * exact string, so the Jaeger UI and Grafana show the same name for such spans.
+ * What a resource without a usable `service.name` is called: the names Jaeger's span sanitizer
+ * writes before storing (so the Jaeger UI and Grafana list such spans under the same service).
  */
-export const UNKNOWN_SERVICE_NAME = 'OTLPResourceNoServiceName';
+export const MISSING_SERVICE_NAME = 'missing-service-name';
+export const EMPTY_SERVICE_NAME = 'empty-service-name';
+export const WRONG_TYPE_SERVICE_NAME = 'service-name-wrong-type';
 
 export function serviceNameOf(resource: Resource): string {
   for (const kv of resource.attributes) {
-    if (kv.key === 'service.name' && kv.value.type === 'string') return kv.value.value;
+    if (kv.key !== 'service.name') continue;
+    if (kv.value.type !== 'string') return WRONG_TYPE_SERVICE_NAME;
+    return kv.value.value === '' ? EMPTY_SERVICE_NAME : kv.value.value;
   }
-  return UNKNOWN_SERVICE_NAME;
+  return MISSING_SERVICE_NAME;
 }
 
 /** Span duration in whole microseconds (Jaeger's unit), never negative. */

@@ -13,9 +13,10 @@ export interface RejectedSpan {
 
 export interface SpanWriter {
   /**
-   * Stores spans. Idempotent: writing the same span again (same trace id, span id, service and
-   * kind) leaves one copy, so at-least-once redelivery never duplicates. Spans that share a
-   * span id but differ in service or kind (Envoy's Zipkin client/server halves) are distinct.
+   * Stores spans. Idempotent: writing the same span again (same trace id, span id, service,
+   * kind and content) leaves one copy, so at-least-once redelivery never duplicates. Spans that
+   * share a span id but differ in service or kind (Envoy's Zipkin client/server halves), or in
+   * anything else (two spans a buggy tracer gave one id), are distinct and all kept.
    *
    * Resolves once every span is either durably stored (visible to readers within the store's
    * refresh interval) or permanently rejected; the permanently rejected ones are returned so

@@ -23,7 +23,7 @@
  * client/server/producer/consumer gives that kind (the Collector only knows `internal`).
  * `debug` and `shared` are not mapped (nor are they by the Collector): a shared server half keeps
  * the client's span id as its own SERVER span, which stores key by service and kind, and which
- * the Jaeger API separates (services/query/jaeger/shared-span-ids.ts).
+ * the Jaeger API separates (services/query/trace-view/shared-span-ids.ts).
  */
 import {
   SpanKind, StatusCode, serviceNameOf,

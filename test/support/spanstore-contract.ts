@@ -124,6 +124,16 @@ export function describeSpanStoreContract(name: string, makeStore: () => Promise
           `${spanIdOf(7)}/frontend/${SpanKind.CLIENT}`,
         ]);
       });
+
+      it('keeps two different spans that share trace id, span id, service and kind (no overwrite), and redelivery of either still lands once', async () => {
+        const first = span({ traceId: traceIdOf('a1'), spanId: spanIdOf(9), name: 'GET /a', service: 'cart', startUs: T });
+        const second = span({ traceId: traceIdOf('a1'), spanId: spanIdOf(9), name: 'GET /b', service: 'cart', startUs: T + 5 });
+        await write([first]);
+        await write([second]);
+        await write([first, second]);
+        const names = (await store.getTrace(traceIdOf('a1'))).map((s) => s.name).sort();
+        expect(names).toEqual(['GET /a', 'GET /b']);
+      });
     });
 
     describe('getServices and getOperations', () => {

@@ -20,6 +20,26 @@ describe('query service', () => {
     await expect(fetch(url)).rejects.toThrow();
   });
 
+  it('serves api_v3, the Monitor endpoints (501 without a Prometheus) and transform beside the v1 API', async () => {
+    const store = new MemorySpanStore({ maxSpans: 100, maxBytes: 1e6 });
+    await store.writeSpans([span({ service: 'frontend' })]);
+    const query = new QueryService({
+      host: '127.0.0.1', port: 0, reader: store, defaultLimit: 20, maxLimit: 100, logger: createLogger('silent'),
+    });
+    await query.start();
+    try {
+      const base = `http://127.0.0.1:${query.port}`;
+      expect(await (await fetch(`${base}/api/v3/services`)).json()).toEqual({ services: ['frontend'] });
+      expect((await fetch(`${base}/api/metrics/calls?service=frontend`)).status).toBe(501);
+      const transform = await fetch(`${base}/api/transform`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"resourceSpans":[]}' });
+      expect(await transform.json()).toEqual({ data: [], total: 0, limit: 0, offset: 0, errors: null });
+      // Other paths under /api still answer in v1's envelope.
+      expect((await fetch(`${base}/api/nothing`)).status).toBe(404);
+    } finally {
+      await query.stop();
+    }
+  });
+
   it('refuses limits that cannot work', () => {
     const base = { host: '127.0.0.1', port: 0, reader: new MemorySpanStore({ maxSpans: 1, maxBytes: 1 }), logger: createLogger('silent') };
     expect(() => new QueryService({ ...base, defaultLimit: 0, maxLimit: 10 })).toThrow(/defaultLimit/);

@@ -82,16 +82,26 @@ describe('memory span store bounds', () => {
     expect(await store.getOperations({ service: 'new' })).toEqual([{ name: 'kept', spanKind: SpanKind.CLIENT }]);
   });
 
-  it('does not grow when a span is written again, and takes the newer copy', async () => {
+  it('does not grow when the same span is written again (redelivery)', async () => {
     const store = new MemorySpanStore({ maxSpans: 10, maxBytes: 1e9 });
     const first = span({ traceId: traceIdOf(1), spanId: 'aaaaaaaaaaaaaaaa', name: 'v1' });
     await store.writeSpans([first]);
     const before = store.stats();
-    const again = span({ traceId: traceIdOf(1), spanId: 'aaaaaaaaaaaaaaaa', name: 'v2' });
-    await store.writeSpans([again]);
+    await store.writeSpans([{ ...first }]);
     expect(store.stats()).toEqual(before);
-    expect(await store.getTrace(traceIdOf(1))).toEqual([again]);
-    expect(await store.getOperations({ service: 'frontend' })).toEqual([{ name: 'v2', spanKind: SpanKind.SERVER }]);
+    expect(await store.getTrace(traceIdOf(1))).toEqual([first]);
+    expect(await store.getOperations({ service: 'frontend' })).toEqual([{ name: 'v1', spanKind: SpanKind.SERVER }]);
+  });
+
+  it('keeps a different span that reuses a span id, service and kind beside the first', async () => {
+    const store = new MemorySpanStore({ maxSpans: 10, maxBytes: 1e9 });
+    const first = span({ traceId: traceIdOf(1), spanId: 'aaaaaaaaaaaaaaaa', name: 'v1' });
+    const other = span({ traceId: traceIdOf(1), spanId: 'aaaaaaaaaaaaaaaa', name: 'v2' });
+    await store.writeSpans([first]);
+    await store.writeSpans([other]);
+    await store.writeSpans([other]);
+    expect(store.stats().spans).toBe(2);
+    expect((await store.getTrace(traceIdOf(1))).map((s) => s.name)).toEqual(['v1', 'v2']);
   });
 
   it('searches tags in the encoded spans by whole key (no prefixes, any script) and every occurrence', async () => {

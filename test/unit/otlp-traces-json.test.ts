@@ -3,7 +3,7 @@
  * enum names, int64 as numbers), and errors that say exactly which field was wrong.
  */
 import { describe, expect, it } from 'vitest';
-import { SpanKind, StatusCode, UNKNOWN_SERVICE_NAME } from '../../shared/model/span.js';
+import { SpanKind, StatusCode, MISSING_SERVICE_NAME } from '../../shared/model/span.js';
 import { OtlpDecodeError, decodeTracesJson } from '../../shared/otlp/traces/traces.js';
 
 const TRACE = '5b8efff798038103d269b633813fc60c';
@@ -142,8 +142,16 @@ describe('decodeTracesJson', () => {
     expect(s1.scope).toBe(s2.scope);
     expect(s1.scope).not.toBe(s3.scope);
     expect(s4.resource).not.toBe(s1.resource);
-    expect(s1.serviceName).toBe(UNKNOWN_SERVICE_NAME);
+    expect(s1.serviceName).toBe(MISSING_SERVICE_NAME);
     expect(s4.serviceName).toBe('other');
+  });
+
+  it('names the service as Jaeger does when service.name is missing, empty or not a string', () => {
+    const names = [undefined, { stringValue: '' }, { intValue: '7' }, { stringValue: 'cart' }].map((value) => {
+      const resource = { attributes: value === undefined ? [] : [{ key: 'service.name', value }] };
+      return decodeTracesJson(request([{ traceId: TRACE, spanId: SPAN, name: 'x' }], resource))[0].serviceName;
+    });
+    expect(names).toEqual(['missing-service-name', 'empty-service-name', 'service-name-wrong-type', 'cart']);
   });
 
   it('reads the pre-1.0 instrumentationLibrarySpans when scopeSpans is absent', () => {

@@ -14,8 +14,8 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InProcessBuffer } from '../../shared/buffer/inprocess/inprocess-buffer.js';
 import { toJaegerTrace } from '../../services/query/jaeger/from-spans.js';
+import { jaegerTraceView } from '../../services/query/trace-view/jaeger-json.js';
 import type { JaegerTrace } from '../../services/query/jaeger/model.js';
-import { dedupeSharedSpanIds } from '../../services/query/jaeger/shared-span-ids.js';
 import { SpanKind, StatusCode, type SpanRecord } from '../../shared/model/span.js';
 import { encodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
 import { MemorySpanStore } from '../../shared/storage/memory/memory-span-store.js';
@@ -116,9 +116,8 @@ async function storedTrace(p: Pipeline, count: number): Promise<SpanRecord[]> {
 
 /** The Jaeger API's answer (`/api/traces/{id}` without raw), minus the Zipkin-only endpoint tags. */
 function jaegerView(spans: readonly SpanRecord[]): JaegerTrace {
-  const trace = toJaegerTrace(spans);
-  if (trace === undefined) throw new Error('no trace stored');
-  const deduped = dedupeSharedSpanIds(trace);
+  const deduped = jaegerTraceView(spans, { maxClockSkewAdjustNanos: 0n });
+  if (deduped === undefined) throw new Error('no trace stored');
   for (const s of deduped.spans) s.tags = s.tags.filter((t) => t.key !== 'net.host.ip' && t.key !== 'net.host.port');
   return deduped;
 }

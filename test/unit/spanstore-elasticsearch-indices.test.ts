@@ -72,6 +72,13 @@ describe('document ids', () => {
     expect(spanDocumentId({ ...server })).toBe(spanDocumentId(server));
     expect(spanDocumentId(server).startsWith(`${traceIdOf(1)}-${spanIdOf(7)}-`)).toBe(true);
   });
+
+  it('differ for two different spans with the same trace id, span id, service and kind', () => {
+    const a = span({ traceId: traceIdOf(1), spanId: spanIdOf(7), service: 'cart', name: 'GET /a' });
+    const b = { ...a, name: 'GET /b' };
+    expect(spanDocumentId(a)).not.toBe(spanDocumentId(b));
+    expect(spanDocumentId({ ...b })).toBe(spanDocumentId(b));
+  });
 });
 
 describe('span document encoding', () => {

@@ -130,7 +130,7 @@ describe('Zipkin v2 JSON from Istio sidecars → spans', () => {
       traceId: TRACE_ID, id: CLIENT_ID, parentId: null, kind: null, name: null, timestamp: T0_US, duration: null,
       localEndpoint: null, remoteEndpoint: {}, annotations: null, tags: null, debug: null, shared: null, extra: { any: 1 },
     }]);
-    expect(span).toMatchObject({ parentSpanId: '', kind: SpanKind.UNSPECIFIED, name: '', serviceName: 'OTLPResourceNoServiceName' });
+    expect(span).toMatchObject({ parentSpanId: '', kind: SpanKind.UNSPECIFIED, name: '', serviceName: 'missing-service-name' });
     expect(span.endTimeUnixNano).toBe(span.startTimeUnixNano);
     expect(span.attributes).toEqual([]);
     expect(span.resource.attributes).toEqual([]);
@@ -209,7 +209,7 @@ describe('Zipkin v2 JSON mapping of endpoints and exporter tags', () => {
     ]);
     expect(a.attributes).toEqual([{ key: 'op', value: { type: 'string', value: 'x' } }]);
     expect(b.resource.attributes).toEqual([{ key: 'faas.name', value: { type: 'string', value: 'fn' } }]);
-    expect(b.serviceName).toBe('OTLPResourceNoServiceName');
+    expect(b.serviceName).toBe('missing-service-name');
     expect(b.attributes).toEqual([]);
   });
 

@@ -7,6 +7,8 @@ import type { InstrumentationScope, KeyValue, Resource, SpanEvent, SpanLink, Spa
 import { SpanKind, StatusCode, durationUs, startTimeUs } from '../../../shared/model/span.js';
 import { attributeJsonText } from '../../../shared/model/attribute-text.js';
 import { jaegerTraceId } from './ids.js';
+import { compareKeyValues } from './keyvalue-order.js';
+import { compareSpans } from '../trace-view/order.js';
 import type { JaegerKeyValue, JaegerLog, JaegerProcess, JaegerReference, JaegerSpan, JaegerTrace } from './model.js';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -31,7 +33,7 @@ export function jaegerSpanKind(kind: SpanKind): string {
  * in order of first use. Returns undefined for no spans: Grafana indexes `spans[0]`, so an empty
  * trace must never be sent.
  */
-export function toJaegerTrace(spans: readonly SpanRecord[]): JaegerTrace | undefined {
+export function toJaegerTrace(spans: readonly WarnedSpan[]): JaegerTrace | undefined {
   if (spans.length === 0) return undefined;
   const ordered = [...spans].sort(compareSpans);
   const processes = new ProcessTable();
@@ -44,17 +46,17 @@ export function toJaegerTrace(spans: readonly SpanRecord[]): JaegerTrace | undef
   };
 }
 
-function compareSpans(a: SpanRecord, b: SpanRecord): number {
-  if (a.startTimeUnixNano !== b.startTimeUnixNano) return a.startTimeUnixNano < b.startTimeUnixNano ? -1 : 1;
-  if (a.spanId !== b.spanId) return a.spanId < b.spanId ? -1 : 1;
-  if (a.kind !== b.kind) return a.kind - b.kind;
-  return a.serviceName < b.serviceName ? -1 : a.serviceName > b.serviceName ? 1 : 0;
-}
+/** A span with the warnings a trace view attached (trace-view/), if any. */
+export type WarnedSpan = SpanRecord & { readonly warnings?: readonly string[] };
 
-function toJaegerSpan(span: SpanRecord, processID: string): JaegerSpan {
+/** W3C trace flags are the low 8 bits; OTLP's bits above (has/is remote parent) are not Jaeger flags. */
+const TRACE_FLAGS_MASK = 0xff;
+
+function toJaegerSpan(span: WarnedSpan, processID: string): JaegerSpan {
   const traceID = jaegerTraceId(span.traceId);
+  const flags = span.flags & TRACE_FLAGS_MASK;
   // Jaeger's field order, flags (omitted when 0) right after spanID.
-  const head = span.flags !== 0 ? { traceID, spanID: span.spanId, flags: span.flags } : { traceID, spanID: span.spanId };
+  const head = flags !== 0 ? { traceID, spanID: span.spanId, flags } : { traceID, spanID: span.spanId };
   return {
     ...head,
     operationName: span.name,
@@ -64,7 +66,7 @@ function toJaegerSpan(span: SpanRecord, processID: string): JaegerSpan {
     tags: spanTags(span),
     logs: span.events.map(logOf),
     processID,
-    warnings: null,
+    warnings: span.warnings !== undefined && span.warnings.length > 0 ? [...span.warnings] : null,
   };
 }
 
@@ -166,7 +168,8 @@ class ProcessTable {
     const known = this.byResource.get(span.resource);
     if (known !== undefined && this.processes[known].serviceName === span.serviceName) return known;
     const tags = span.resource.attributes.filter((kv) => kv.key !== 'service.name').map(toJaegerKeyValue);
-    const contentKey = JSON.stringify([span.serviceName, tags]);
+    // Keyed on the sorted tags: the same process whose SDK listed attributes in another order is one process.
+    const contentKey = JSON.stringify([span.serviceName, [...tags].sort(compareKeyValues)]);
     let id = this.byContent.get(contentKey);
     if (id === undefined) {
       id = `p${this.byContent.size + 1}`;

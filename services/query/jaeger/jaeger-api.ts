@@ -6,12 +6,13 @@
  */
 import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { z } from 'zod';
-import { jaegerSpanKind, toJaegerTrace } from './from-spans.js';
+import { jaegerSpanKind } from './from-spans.js';
 import { jaegerTraceId } from './ids.js';
 import type { JaegerDependencyLink, JaegerTrace } from './model.js';
-import { dedupeSharedSpanIds } from './shared-span-ids.js';
 import type { SpanRecord } from '../../../shared/model/span.js';
 import type { SpanReader } from '../../../shared/storage/spanstore.js';
+import { jaegerTraceView } from '../trace-view/jaeger-json.js';
+import type { TraceViewOptions } from '../trace-view/view.js';
 import {
   JaegerParamError,
   dependenciesQuerySchema,
@@ -30,8 +31,10 @@ export interface JaegerApiOptions {
   readonly reader: SpanReader;
   /** Traces returned by a search without `limit` (Jaeger: 100). */
   readonly defaultLimit: number;
-  /** Largest `limit` accepted; more is a 400, so one request cannot pull the whole store. */
+  /** Largest `limit` served; more is clamped to it (as Jaeger), so one request cannot pull the whole store. */
   readonly maxLimit: number;
+  /** How traces are adjusted before they are shown (trace-view/); default: Jaeger's (no clock-skew shifts). */
+  readonly traceView?: TraceViewOptions;
   /** Clock for the default time windows; tests pin it. */
   readonly nowMs?: () => number;
 }
@@ -66,16 +69,15 @@ function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> 
   throw new JaegerParamError(`unable to parse param '${String(issue.path[0])}': ${issue.message}`);
 }
 
-/** Ordered, Zipkin-shared ids rewritten unless `raw` (Jaeger's adjusters), and never empty. */
-function traceJson(spans: readonly SpanRecord[], raw: boolean): JaegerTrace | undefined {
-  const trace = toJaegerTrace(spans);
-  return trace === undefined || raw ? trace : dedupeSharedSpanIds(trace);
-}
+export const DEFAULT_TRACE_VIEW: TraceViewOptions = { maxClockSkewAdjustNanos: 0n };
 
 export const jaegerApi: FastifyPluginAsync<JaegerApiOptions> = async (app, options) => {
   const { reader } = options;
   const nowMs = options.nowMs ?? Date.now;
   const limits = { defaultLimit: options.defaultLimit, maxLimit: options.maxLimit };
+  const view = options.traceView ?? DEFAULT_TRACE_VIEW;
+  /** The trace as shown: adjusted unless `raw` (Jaeger's adjusters), and never empty. */
+  const traceJson = (spans: readonly SpanRecord[], raw: boolean): JaegerTrace | undefined => jaegerTraceView(spans, { ...view, raw });
 
   // Scoped to this plugin: other APIs on the same server keep their own error shapes.
   app.setErrorHandler((err: FastifyError, request, reply) => {

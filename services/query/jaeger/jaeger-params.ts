@@ -157,9 +157,6 @@ export function parseSearch(q: z.infer<typeof searchQuerySchema>, limits: LimitS
 
   const limit = integerParam('limit', q.limit);
   if (limit !== undefined && limit < 0) throw new JaegerParamError(`unable to parse param 'limit': must not be negative, got ${limit}`);
-  if (limit !== undefined && limit > limits.maxLimit) {
-    throw new JaegerParamError(`unable to parse param 'limit': must be at most ${limits.maxLimit}, got ${limit}`);
-  }
 
   const service = single(q.service);
   const operation = single(q.operation);
@@ -174,8 +171,8 @@ export function parseSearch(q: z.infer<typeof searchQuerySchema>, limits: LimitS
       startTimeMaxUs: endUs,
       ...(durationMinUs !== undefined && { durationMinUs }),
       ...(durationMaxUs !== undefined && { durationMaxUs }),
-      // Jaeger treats 0 as "not given".
-      limit: limit === undefined || limit === 0 ? limits.defaultLimit : limit,
+      // Jaeger treats 0 as "not given"; more than the maximum is served as the maximum, not refused.
+      limit: limit === undefined || limit === 0 ? limits.defaultLimit : Math.min(limit, limits.maxLimit),
     },
   };
 }
@@ -199,15 +196,18 @@ const SPAN_KINDS: Readonly<Record<string, SpanKind>> = {
   internal: SpanKind.INTERNAL,
 };
 
+/** Jaeger reads `unspecified` as "no kind given": every kind is listed. */
+const ANY_KIND = 'unspecified';
+
 export function parseOperationsQuery(q: z.infer<typeof operationsQuerySchema>): { service: string; spanKind?: SpanKind } {
   const service = single(q.service);
   if (service === undefined) throw new JaegerParamError(`parameter 'service' is required`);
   const kindText = single(q.spanKind);
-  if (kindText === undefined) return { service };
+  if (kindText === undefined || kindText === ANY_KIND) return { service };
   const spanKind = SPAN_KINDS[kindText];
   if (spanKind === undefined) {
     throw new JaegerParamError(
-      `unable to parse param 'spanKind': ${JSON.stringify(kindText)} is not one of ${Object.keys(SPAN_KINDS).join(', ')}`,
+      `unable to parse param 'spanKind': ${JSON.stringify(kindText)} is not one of ${[...Object.keys(SPAN_KINDS), ANY_KIND].join(', ')}`,
     );
   }
   return { service, spanKind };

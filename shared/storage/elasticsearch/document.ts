@@ -10,7 +10,7 @@
  *    (`enabled: false`), from which the SpanRecord is rebuilt exactly: 64-bit integers travel as
  *    decimal strings and bytes as base64, because JSON numbers would round them to doubles.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import {
   durationUs,
   startTimeUs,
@@ -21,6 +21,7 @@ import {
   type StatusCode,
 } from '../../model/span.js';
 import { keyValuesFromJson, keyValuesToJson, type OtlpJsonAnyValue, type OtlpJsonKeyValue } from '../../otlp/common/common-json.js';
+import { encodeSpanMessageBody } from '../../otlp/traces/traces-protobuf-encode.js';
 import { tagTermsOf } from './tags.js';
 
 /** Kind names as Jaeger prints `span.kind`; readable in Kibana, mapped back on read. */
@@ -88,6 +89,8 @@ export interface SpanDocument {
   startTimeUs: number;
   durationUs: number;
   statusCode: (typeof STATUS_NAMES)[number];
+  /** {@link spanContentHash}: part of the document id, and the last key of the paging sort. */
+  spanHash: string;
   tags: string[];
   span: StoredSpan;
 }
@@ -104,13 +107,33 @@ function shortHash(...parts: string[]): string {
 }
 
 /**
- * `<traceId>-<spanId>-<hash(service, kind)>`: Envoy's Zipkin client and server halves share a
- * span id, so service and kind keep them apart, while redelivery of the same span lands on the
- * same id and overwrites instead of duplicating. 12 hex digits of the hash are plenty: they only
- * need to separate the few spans that share one trace and span id.
+ * `<traceId>-<spanId>-<hash(service, kind)>-<content hash>`: Envoy's Zipkin client and server
+ * halves share a span id, so service and kind keep them apart; two different spans a buggy
+ * tracer gave one id are kept apart by their content (Jaeger keeps both); and redelivery of the
+ * same span lands on the same id and overwrites instead of duplicating. 12 hex digits of each
+ * hash are plenty: they only separate the few spans that share one trace and span id.
  */
-export function spanDocumentId(span: Pick<SpanRecord, 'traceId' | 'spanId' | 'serviceName' | 'kind'>): string {
-  return `${span.traceId}-${span.spanId}-${serviceKindHash(span.serviceName, span.kind)}`;
+export function spanDocumentId(span: SpanRecord): string {
+  return documentIdOf(span, spanContentHash(span));
+}
+
+/** The id of a document already encoded (its `spanHash` computed once). */
+export function spanDocumentIdOf(doc: Pick<SpanDocument, 'traceId' | 'spanId' | 'serviceName' | 'spanHash'> & { kind: KindName }): string {
+  return documentIdOf({ ...doc, kind: kindFromName(doc.kind) }, doc.spanHash);
+}
+
+function documentIdOf(span: Pick<SpanRecord, 'traceId' | 'spanId' | 'serviceName' | 'kind'>, contentHash: string): string {
+  return `${span.traceId}-${span.spanId}-${serviceKindHash(span.serviceName, span.kind)}-${contentHash}`;
+}
+
+/**
+ * 12 hex digits of a hash of the span's OTLP protobuf Span message (resource and scope aside):
+ * the same span delivered twice hashes the same, because each path through meshtel encodes it
+ * the same way (the bytes it was decoded from when kept, else the deterministic encoder).
+ */
+export function spanContentHash(span: SpanRecord): string {
+  // The one-shot hash is about twice as fast as createHash for inputs this small.
+  return hash('sha1', encodeSpanMessageBody(span), 'hex').slice(0, 12);
 }
 
 /** (service, kind) pairs are few and repeat in every batch; hashing each span anew cost ~15% of encoding. */
@@ -148,6 +171,7 @@ export function encodeSpanDocument(span: SpanRecord): SpanDocument {
     startTimeUs: startTimeUs(span),
     durationUs: durationUs(span),
     statusCode: STATUS_NAMES[span.status.code] ?? 'unset',
+    spanHash: spanContentHash(span),
     tags: tagTermsOf(span),
     span: {
       traceState: span.traceState,
@@ -198,7 +222,7 @@ export class SpanDocumentDecoder {
   private readonly resources = new Map<string, Resource>();
   private readonly scopes = new Map<string, InstrumentationScope>();
 
-  decode(doc: Omit<SpanDocument, 'tags'>): SpanRecord {
+  decode(doc: Omit<SpanDocument, 'tags' | 'spanHash'>): SpanRecord {
     const s = doc.span;
     return {
       traceId: doc.traceId,

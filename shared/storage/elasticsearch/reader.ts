@@ -37,10 +37,14 @@ const PARENT_MARGIN_US = 5 * 60_000_000;
 const IDS_PER_QUERY = 1000;
 
 /**
- * (traceId, spanId, serviceName, kind) identifies a document (see spanDocumentId), so it is a
- * total order for search_after paging without sorting on `_id` (off by default in 8.x).
+ * (traceId, spanId, serviceName, kind, spanHash) identifies a document (see spanDocumentId), so
+ * it is a total order for search_after paging without sorting on `_id` (off by default in 8.x).
+ * Indices written before `spanHash` existed read it as unmapped (one document per identity there).
  */
-const SPAN_SORT: estypes.Sort = [{ traceId: 'asc' }, { spanId: 'asc' }, { serviceName: 'asc' }, { kind: 'asc' }];
+const SPAN_SORT: estypes.Sort = [
+  { traceId: 'asc' }, { spanId: 'asc' }, { serviceName: 'asc' }, { kind: 'asc' },
+  { spanHash: { order: 'asc', unmapped_type: 'keyword' } },
+];
 
 const tolerant = { ignore_unavailable: true, allow_no_indices: true } as const;
 

@@ -9,7 +9,7 @@ import type { Logger } from '../../telemetry/logger.js';
 import type { StoreMetrics } from '../store-metrics.js';
 import type { DependencyLink, Operation, OperationQuery, RejectedSpan, SpanStore, TraceQuery } from '../spanstore.js';
 import type { BulkDocument } from './bulk.js';
-import { encodeSpanDocument, serviceDocumentId, serviceDocumentOf, spanDocumentId } from './document.js';
+import { encodeSpanDocument, serviceDocumentId, serviceDocumentOf, spanDocumentIdOf } from './document.js';
 import { dailyIndex, DAY_MS } from './indices.js';
 import { ElasticsearchStoreLifecycle } from './lifecycle.js';
 import { elasticsearchSpanStoreSettings, type ElasticsearchSpanStoreOptions, type ElasticsearchSpanStoreSettings } from './options.js';
@@ -77,7 +77,7 @@ export class ElasticsearchSpanStore implements SpanStore {
     const docs: BulkDocument[] = [];
     for (const span of spans) {
       const doc = encodeSpanDocument(span);
-      docs.push({ index: dailyIndex(prefix, 'spans', doc.startTime), id: spanDocumentId(span), source: JSON.stringify(doc) });
+      docs.push({ index: dailyIndex(prefix, 'spans', doc.startTime), id: spanDocumentIdOf(doc), source: JSON.stringify(doc) });
     }
     // Services documents only for (day, service, operation, kind) not yet written: a plain string
     // key per span here, the hashed id and the document only for the few new ones.

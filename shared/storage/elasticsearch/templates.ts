@@ -47,6 +47,7 @@ const spanMappings: estypes.MappingTypeMapping = {
     startTimeUs: { type: 'long' },
     durationUs: { type: 'long' },
     statusCode: keyword,
+    spanHash: keyword,
     // Only ever matched with term queries, never sorted or aggregated: no doc values to build.
     tags: { type: 'keyword', ignore_above: TAG_TERM_MAX_CHARS, doc_values: false },
     span: { type: 'object', enabled: false },

@@ -84,10 +84,11 @@ interface StoredTrace {
   /** In first-written order; a rewritten span takes its earlier copy's place. */
   readonly spans: StoredSpan[];
   /**
-   * Span identity (id, kind, service: what makes writes idempotent) → index in `spans`; built
-   * only once a trace outgrows SCAN_LIMIT, as scanning a few entries is cheaper than a key string.
+   * Span identity (id, kind, service) → indices in `spans` of the spans with it (usually one;
+   * more when different spans share an id); built only once a trace outgrows SCAN_LIMIT, as
+   * scanning a few entries is cheaper than a key string.
    */
-  byIdentity: Map<string, number> | undefined;
+  byIdentity: Map<string, number[]> | undefined;
   bytes: number;
 }
 
@@ -167,15 +168,16 @@ export class MemorySpanStore implements SpanStore {
       this.traces.set(span.traceId, trace);
       this.arrivals.push(span.traceId);
     }
-    const at = indexOfSame(trace, span);
+    const at = indexOfSame(trace, stored);
     if (at >= 0) {
-      // A redelivered span replaces its earlier copy, as a deterministic-id index write would.
-      // (The earlier copy's bytes stay in their chunk until the chunk is freed.)
+      // A redelivered span (same identity, same bytes) replaces its earlier copy, as a
+      // deterministic-id index write would. (The earlier copy's bytes stay in their chunk until
+      // the chunk is freed.) A different span that only shares the identity is kept beside it.
       this.forget(trace, trace.spans[at]);
       trace.spans[at] = stored;
     } else {
       trace.spans.push(stored);
-      if (trace.byIdentity !== undefined) trace.byIdentity.set(identityOf(span), trace.spans.length - 1);
+      if (trace.byIdentity !== undefined) addToIndex(trace.byIdentity, identityOf(span), trace.spans.length - 1);
       else if (trace.spans.length > SCAN_LIMIT) trace.byIdentity = identityIndex(trace.spans);
     }
     const bytes = stored.bytes;
@@ -341,19 +343,40 @@ function identityOf(span: { readonly spanId: string; readonly kind: SpanKind; re
   return `${span.spanId}\u0000${span.kind}\u0000${span.serviceName}`;
 }
 
-function identityIndex(spans: readonly StoredSpan[]): Map<string, number> {
-  const index = new Map<string, number>();
-  for (let i = 0; i < spans.length; i++) index.set(identityOf(spans[i]), i);
+function addToIndex(index: Map<string, number[]>, key: string, at: number): void {
+  const known = index.get(key);
+  if (known === undefined) index.set(key, [at]);
+  else known.push(at);
+}
+
+function identityIndex(spans: readonly StoredSpan[]): Map<string, number[]> {
+  const index = new Map<string, number[]>();
+  for (let i = 0; i < spans.length; i++) addToIndex(index, identityOf(spans[i]), i);
   return index;
 }
 
-/** Index of the held copy of `span` (same id, kind and service) in its trace, or -1. */
-function indexOfSame(trace: StoredTrace, span: SpanRecord): number {
-  if (trace.byIdentity !== undefined) return trace.byIdentity.get(identityOf(span)) ?? -1;
+/**
+ * Index of the held copy of `stored` in its trace — same id, kind and service AND the same
+ * encoded bytes (the span's content) — or -1. Two spans that differ in anything else are two
+ * spans, as Jaeger keeps them, even when a buggy tracer gave them one id.
+ */
+function indexOfSame(trace: StoredTrace, stored: StoredSpan): number {
   const spans = trace.spans;
+  if (trace.byIdentity !== undefined) {
+    for (const i of trace.byIdentity.get(identityOf(stored)) ?? []) if (sameBytes(spans[i], stored)) return i;
+    return -1;
+  }
   for (let i = 0; i < spans.length; i++) {
     const s = spans[i];
-    if (s.spanId === span.spanId && s.kind === span.kind && s.serviceName === span.serviceName) return i;
+    if (s.spanId === stored.spanId && s.kind === stored.kind && s.serviceName === stored.serviceName && sameBytes(s, stored)) return i;
   }
   return -1;
+}
+
+function sameBytes(a: StoredSpan, b: StoredSpan): boolean {
+  if (a.length !== b.length) return false;
+  return Buffer.compare(
+    Buffer.from(a.chunk.buffer, a.chunk.byteOffset + a.offset, a.length),
+    Buffer.from(b.chunk.buffer, b.chunk.byteOffset + b.offset, b.length),
+  ) === 0;
 }
