@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { compileEnvoyFormat } from '../accesslog/envoy-format.js';
+import { MESH_SERVICE_NAMINGS } from '../istio/service-naming.js';
 import { parseLabelList } from '../metrics/remote-write/labels.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -179,6 +180,21 @@ export const SETTINGS = spec({
   queryMaxLimit: {
     env: 'MESHTEL_QUERY_MAX_LIMIT', flag: '--query-max-limit', default: 1500, roles: ['query', 'all-in-one'], schema: positiveInt,
     help: 'Largest limit /api/traces accepts; larger values are answered with 400.',
+  },
+  meshServiceNaming: {
+    env: 'MESHTEL_MESH_SERVICE_NAMING', flag: '--mesh-service-naming', default: 'APP_LABEL_AND_NAMESPACE',
+    roles: ['ingester', 'query', 'all-in-one'], schema: z.enum(MESH_SERVICE_NAMINGS),
+    help: 'How graph nodes are named, as Istio\'s tracingServiceName: APP_LABEL_AND_NAMESPACE (<app>.<ns>), CANONICAL_NAME_ONLY or CANONICAL_NAME_AND_NAMESPACE. Set it like the mesh so trace and access-log edges meet; Elasticsearch applies it when writing.',
+  },
+  graphDegradedPercent: {
+    env: 'MESHTEL_GRAPH_DEGRADED_PERCENT', flag: '--graph-degraded-percent', default: 0, roles: ['query', 'all-in-one'],
+    schema: z.coerce.number().min(0).max(100),
+    help: 'Graph health: a node or edge whose error rate (percent) is above this is degraded (Kiali default 0).',
+  },
+  graphFailingPercent: {
+    env: 'MESHTEL_GRAPH_FAILING_PERCENT', flag: '--graph-failing-percent', default: 10, roles: ['query', 'all-in-one'],
+    schema: z.coerce.number().min(0).max(100),
+    help: 'Graph health: a node or edge whose error rate (percent) is at or above this is failing (Kiali default 10).',
   },
   esUrl: {
     env: 'MESHTEL_ES_URL', flag: '--es-url', default: 'http://127.0.0.1:9200', roles: ['ingester', 'query'],
