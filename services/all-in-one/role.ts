@@ -8,6 +8,7 @@
 import { InProcessBuffer } from '../../shared/buffer/inprocess/inprocess-buffer.js';
 import { asComponent } from '../../shared/model/component.js';
 import { MemoryAccessLogStore } from '../../shared/storage/memory/memory-accesslog-store.js';
+import { MemoryGraphReader } from '../../shared/storage/memory/memory-graph-reader.js';
 import { MemorySpanStore } from '../../shared/storage/memory/memory-span-store.js';
 import { Collector } from '../collector/collector.js';
 import { AccessLogIngester } from '../ingester/access-log-ingester.js';
@@ -34,6 +35,10 @@ export const buildAllInOne: RoleBuilder = ({ config, logger, metrics }) => {
     port: config.queryPort,
     reader: spanStore,
     accessLogReader: accessLogStore,
+    graph: {
+      reader: new MemoryGraphReader({ spans: spanStore, accessLogs: accessLogStore, naming: config.meshServiceNaming }),
+      health: { degradedPercent: config.graphDegradedPercent, failingPercent: config.graphFailingPercent },
+    },
     defaultLimit: config.queryDefaultLimit,
     maxLimit: config.queryMaxLimit,
     logger: logger.child({ component: 'query' }),

@@ -11,6 +11,11 @@ import type { AccessLogReader } from '../../shared/storage/accesslogstore.js';
 import { accessLogApi } from './accesslogs/accesslog-api.js';
 import { withAccessLogEdges } from './dependencies.js';
 import { jaegerApi } from './jaeger/jaeger-api.js';
+import type { HealthThresholds } from '../../shared/graph/model.js';
+import type { GraphReader } from '../../shared/storage/graphstore.js';
+import { graphApi } from './graph/graph-api.js';
+import { withGraphEdges } from './graph/graph-dependencies.js';
+import { nodeGraphApi } from './graph/nodegraph-api.js';
 
 export interface QueryServiceOptions {
   readonly host: string;
@@ -22,6 +27,12 @@ export interface QueryServiceOptions {
    * /api/dependencies adds the edges seen only in access logs.
    */
   readonly accessLogReader?: AccessLogReader;
+  /**
+   * When set: /api/v1/graph (+ edge time series) and the Grafana Node Graph API under /nodegraph
+   * are served, and /api/dependencies adds the graph's edges (same node ids) instead of the raw
+   * access-log edges.
+   */
+  readonly graph?: { readonly reader: GraphReader; readonly health: HealthThresholds };
   readonly defaultLimit: number;
   readonly maxLimit: number;
   readonly logger: Logger;
@@ -41,9 +52,18 @@ export class QueryService implements Component {
     }
     this.app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger });
     const { accessLogReader, defaultLimit, maxLimit } = options;
-    const reader = accessLogReader ? withAccessLogEdges(options.reader, accessLogReader) : options.reader;
+    const { graph } = options;
+    const reader = graph
+      ? withGraphEdges(options.reader, graph.reader)
+      : accessLogReader
+        ? withAccessLogEdges(options.reader, accessLogReader)
+        : options.reader;
     void this.app.register(jaegerApi, { reader, defaultLimit, maxLimit });
     if (accessLogReader) void this.app.register(accessLogApi, { reader: accessLogReader, defaultLimit, maxLimit });
+    if (graph) {
+      void this.app.register(graphApi, graph);
+      void this.app.register(nodeGraphApi, { ...graph, prefix: '/nodegraph' });
+    }
   }
 
   /** The bound port; throws before start(). */

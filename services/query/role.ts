@@ -2,6 +2,7 @@
 import { asComponent } from '../../shared/model/component.js';
 import { elasticsearchAccessLogOptionsFromConfig } from '../../shared/storage/elasticsearch/accesslog-options.js';
 import { ElasticsearchAccessLogStore } from '../../shared/storage/elasticsearch/accesslog-store.js';
+import { ElasticsearchGraphReader } from '../../shared/storage/elasticsearch/graph-reader.js';
 import { elasticsearchOptionsFromConfig } from '../../shared/storage/elasticsearch/options.js';
 import { ElasticsearchSpanStore } from '../../shared/storage/elasticsearch/store.js';
 import type { RoleBuilder } from '../role.js';
@@ -15,6 +16,10 @@ export const buildQueryRole: RoleBuilder = ({ config, logger, metrics }) => {
     port: config.queryPort,
     reader: spanStore,
     accessLogReader: accessLogStore,
+    graph: {
+      reader: new ElasticsearchGraphReader({ client: accessLogStore.client, indexPrefix: config.esIndexPrefix }),
+      health: { degradedPercent: config.graphDegradedPercent, failingPercent: config.graphFailingPercent },
+    },
     defaultLimit: config.queryDefaultLimit,
     maxLimit: config.queryMaxLimit,
     logger: logger.child({ component: 'query' }),
