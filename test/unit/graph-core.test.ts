@@ -1,0 +1,87 @@
+/** The pieces of the mesh graph: service naming, latency histograms, health, merging partials. */
+import { describe, expect, it } from 'vitest';
+import { edgePartialsOf, mergeEdgePartials } from '../../shared/graph/aggregate.js';
+import { buildGraph, healthOf } from '../../shared/graph/build.js';
+import { emptyLatency, latencyBucketOf, latencyQuantile, LATENCY_BOUNDS_MS } from '../../shared/graph/latency.js';
+import type { GraphObservation } from '../../shared/graph/model.js';
+import { hostNode, meshServiceName } from '../../shared/istio/service-naming.js';
+
+describe('mesh service naming (Istio tracingServiceName)', () => {
+  const w = { workload: 'reviews-v2', namespace: 'shop', app: 'reviews', canonicalService: 'reviews-canonical' };
+
+  it('names a workload per mode: app label first, or the canonical name', () => {
+    expect(meshServiceName(w, 'APP_LABEL_AND_NAMESPACE')).toBe('reviews.shop');
+    expect(meshServiceName(w, 'CANONICAL_NAME_ONLY')).toBe('reviews-canonical');
+    expect(meshServiceName(w, 'CANONICAL_NAME_AND_NAMESPACE')).toBe('reviews-canonical.shop');
+  });
+
+  it('falls back to the workload name, and says nothing for an unknown workload', () => {
+    expect(meshServiceName({ workload: 'batch-job', namespace: 'ops' }, 'APP_LABEL_AND_NAMESPACE')).toBe('batch-job.ops');
+    expect(meshServiceName({ workload: 'unknown', namespace: 'ops' }, 'APP_LABEL_AND_NAMESPACE')).toBeUndefined();
+    expect(meshServiceName({}, 'CANONICAL_NAME_ONLY')).toBeUndefined();
+  });
+
+  it('names a called host as its own proxies would report it, and keeps external hosts', () => {
+    expect(hostNode('reviews.shop.svc.cluster.local', 'APP_LABEL_AND_NAMESPACE')).toEqual({ id: 'reviews.shop', namespace: 'shop', external: false });
+    expect(hostNode('reviews.shop.svc.cluster.local:9080', 'CANONICAL_NAME_ONLY')).toEqual({ id: 'reviews', namespace: 'shop', external: false });
+    expect(hostNode('reviews:9080', 'APP_LABEL_AND_NAMESPACE', 'shop')).toEqual({ id: 'reviews.shop', namespace: 'shop', external: false });
+    expect(hostNode('api.example.com:443', 'APP_LABEL_AND_NAMESPACE', 'shop')).toEqual({ id: 'api.example.com', external: true });
+    expect(hostNode('-', 'APP_LABEL_AND_NAMESPACE')).toBeUndefined();
+  });
+});
+
+describe('latency histogram', () => {
+  it('puts a duration equal to a bound in the bucket that starts there', () => {
+    expect(latencyBucketOf(0.2)).toBe(0);
+    expect(latencyBucketOf(5)).toBe(LATENCY_BOUNDS_MS.indexOf(10));
+    expect(latencyBucketOf(4_000_000)).toBe(LATENCY_BOUNDS_MS.length);
+  });
+
+  it('interpolates quantiles within a bucket, null when empty', () => {
+    const counts = emptyLatency();
+    expect(latencyQuantile(counts, 0.5)).toBeNull();
+    counts[latencyBucketOf(30)] = 4; // [25, 50)
+    expect(latencyQuantile(counts, 0.5)).toBe(37.5);
+    expect(latencyQuantile(counts, 1)).toBe(50);
+  });
+});
+
+describe('health (Kiali defaults: degraded above 0 %, failing from 10 %)', () => {
+  const kiali = { degradedPercent: 0, failingPercent: 10 };
+  it('grades error rates', () => {
+    expect(healthOf(0, kiali)).toBe('healthy');
+    expect(healthOf(0.001, kiali)).toBe('degraded');
+    expect(healthOf(0.0999, kiali)).toBe('degraded');
+    expect(healthOf(0.1, kiali)).toBe('failing');
+    expect(healthOf(0.05, { degradedPercent: 5, failingPercent: 20 })).toBe('healthy');
+  });
+});
+
+describe('edge partials', () => {
+  const obs = (o: Partial<GraphObservation>): GraphObservation => ({
+    signal: 'accesslogs', source: 'a.ns', target: 'b.ns', sourceKind: 'service', targetKind: 'service', protocol: 'http',
+    timeUs: 0, error: false, requestKey: 'rid:1', ...o,
+  });
+
+  it('counts a request once however many reports it has, and errors by request', () => {
+    const [edge] = edgePartialsOf([
+      obs({ signal: 'traces', durationMs: 12 }),
+      obs({ durationMs: 10, codeClass: '5xx', error: true }),
+      obs({ durationMs: 9, codeClass: '5xx', error: true, mtls: true }),
+      obs({ requestKey: 'rid:2', codeClass: '2xx', mtls: false }),
+    ], 'service');
+    expect(edge).toMatchObject({ requests: 2, errors: 1, responseCodes: { '2xx': 1, '5xx': 1 }, mtlsReports: 1, mtlsKnownReports: 2, seenIn: ['traces', 'accesslogs'] });
+  });
+
+  it('merges partials of disjoint ranges by adding, to the same graph as one pass', () => {
+    const first = [obs({ durationMs: 3 }), obs({ requestKey: 'rid:2', error: true, durationMs: 40 })];
+    const second = [obs({ requestKey: 'rid:3', durationMs: 7 }), obs({ requestKey: 'rid:4', target: 'c.ns', protocol: 'tcp', bytesSent: 10 })];
+    const merged = mergeEdgePartials([...edgePartialsOf(first, 'service'), ...edgePartialsOf(second, 'service')]);
+    expect(buildGraph(merged, 60)).toEqual(buildGraph(edgePartialsOf([...first, ...second], 'service'), 60));
+    expect(merged.find((e) => e.target === 'b.ns')).toMatchObject({ requests: 3, errors: 1 });
+  });
+
+  it('leaves an edge out when only a report that counts no call saw it', () => {
+    expect(edgePartialsOf([obs({ requestKey: undefined, mtls: true })], 'service')).toEqual([]);
+  });
+});
