@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendCheckoutTraces, type SentCheckout } from '../support/checkout-trace.js';
 import { describeAccessLogBehaviour } from '../support/accesslog-e2e-suite.js';
+import { describeGraphBehaviour } from '../support/graph-e2e-suite.js';
 import { describeJaegerApiBehaviour } from '../support/jaeger-e2e-suite.js';
 import { startPipeline, type Pipeline } from '../support/pipeline.js';
 import { randomBytes } from 'node:crypto';
@@ -44,6 +45,12 @@ describeJaegerApiBehaviour('distributed', () => ({
 describeAccessLogBehaviour('distributed', () => ({
   queryUrl: pipeline.query.url('query'),
   otlpHttpUrl: pipeline.collector.url('otlpHttp'),
+  otlpGrpcAddress: pipeline.collector.endpoints.otlpGrpc!,
+}));
+
+describeGraphBehaviour('distributed', () => ({
+  queryUrl: pipeline.query.url('query'),
+  zipkinUrl: pipeline.collector.url('zipkin'),
   otlpGrpcAddress: pipeline.collector.endpoints.otlpGrpc!,
 }));
 
