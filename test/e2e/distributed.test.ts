@@ -81,8 +81,13 @@ describe('distributed: operability', () => {
       return body.data.result[0] ? Number(body.data.result[0].value[1]) : undefined;
     };
     const sel = `e2e_run="${run}"`;
-    // The TCP line of the access-log suite: 4210 bytes sent to the caller.
-    await eventually(async () => ((await value(`sum(istio_tcp_sent_bytes_total{${sel}})`)) === 4210 ? true : undefined), 30_000, 500);
+    // The TCP line of the access-log suite: 4210 bytes sent to the caller (the graph suite's
+    // bookinfo mesh sends its own MySQL connection, left out here).
+    await eventually(
+      async () => ((await value(`sum(istio_tcp_sent_bytes_total{${sel},destination_canonical_service!="mysqldb"})`)) === 4210 ? true : undefined),
+      30_000,
+      500,
+    );
     // The checkout trace: its database call as a span metric, frontend → backend and the database
     // call (a virtual database node) in the service graph.
     await eventually(async () => ((await value(`sum(traces_spanmetrics_calls_total{${sel},service="storage"})`)) === 1 ? true : undefined), 30_000, 500);
