@@ -35,6 +35,7 @@ export const buildAllInOne: RoleBuilder = ({ config, logger, metrics }) => {
     port: config.queryPort,
     reader: spanStore,
     accessLogReader: accessLogStore,
+    serviceNaming: config.meshServiceNaming,
     graph: {
       reader: new MemoryGraphReader({ spans: spanStore, accessLogs: accessLogStore, naming: config.meshServiceNaming }),
       health: { degradedPercent: config.graphDegradedPercent, failingPercent: config.graphFailingPercent },

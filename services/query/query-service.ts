@@ -13,6 +13,7 @@ import { withAccessLogEdges } from './dependencies.js';
 import { jaegerApi } from './jaeger/jaeger-api.js';
 import type { HealthThresholds } from '../../shared/graph/model.js';
 import type { GraphReader } from '../../shared/storage/graphstore.js';
+import type { MeshServiceNaming } from '../../shared/istio/service-naming.js';
 import { graphApi } from './graph/graph-api.js';
 import { withGraphEdges } from './graph/graph-dependencies.js';
 import { nodeGraphApi } from './graph/nodegraph-api.js';
@@ -33,6 +34,8 @@ export interface QueryServiceOptions {
    * access-log edges.
    */
   readonly graph?: { readonly reader: GraphReader; readonly health: HealthThresholds };
+  /** How node ids are named (MESHTEL_MESH_SERVICE_NAMING), for access-log filters by node id. */
+  readonly serviceNaming?: MeshServiceNaming;
   readonly defaultLimit: number;
   readonly maxLimit: number;
   readonly logger: Logger;
@@ -59,7 +62,9 @@ export class QueryService implements Component {
         ? withAccessLogEdges(options.reader, accessLogReader)
         : options.reader;
     void this.app.register(jaegerApi, { reader, defaultLimit, maxLimit });
-    if (accessLogReader) void this.app.register(accessLogApi, { reader: accessLogReader, defaultLimit, maxLimit });
+    if (accessLogReader) {
+      void this.app.register(accessLogApi, { reader: accessLogReader, defaultLimit, maxLimit, serviceNaming: options.serviceNaming });
+    }
     if (graph) {
       void this.app.register(graphApi, graph);
       void this.app.register(nodeGraphApi, { ...graph, prefix: '/nodegraph' });

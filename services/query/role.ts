@@ -16,6 +16,7 @@ export const buildQueryRole: RoleBuilder = ({ config, logger, metrics }) => {
     port: config.queryPort,
     reader: spanStore,
     accessLogReader: accessLogStore,
+    serviceNaming: config.meshServiceNaming,
     graph: {
       reader: new ElasticsearchGraphReader({ client: accessLogStore.client, indexPrefix: config.esIndexPrefix }),
       health: { degradedPercent: config.graphDegradedPercent, failingPercent: config.graphFailingPercent },
