@@ -90,3 +90,29 @@ export function hostOfCluster(cluster: string | undefined): { host?: string; pas
   if (info.direction === 'outbound') return { host: info.host, passthrough: false, port: info.port };
   return { passthrough: false, port: info.port };
 }
+
+/**
+ * The graph node ids of an Istio standard metric series (istio_requests_total & co., reference
+ * §5), so a panel or a Prometheus query reading those series lands on the same nodes as
+ * /api/v1/graph: the source from `source_app` / `source_canonical_service` / `source_workload` in
+ * `source_workload_namespace`; the destination likewise, else from `destination_service` (the
+ * called host: an external host keeps its name). Span metrics (`service`) and service-graph series
+ * (`client`, `server`) already carry the tracer's service names, which are the node ids.
+ */
+export function nodeIdsOfIstioLabels(labels: Readonly<Record<string, string>>, naming: MeshServiceNaming): { source: string; target: string } {
+  const source = meshServiceName(
+    { app: labels['source_app'], canonicalService: labels['source_canonical_service'], workload: labels['source_workload'], namespace: labels['source_workload_namespace'] },
+    naming,
+  );
+  const target =
+    meshServiceName(
+      {
+        app: labels['destination_app'],
+        canonicalService: labels['destination_canonical_service'],
+        workload: labels['destination_workload'],
+        namespace: labels['destination_workload_namespace'],
+      },
+      naming,
+    ) ?? (labels['destination_service'] !== undefined ? hostNode(labels['destination_service'], naming)?.id : undefined);
+  return { source: source ?? UNKNOWN_NODE, target: target ?? UNKNOWN_NODE };
+}

@@ -4,7 +4,11 @@ import { edgePartialsOf, mergeEdgePartials } from '../../shared/graph/aggregate.
 import { buildGraph, healthOf } from '../../shared/graph/build.js';
 import { emptyLatency, latencyBucketOf, latencyQuantile, LATENCY_BOUNDS_MS } from '../../shared/graph/latency.js';
 import type { GraphObservation } from '../../shared/graph/model.js';
-import { hostNode, meshServiceName } from '../../shared/istio/service-naming.js';
+import { observationOfAccessLog } from '../../shared/graph/observation.js';
+import { peerLabels } from '../../shared/istio/metric-labels.js';
+import { hostNode, meshServiceName, nodeIdsOfIstioLabels } from '../../shared/istio/service-naming.js';
+import { bookinfoMesh } from '../fixtures/bookinfo-mesh.js';
+import { meshRecords } from '../integration/graph-contract.js';
 
 describe('mesh service naming (Istio tracingServiceName)', () => {
   const w = { workload: 'reviews-v2', namespace: 'shop', app: 'reviews', canonicalService: 'reviews-canonical' };
@@ -83,5 +87,29 @@ describe('edge partials', () => {
 
   it('leaves an edge out when only a report that counts no call saw it', () => {
     expect(edgePartialsOf([obs({ requestKey: undefined, mtls: true })], 'service')).toEqual([]);
+  });
+});
+
+describe('Istio metric labels → graph node ids', () => {
+  const labels = {
+    source_app: 'productpage', source_canonical_service: 'productpage', source_workload: 'productpage-v1', source_workload_namespace: 'bookinfo',
+    destination_app: 'reviews', destination_canonical_service: 'reviews', destination_workload: 'reviews-v2', destination_workload_namespace: 'bookinfo',
+    destination_service: 'reviews.bookinfo.svc.cluster.local',
+  };
+
+  it('names both ends per naming mode, `unknown` and external hosts as the graph does', () => {
+    expect(nodeIdsOfIstioLabels(labels, 'APP_LABEL_AND_NAMESPACE')).toEqual({ source: 'productpage.bookinfo', target: 'reviews.bookinfo' });
+    expect(nodeIdsOfIstioLabels(labels, 'CANONICAL_NAME_ONLY')).toEqual({ source: 'productpage', target: 'reviews' });
+    const unreached = Object.fromEntries(Object.keys(labels).map((k) => [k, k === 'destination_service' ? 'api.example.com' : 'unknown']));
+    expect(nodeIdsOfIstioLabels(unreached, 'APP_LABEL_AND_NAMESPACE')).toEqual({ source: 'unknown', target: 'api.example.com' });
+  });
+
+  it('gives every bookinfo access-log entry the node ids of its graph observation', () => {
+    const { records } = meshRecords(bookinfoMesh(1_780_000_000 * 1_000_000));
+    expect(records.length).toBeGreaterThan(20);
+    for (const record of records) {
+      const observed = observationOfAccessLog(record, 'APP_LABEL_AND_NAMESPACE')!;
+      expect(nodeIdsOfIstioLabels(peerLabels(record), 'APP_LABEL_AND_NAMESPACE')).toEqual({ source: observed.source, target: observed.target });
+    }
   });
 });
