@@ -116,6 +116,34 @@ describe('Node Graph API under /nodegraph', () => {
       arc__success: 0.75, arc__errors: 0.25, detail__kind: 'service', detail__health: 'degraded', detail__requests: 4, detail__p99: 49.125,
     });
     for (const n of frames.nodes) expect(Number(n.arc__success) + Number(n.arc__errors)).toBeCloseTo(1, 9);
+    // Every frame, worked out from the fixture (see graph-contract.ts; failing from 30 % here).
+    const node = (id: string, title: string, subtitle: string, rate: number, errPct: number, kind: string, health: string, requests: number, p99: number) => ({
+      id, title, subtitle, mainstat: rate, secondarystat: errPct, arc__success: 1 - errPct / 100, arc__errors: errPct / 100,
+      detail__kind: kind, detail__health: health, detail__requests: requests, detail__p99: p99,
+    });
+    expect(frames.nodes).toEqual([
+      node('api.example.com', 'api.example.com', '', 0.1, 0, 'external', 'healthy', 1, 99.5),
+      node('details.bookinfo', 'details', 'bookinfo', 0.4, 0, 'service', 'healthy', 4, 24.85),
+      node('istio-ingressgateway.istio-system', 'istio-ingressgateway', 'istio-system', 0.4, 0, 'gateway', 'healthy', 4, 49.75),
+      node('mysqldb.bookinfo', 'mysqldb', 'bookinfo', 0.1, 0, 'database', 'healthy', 1, 995),
+      // Receives the 4 page loads (8 reports in [25, 50)) and the direct call (3 ms): p99 rank 8.91 → 25 + 25 · 7.91/8.
+      node('productpage.bookinfo', 'productpage', 'bookinfo', 0.5, 0, 'service', 'healthy', 5, 49.719),
+      node('ratings.bookinfo', 'ratings', 'bookinfo', 0.2, 50, 'service', 'failing', 2, 9.95),
+      node('reviews.bookinfo', 'reviews', 'bookinfo', 0.4, 25, 'service', 'degraded', 4, 49.125),
+      node('unknown', 'unknown', '', 0.1, 0, 'unknown', 'healthy', 1, 4.96),
+    ]);
+    const edge = (source: string, target: string, rate: number, p99: number, protocol: string, errPct: number, mtls: number) => ({
+      id: `${source}->${target}`, source, target, mainstat: rate, secondarystat: p99, detail__protocol: protocol, detail__errorRate: errPct, detail__mtls: mtls,
+    });
+    expect(frames.edges).toEqual([
+      edge('istio-ingressgateway.istio-system', 'productpage.bookinfo', 0.4, 49.75, 'http', 0, 100),
+      edge('productpage.bookinfo', 'details.bookinfo', 0.4, 24.85, 'http', 0, -1),
+      edge('productpage.bookinfo', 'reviews.bookinfo', 0.4, 49.125, 'http', 25, 66.667),
+      edge('ratings.bookinfo', 'mysqldb.bookinfo', 0.1, 995, 'tcp', 0, 100),
+      edge('reviews.bookinfo', 'api.example.com', 0.1, 99.5, 'http', 0, -1),
+      edge('reviews.bookinfo', 'ratings.bookinfo', 0.2, 9.95, 'http', 50, 100),
+      edge('unknown', 'productpage.bookinfo', 0.1, 4.96, 'http', 0, 0),
+    ]);
     const ids = new Set(frames.nodes.map((n) => n.id));
     for (const e of frames.edges) expect(ids.has(String(e.source)) && ids.has(String(e.target))).toBe(true);
   });
