@@ -4,7 +4,9 @@ import { edgePartialsOf, mergeEdgePartials } from '../../shared/graph/aggregate.
 import { buildGraph, healthOf } from '../../shared/graph/build.js';
 import { emptyLatency, latencyBucketOf, latencyQuantile, LATENCY_BOUNDS_MS } from '../../shared/graph/latency.js';
 import type { GraphObservation } from '../../shared/graph/model.js';
-import { observationOfAccessLog } from '../../shared/graph/observation.js';
+import { observationOfAccessLog, observationOfSpan } from '../../shared/graph/observation.js';
+import { SpanKind } from '../../shared/model/span.js';
+import { span } from '../fixtures/spans.js';
 import { peerLabels } from '../../shared/istio/metric-labels.js';
 import { hostNode, meshServiceName, nodeIdsOfIstioLabels } from '../../shared/istio/service-naming.js';
 import { bookinfoMesh } from '../fixtures/bookinfo-mesh.js';
@@ -111,5 +113,39 @@ describe('Istio metric labels → graph node ids', () => {
       const observed = observationOfAccessLog(record, 'APP_LABEL_AND_NAMESPACE')!;
       expect(nodeIdsOfIstioLabels(peerLabels(record), 'APP_LABEL_AND_NAMESPACE')).toEqual({ source: observed.source, target: observed.target });
     }
+  });
+});
+
+describe('span observations', () => {
+  const naming = 'APP_LABEL_AND_NAMESPACE' as const;
+
+  it('takes an edge only from a client or producer span that names its callee', () => {
+    expect(observationOfSpan(span({ kind: SpanKind.SERVER, attrs: { 'server.address': 'cart' } }), naming)).toBeUndefined();
+    expect(observationOfSpan(span({ kind: SpanKind.CLIENT }), naming)).toBeUndefined();
+    expect(observationOfSpan(span({ kind: SpanKind.CLIENT, attrs: { 'peer.service': 'cart' } }), naming)).toMatchObject({
+      signal: 'traces', source: 'frontend', target: 'cart', targetKind: 'service',
+    });
+  });
+
+  it('names the callee from the OpenTelemetry attributes: Kubernetes hosts as the mesh names them, others as external', () => {
+    const to = (attrs: Record<string, string>) => observationOfSpan(span({ kind: SpanKind.CLIENT, attrs }), naming);
+    expect(to({ 'server.address': 'cart.shop.svc.cluster.local' })).toMatchObject({ target: 'cart.shop', targetNamespace: 'shop', targetKind: 'service' });
+    expect(to({ 'url.full': 'https://api.example.com/v1/pay' })).toMatchObject({ target: 'api.example.com', targetKind: 'external' });
+    expect(to({ 'db.system': 'postgresql', 'server.address': 'pg.db.svc.cluster.local' })).toMatchObject({ target: 'pg.db', targetKind: 'database' });
+    expect(to({ 'db.system': 'redis' })).toMatchObject({ target: 'redis', targetKind: 'database' });
+    expect(to({ 'messaging.system': 'kafka' })).toMatchObject({ target: 'kafka', targetKind: 'messaging' });
+  });
+
+  it('classifies gRPC calls and errors, and keys the call by its request id when Envoy tagged one', () => {
+    const grpc = observationOfSpan(
+      span({ kind: SpanKind.CLIENT, attrs: { 'peer.service': 'cart', 'rpc.system': 'grpc', 'rpc.grpc.status_code': '14' } }),
+      naming,
+    );
+    expect(grpc).toMatchObject({ protocol: 'grpc', codeClass: 'grpc:14', error: true });
+    const failed = observationOfSpan(span({ kind: SpanKind.CLIENT, attrs: { 'peer.service': 'cart', 'http.response.status_code': 503 } }), naming);
+    expect(failed).toMatchObject({ protocol: 'http', codeClass: '5xx', error: true });
+    const envoy = observationOfSpan(span({ kind: SpanKind.CLIENT, attrs: { 'peer.service': 'cart', 'guid:x-request-id': 'abc' } }), naming);
+    expect(envoy?.requestKey).toBe('rid:abc');
+    expect(failed?.requestKey).toMatch(/^span:/);
   });
 });
