@@ -47,11 +47,14 @@ export function describeGraphBehaviour(name: string, target: () => GraphSuiteTar
     }, 60_000);
 
     it('shows productpage once and each call path once, with counts, errors and mTLS', async () => {
+      // The default window (the last 15 minutes); poll until the ingestion has caught up, then
+      // compare (after the deadline the comparison shows what differs).
+      const read = async () => (await (await fetch(`${t.queryUrl}/api/v1/graph?namespace=bookinfo`)).json()) as MeshGraph;
+      const complete = (g: MeshGraph) => JSON.stringify(g.edges.map(summary)) === JSON.stringify(EXPECTED_EDGES);
       const graph = await eventually(async () => {
-        const res = await fetch(`${t.queryUrl}/api/v1/graph?namespace=bookinfo`);
-        const body = (await res.json()) as MeshGraph;
-        return res.status === 200 && JSON.stringify(body.edges.map(summary)) === JSON.stringify(EXPECTED_EDGES) ? body : undefined;
-      }, 60_000, 500).catch(async () => (await (await fetch(`${t.queryUrl}/api/v1/graph?namespace=bookinfo`)).json()) as MeshGraph);
+        const g = await read();
+        return complete(g) ? g : undefined;
+      }, 60_000, 500).catch(read);
       expect(graph.edges.map(summary)).toEqual(EXPECTED_EDGES);
       expect(graph.nodes.filter((n) => n.name === 'productpage').map((n) => n.id)).toEqual(['productpage.bookinfo']);
       expect(graph.nodes.find((n) => n.id === 'istio-ingressgateway.istio-system')?.kind).toBe('gateway');
