@@ -7,6 +7,7 @@ import type { GraphObservation } from '../../shared/graph/model.js';
 import { observationOfAccessLog, observationOfSpan } from '../../shared/graph/observation.js';
 import { SpanKind } from '../../shared/model/span.js';
 import { span } from '../fixtures/spans.js';
+import { accessLog } from '../fixtures/access-logs.js';
 import { peerLabels } from '../../shared/istio/metric-labels.js';
 import { hostNode, meshServiceName, nodeIdsOfIstioLabels } from '../../shared/istio/service-naming.js';
 import { bookinfoMesh } from '../fixtures/bookinfo-mesh.js';
@@ -147,5 +148,27 @@ describe('span observations', () => {
     const envoy = observationOfSpan(span({ kind: SpanKind.CLIENT, attrs: { 'peer.service': 'cart', 'guid:x-request-id': 'abc' } }), naming);
     expect(envoy?.requestKey).toBe('rid:abc');
     expect(failed?.requestKey).toMatch(/^span:/);
+  });
+});
+
+describe('access-log observations', () => {
+  const naming = 'APP_LABEL_AND_NAMESPACE' as const;
+  const noPeer = { workload: undefined, namespace: undefined, service: undefined, serviceName: undefined };
+
+  it('names a call leaving the mesh through the passthrough cluster by the host it asked for', () => {
+    const record = accessLog({
+      reporter: 'source', upstreamCluster: 'PassthroughCluster', authority: 'httpbin.org', requestId: 'x1',
+      source: { app: 'reviews', workload: 'reviews-v3', namespace: 'bookinfo' }, destination: { ...noPeer, serviceName: 'PassthroughCluster' },
+    });
+    expect(observationOfAccessLog(record, naming)).toMatchObject({ source: 'reviews.bookinfo', target: 'httpbin.org', targetKind: 'external', requestKey: 'rid:x1' });
+  });
+
+  it('counts a TCP connection on the caller\'s entry; the callee\'s twin only tells mTLS', () => {
+    const caller = accessLog({ kind: 'tcp', reporter: 'source', requestId: undefined, bytesReceived: 10, bytesSent: 20 });
+    const twin = accessLog({ kind: 'tcp', reporter: 'destination', requestId: undefined, mtls: true });
+    expect(observationOfAccessLog(caller, naming)).toMatchObject({ protocol: 'tcp', bytesSent: 10, bytesReceived: 20 });
+    expect(observationOfAccessLog(caller, naming)?.requestKey).toBeDefined();
+    expect(observationOfAccessLog(twin, naming)).toMatchObject({ requestKey: undefined, mtls: true });
+    expect(observationOfAccessLog(accessLog({ kind: 'log' }), naming)).toBeUndefined();
   });
 });
