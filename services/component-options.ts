@@ -67,6 +67,9 @@ export function querySettingsFromConfig(config: MeshtelConfig): Input<typeof que
     maxLimit: config.queryMaxLimit,
     maxClockSkewAdjustMs: config.queryMaxClockSkewAdjustMs,
     prometheusUrl: config.prometheusUrl,
+    serviceNaming: config.meshServiceNaming,
+    graphDegradedPercent: config.graphDegradedPercent,
+    graphFailingPercent: config.graphFailingPercent,
   };
 }
 
@@ -82,6 +85,7 @@ export function elasticsearchOptionsFromConfig(config: MeshtelConfig): Partial<E
     bulkMaxBytes: config.esBulkMaxBytes,
     bulkConcurrency: config.esBulkConcurrency,
     flushIntervalMs: config.esBulkFlushIntervalMs,
+    meshServiceNaming: config.meshServiceNaming,
   };
 }
 
@@ -153,3 +157,8 @@ export const COMPONENT_SETTINGS: ReadonlyArray<{
   { component: 'derived-metrics registry', schema: registrySettings, fromConfig: registrySettingsFromConfig },
   { component: 'derived-metrics exposition', schema: expositionSettings, fromConfig: expositionSettingsFromConfig },
 ];
+
+/** The graph's health thresholds (Kiali's defaults unless set). */
+export function graphHealthFromConfig(config: MeshtelConfig): { degradedPercent: number; failingPercent: number } {
+  return { degradedPercent: config.graphDegradedPercent, failingPercent: config.graphFailingPercent };
+}

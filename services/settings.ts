@@ -157,6 +157,18 @@ export const SETTINGS = settingsTable({
     env: 'MESHTEL_QUERY_MAX_LIMIT', flag: '--query-max-limit', roles: ['query', 'all-in-one'], field: querySettings.shape.maxLimit,
     help: 'Largest number of traces one search answers (/api/traces limit, /api/v3 searchDepth); larger values are served as this maximum, as Jaeger does.',
   },
+  meshServiceNaming: {
+    env: 'MESHTEL_MESH_SERVICE_NAMING', flag: '--mesh-service-naming', roles: ['ingester', 'query', 'all-in-one'], field: querySettings.shape.serviceNaming,
+    help: 'How graph nodes are named, as Istio\'s tracingServiceName: APP_LABEL_AND_NAMESPACE (<app>.<ns>), CANONICAL_NAME_ONLY or CANONICAL_NAME_AND_NAMESPACE. Set it like the mesh so trace and access-log edges meet; Elasticsearch applies it when writing.',
+  },
+  graphDegradedPercent: {
+    env: 'MESHTEL_GRAPH_DEGRADED_PERCENT', flag: '--graph-degraded-percent', roles: ['query', 'all-in-one'], field: querySettings.shape.graphDegradedPercent,
+    help: 'Graph health: a node or edge whose error rate (percent) is above this is degraded (Kiali default 0).',
+  },
+  graphFailingPercent: {
+    env: 'MESHTEL_GRAPH_FAILING_PERCENT', flag: '--graph-failing-percent', roles: ['query', 'all-in-one'], field: querySettings.shape.graphFailingPercent,
+    help: 'Graph health: a node or edge whose error rate (percent) is at or above this is failing (Kiali default 10).',
+  },
   queryMaxClockSkewAdjustMs: {
     env: 'MESHTEL_QUERY_MAX_CLOCK_SKEW_ADJUST_MS', flag: '--query-max-clock-skew-adjust-ms', roles: ['query', 'all-in-one'], field: querySettings.shape.maxClockSkewAdjustMs,
     help: "Largest clock-skew correction (ms) applied to a span shown by the query APIs (child moved into its parent's window when hosts differ). 0, Jaeger's default, disables it: such spans get a warning with the computed delta instead.",

@@ -8,6 +8,7 @@
 import { InProcessBuffer } from '../../shared/buffer/inprocess/inprocess-buffer.js';
 import { asComponent } from '../../shared/model/component.js';
 import { MemoryAccessLogStore } from '../../shared/storage/memory/memory-accesslog-store.js';
+import { MemoryGraphReader } from '../../shared/storage/memory/memory-graph-reader.js';
 import { MemorySpanStore } from '../../shared/storage/memory/memory-span-store.js';
 import { Collector } from '../collector/collector.js';
 import { AccessLogIngester } from '../ingester/access-log-ingester.js';
@@ -17,6 +18,7 @@ import { SpanIngester } from '../ingester/span-ingester.js';
 import { QueryService } from '../query/query-service.js';
 import {
   collectorConfigFromConfig,
+  graphHealthFromConfig,
   inProcessBufferSettingsFromConfig,
   memoryAccessLogStoreSettingsFromConfig,
   memorySpanStoreSettingsFromConfig,
@@ -51,6 +53,10 @@ export const buildAllInOne: RoleBuilder = ({ config, logger, registry }) => {
     host: config.host,
     reader: spanStore,
     accessLogReader: accessLogStore,
+    graph: {
+      reader: new MemoryGraphReader({ spans: spanStore, accessLogs: accessLogStore, naming: config.meshServiceNaming }),
+      health: graphHealthFromConfig(config),
+    },
     logger: logger.child({ component: 'query' }),
   });
   return {

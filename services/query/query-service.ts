@@ -16,6 +16,12 @@ import { jaegerV3Api } from './jaeger-v3/jaeger-v3-api.js';
 import { monitorApi } from './monitor/monitor-api.js';
 import { transformApi } from './transform/transform-api.js';
 import { QUERY_DEFAULTS } from './query-settings.js';
+import type { HealthThresholds } from '../../shared/graph/model.js';
+import type { GraphReader } from '../../shared/storage/graphstore.js';
+import type { MeshServiceNaming } from '../../shared/istio/service-naming.js';
+import { graphApi } from './graph/graph-api.js';
+import { withGraphEdges } from './graph/graph-dependencies.js';
+import { nodeGraphApi } from './graph/nodegraph-api.js';
 
 export interface QueryServiceOptions {
   readonly host: string;
@@ -33,6 +39,14 @@ export interface QueryServiceOptions {
   readonly maxClockSkewAdjustMs?: number;
   /** Prometheus holding the span metrics, for the Monitor tab's /api/metrics/*; '' / absent → 501. */
   readonly prometheusUrl?: string;
+  /**
+   * When set: /api/v1/graph (+ edge time series) and the Grafana Node Graph API under /nodegraph
+   * are served, and /api/dependencies adds the graph's edges (same node ids) instead of the raw
+   * access-log edges.
+   */
+  readonly graph?: { readonly reader: GraphReader; readonly health: HealthThresholds };
+  /** How node ids are named (MESHTEL_MESH_SERVICE_NAMING), for access-log filters by node id. */
+  readonly serviceNaming?: MeshServiceNaming;
   readonly logger: Logger;
 }
 
@@ -55,14 +69,24 @@ export class QueryService implements Component {
     }
     this.configuredPort = options.port ?? QUERY_DEFAULTS.port;
     this.app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger });
-    const { accessLogReader } = options;
-    const reader = accessLogReader ? withAccessLogEdges(options.reader, accessLogReader) : options.reader;
+    const { accessLogReader, graph } = options;
+    const reader = graph
+      ? withGraphEdges(options.reader, graph.reader)
+      : accessLogReader
+        ? withAccessLogEdges(options.reader, accessLogReader)
+        : options.reader;
     const traceView = { maxClockSkewAdjustNanos: BigInt(options.maxClockSkewAdjustMs ?? 0) * 1_000_000n };
     void this.app.register(jaegerApi, { reader, defaultLimit, maxLimit, traceView });
     void this.app.register(jaegerV3Api, { reader, defaultLimit, maxLimit, traceView });
     void this.app.register(monitorApi, { prometheusUrl: options.prometheusUrl ?? '' });
     void this.app.register(transformApi, { maxBodyBytes: TRANSFORM_MAX_BODY_BYTES });
-    if (accessLogReader) void this.app.register(accessLogApi, { reader: accessLogReader, defaultLimit, maxLimit });
+    if (accessLogReader) {
+      void this.app.register(accessLogApi, { reader: accessLogReader, defaultLimit, maxLimit, serviceNaming: options.serviceNaming });
+    }
+    if (graph) {
+      void this.app.register(graphApi, graph);
+      void this.app.register(nodeGraphApi, { ...graph, prefix: '/nodegraph' });
+    }
   }
 
   /** The bound port; throws before start(). */

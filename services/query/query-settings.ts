@@ -3,6 +3,7 @@
  * view's clock-skew bound and the Prometheus the Monitor tab reads.
  */
 import { z } from 'zod';
+import { DEFAULT_MESH_SERVICE_NAMING, MESH_SERVICE_NAMINGS } from '../../shared/istio/service-naming.js';
 
 const positiveInt = z.number().int().min(1);
 
@@ -17,6 +18,12 @@ export const querySettings = z.object({
   maxClockSkewAdjustMs: z.number().int().min(0).default(0),
   /** Prometheus HTTP API holding the span metrics; '' → the Monitor endpoints answer 501. */
   prometheusUrl: z.union([z.literal(''), z.url()]).default(''),
+  /** How graph nodes are named (Istio's tracingServiceName), for access-log filters by node id. */
+  serviceNaming: z.enum(MESH_SERVICE_NAMINGS).default(DEFAULT_MESH_SERVICE_NAMING),
+  /** Graph health, as Kiali's defaults: an error rate (percent) above this is degraded … */
+  graphDegradedPercent: z.number().min(0).max(100).default(0),
+  /** … and at or above this failing. */
+  graphFailingPercent: z.number().min(0).max(100).default(10),
 });
 
 export const QUERY_DEFAULTS = querySettings.parse({});

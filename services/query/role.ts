@@ -1,10 +1,11 @@
 /** query: the Jaeger API and the access-log API over Elasticsearch. Stateless; run as many as the load needs. */
 import { asComponent } from '../../shared/model/component.js';
 import { ElasticsearchAccessLogStore } from '../../shared/storage/elasticsearch/accesslog-store.js';
+import { ElasticsearchGraphReader } from '../../shared/storage/elasticsearch/graph-reader.js';
 import { ElasticsearchSpanStore } from '../../shared/storage/elasticsearch/store.js';
 import { createElasticsearchMetrics } from '../../shared/storage/elasticsearch/elasticsearch-metrics.js';
 import { createStoreMetrics } from '../../shared/storage/store-metrics.js';
-import { elasticsearchAccessLogOptionsFromConfig, elasticsearchOptionsFromConfig, querySettingsFromConfig } from '../component-options.js';
+import { elasticsearchAccessLogOptionsFromConfig, elasticsearchOptionsFromConfig, graphHealthFromConfig, querySettingsFromConfig } from '../component-options.js';
 import type { RoleBuilder } from '../role.js';
 import { QueryService } from './query-service.js';
 
@@ -17,6 +18,10 @@ export const buildQueryRole: RoleBuilder = ({ config, logger, registry }) => {
     host: config.host,
     reader: spanStore,
     accessLogReader: accessLogStore,
+    graph: {
+      reader: new ElasticsearchGraphReader({ client: accessLogStore.client, indexPrefix: config.esIndexPrefix }),
+      health: graphHealthFromConfig(config),
+    },
     logger: logger.child({ component: 'query' }),
   });
   return {

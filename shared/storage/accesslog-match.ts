@@ -5,6 +5,8 @@
  * applies them record by record; the Elasticsearch store indexes what they derive (edge fields)
  * and expresses the filters as queries with the same meaning.
  */
+import { observationOfAccessLog } from '../graph/observation.js';
+import { DEFAULT_MESH_SERVICE_NAMING } from '../istio/service-naming.js';
 import type { AccessLogKind, AccessLogRecord, DestinationWorkload } from '../model/access-log.js';
 import type { AccessLogEdge, AccessLogQuery } from './accesslogstore.js';
 
@@ -54,13 +56,21 @@ export function accessLogMatches(record: AccessLogRecord, query: AccessLogQuery,
   if (query.sourceNamespace !== undefined && source.namespace !== query.sourceNamespace) return false;
   if (query.destinationWorkload !== undefined && destination.workload !== query.destinationWorkload) return false;
   if (query.destinationNamespace !== undefined && destination.namespace !== query.destinationNamespace) return false;
+  if (query.requestId !== undefined && record.requestId !== query.requestId) return false;
+  // Node ids (and the protocol) are the mesh graph's: derived only when a filter needs them.
+  const graph = query.sourceService !== undefined || query.destinationService !== undefined || query.protocol !== undefined
+    ? observationOfAccessLog(record, query.serviceNaming ?? DEFAULT_MESH_SERVICE_NAMING)
+    : undefined;
+  if (query.sourceService !== undefined && graph?.source !== query.sourceService) return false;
   if (
     query.destinationService !== undefined &&
     destination.service !== query.destinationService &&
-    destinationServiceName(destination) !== query.destinationService
+    destinationServiceName(destination) !== query.destinationService &&
+    graph?.target !== query.destinationService
   ) {
     return false;
   }
+  if (query.protocol !== undefined && graph?.protocol !== query.protocol) return false;
   if (query.responseCode !== undefined && record.responseCode !== query.responseCode) return false;
   if (query.responseCodeClass !== undefined && responseCodeClassOf(record.responseCode) !== query.responseCodeClass) return false;
   if (query.responseFlag !== undefined && !record.responseFlags.includes(query.responseFlag)) return false;

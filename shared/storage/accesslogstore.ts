@@ -2,6 +2,8 @@
  * Access-log store contracts (same spirit as spanstore.ts). Implementations: storage/memory,
  * storage/elasticsearch; every implementation passes test/support/accesslogstore-contract.
  */
+import type { GraphProtocol } from '../graph/model.js';
+import type { MeshServiceNaming } from '../istio/service-naming.js';
 import type { AccessLogKind, AccessLogRecord } from '../model/access-log.js';
 
 export interface RejectedAccessLog {
@@ -29,8 +31,19 @@ export interface AccessLogQuery {
   readonly sourceNamespace?: string;
   readonly destinationWorkload?: string;
   readonly destinationNamespace?: string;
-  /** Matches the destination service host or its short name. */
+  /** Matches the destination service host, its short name, or its mesh graph node id (`reviews.bookinfo`). */
   readonly destinationService?: string;
+  /** Matches the source's mesh graph node id (`productpage.bookinfo`, `unknown`). */
+  readonly sourceService?: string;
+  /** Exact x-request-id. */
+  readonly requestId?: string;
+  /** The call's protocol as the mesh graph tells it: http, grpc or tcp. */
+  readonly protocol?: GraphProtocol;
+  /**
+   * How node ids are named when a store derives them at query time (memory); a store that indexed
+   * them at write time (Elasticsearch) uses the naming it was written with. Default: Istio's default.
+   */
+  readonly serviceNaming?: MeshServiceNaming;
   /** Exact code (e.g. 503) … */
   readonly responseCode?: number;
   /** … or a class: 2 for 2xx, 5 for 5xx. */

@@ -9,6 +9,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { sendCheckoutTraces, type SentCheckout } from '../support/checkout-trace.js';
 import { describeAccessLogBehaviour } from '../support/accesslog-e2e-suite.js';
+import { describeGraphBehaviour } from '../support/graph-e2e-suite.js';
 import { describeJaegerApiBehaviour, waitForTrace } from '../support/jaeger-e2e-suite.js';
 import { startMeshtel, type MeshtelProcess } from '../support/meshtel-process.js';
 
@@ -30,6 +31,12 @@ describeJaegerApiBehaviour('all-in-one', () => ({ queryUrl: meshtel.url('query')
 describeAccessLogBehaviour('all-in-one', () => ({
   queryUrl: meshtel.url('query'),
   otlpHttpUrl: meshtel.url('otlpHttp'),
+  otlpGrpcAddress: meshtel.endpoints.otlpGrpc!,
+}));
+
+describeGraphBehaviour('all-in-one', () => ({
+  queryUrl: meshtel.url('query'),
+  zipkinUrl: meshtel.url('zipkin'),
   otlpGrpcAddress: meshtel.endpoints.otlpGrpc!,
 }));
 

@@ -35,7 +35,8 @@ interface Page { data: AccessLogJson[]; total: number; errors: Array<{ msg: stri
 const WINDOW = `start=${Date.parse('2026-08-21T00:00:00Z') * 1000}&end=${Date.parse('2026-08-22T00:00:00Z') * 1000}`;
 const TRACE_ID = TRACEPARENT.split('-')[1]!;
 
-async function streamAls(address: string, messages: readonly Msg[]): Promise<void> {
+/** Sends one ALS stream (one gRPC client stream) and waits for the server to close it. */
+export async function streamAls(address: string, messages: readonly Msg[]): Promise<void> {
   const client = new grpc.Client(address, grpc.credentials.createInsecure());
   try {
     await new Promise<void>((resolve, reject) => {
@@ -126,9 +127,10 @@ export function describeAccessLogBehaviour(name: string, target: () => AccessLog
       const edges = await eventually(async () => {
         const res = await fetch(`${t.queryUrl}/api/dependencies?endTs=${endTs}&lookback=${2 * 86_400_000}`);
         const body = (await res.json()) as { data: Array<{ parent: string; child: string; callCount: number }> };
-        return body.data.some((d) => d.child === 'reviews') ? body.data : undefined;
+        return body.data.some((d) => d.child === 'reviews.default') ? body.data : undefined;
       }, 30_000, 500);
-      expect(edges).toContainEqual(expect.objectContaining({ parent: 'productpage-v1', child: 'reviews' }));
+      // Named as the mesh's tracer names services (<app>.<namespace>), at both ends.
+      expect(edges).toContainEqual(expect.objectContaining({ parent: 'productpage.default', child: 'reviews.default' }));
     });
   });
 }

@@ -202,6 +202,27 @@ export function describeAccessLogStoreContract(name: string, makeStore: () => Pr
         expect(await found({ destinationService: 'reviews.default' })).toEqual([]);
       });
 
+      it('finds records by request id, by mesh node id at either end, and by protocol', async () => {
+        const app = (a: string) => ({ app: a, canonicalService: a });
+        const call = log({
+          startUs: T + 3, requestId: 'req-1',
+          source: app('productpage'), destination: { ...app('reviews'), workload: 'reviews-v1' },
+        });
+        const grpc = log({ startUs: T + 2, requestId: 'req-2', grpcStatus: '0', source: app('productpage'), destination: app('ratings') });
+        const tcp = log({ startUs: T + 1, kind: 'tcp', source: { workload: 'unknown', namespace: undefined }, destination: app('mysqldb') });
+        await write([call, grpc, tcp]);
+        expect(await found({ requestId: 'req-1' })).toEqual(idsOf(call));
+        expect(await found({ requestId: 'req' })).toEqual([]);
+        // Node ids as the mesh's tracer names services (default: <app>.<namespace>).
+        expect(await found({ sourceService: 'productpage.default' })).toEqual(idsOf(call, grpc));
+        expect(await found({ sourceService: 'unknown' })).toEqual(idsOf(tcp));
+        expect(await found({ destinationService: 'reviews.default' })).toEqual(idsOf(call));
+        expect(await found({ destinationService: 'mysqldb.default' })).toEqual(idsOf(tcp));
+        expect(await found({ protocol: 'grpc' })).toEqual(idsOf(grpc));
+        expect(await found({ protocol: 'tcp' })).toEqual(idsOf(tcp));
+        expect(await found({ protocol: 'http' })).toEqual(idsOf(call));
+      });
+
       it('filters by exact response code and by code class', async () => {
         const ok = log({ startUs: T + 6, responseCode: 200 });
         const notFound = log({ startUs: T + 5, responseCode: 404 });

@@ -212,6 +212,10 @@ describe('GET /api/v1/accesslogs: bad parameters', () => {
     ['traceID=not-hex', 'traceID'],
     ['reporter=sidecar', 'reporter'],
     ['kind=udp', 'kind'],
+    ['protocol=udp', 'protocol'],
+    // A misspelled filter would otherwise return everything.
+    ['destinationSevice=reviews', 'destinationSevice'],
+    ['limit=5&trace=abc', 'trace'],
   ])('refuses %s with a 400 naming %s', async (params, name) => {
     expect(await badRequest(`/api/v1/accesslogs?${params}`)).toContain(`'${name}'`);
   });

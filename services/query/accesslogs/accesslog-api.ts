@@ -11,6 +11,7 @@
  */
 import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { z } from 'zod';
+import type { MeshServiceNaming } from '../../../shared/istio/service-naming.js';
 import type { AccessLogRecord } from '../../../shared/model/access-log.js';
 import type { AccessLogPage, AccessLogQuery, AccessLogReader } from '../../../shared/storage/accesslogstore.js';
 import {
@@ -32,6 +33,8 @@ export interface AccessLogApiOptions {
   readonly maxOffset?: number;
   /** Clock for the default time windows; tests pin it. */
   readonly nowMs?: () => number;
+  /** How `sourceService` / `destinationService` node ids are named where the store derives them. */
+  readonly serviceNaming?: MeshServiceNaming;
 }
 
 /**
@@ -99,6 +102,7 @@ function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> 
   const result = schema.safeParse(query);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
+  if (issue?.code === 'unrecognized_keys') throw new AccessLogParamError(String(issue.keys[0]), 'unknown parameter');
   throw new AccessLogParamError(String(issue?.path[0] ?? 'query'), issue?.message ?? 'invalid');
 }
 
@@ -120,7 +124,8 @@ export const accessLogApi: FastifyPluginAsync<AccessLogApiOptions> = async (app,
   });
 
   app.get('/api/v1/accesslogs', async (request) => {
-    const query = parseAccessLogsQuery(parseQuery(accessLogsQuerySchema, request.query), limits, nowMs());
+    const parsed = parseAccessLogsQuery(parseQuery(accessLogsQuerySchema, request.query), limits, nowMs());
+    const query = options.serviceNaming ? { ...parsed, serviceNaming: options.serviceNaming } : parsed;
     return pageEnvelope(await reader.findAccessLogs(query), query);
   });
 

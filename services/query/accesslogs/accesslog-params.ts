@@ -5,6 +5,7 @@
  * {@link AccessLogParamError} whose message names the parameter; the route answers it with 400.
  */
 import { z } from 'zod';
+import type { GraphProtocol } from '../../../shared/graph/model.js';
 import type { AccessLogKind, Reporter } from '../../../shared/model/access-log.js';
 import { parseDurationNanos } from '../jaeger/duration.js';
 import { parseTraceId } from '../jaeger/ids.js';
@@ -23,7 +24,8 @@ export class AccessLogParamError extends Error {
 const param = z.union([z.string(), z.array(z.string())]).optional();
 type Param = z.infer<typeof param>;
 
-export const accessLogsQuerySchema = z.object({
+/** Strict: an unknown parameter (a misspelled filter) is refused by name rather than ignored. */
+export const accessLogsQuerySchema = z.strictObject({
   start: param,
   end: param,
   lookback: param,
@@ -32,6 +34,9 @@ export const accessLogsQuerySchema = z.object({
   destinationWorkload: param,
   destinationNamespace: param,
   destinationService: param,
+  sourceService: param,
+  requestId: param,
+  protocol: param,
   responseCode: param,
   responseFlags: param,
   minDuration: param,
@@ -167,6 +172,13 @@ function windowParams(q: z.infer<typeof accessLogsQuerySchema>, nowUs: number): 
   return { startTimeMinUs: startUs, startTimeMaxUs: endUs };
 }
 
+function protocolParam(value: Param): GraphProtocol | undefined {
+  const text = single(value);
+  if (text === undefined) return undefined;
+  if (text !== 'http' && text !== 'grpc' && text !== 'tcp') throw new AccessLogParamError('protocol', `must be http, grpc or tcp, got ${JSON.stringify(text)}`);
+  return text;
+}
+
 export function parseAccessLogsQuery(q: z.infer<typeof accessLogsQuerySchema>, limits: AccessLogLimits, nowMs: number): AccessLogQuery {
   const query: { -readonly [K in keyof AccessLogQuery]: AccessLogQuery[K] } = {
     ...windowParams(q, nowMs * 1000),
@@ -183,6 +195,9 @@ export function parseAccessLogsQuery(q: z.infer<typeof accessLogsQuerySchema>, l
   set('destinationWorkload', single(q.destinationWorkload));
   set('destinationNamespace', single(q.destinationNamespace));
   set('destinationService', single(q.destinationService));
+  set('sourceService', single(q.sourceService));
+  set('requestId', single(q.requestId));
+  set('protocol', protocolParam(q.protocol));
   set('responseFlag', responseFlagParam(q.responseFlags));
   set('minDurationUs', durationParamUs('minDuration', q.minDuration));
   set('traceId', traceIdParam(q.traceID));

@@ -169,11 +169,20 @@ function filtersOf(q: AccessLogQuery): estypes.QueryDslQueryContainer[] {
   if (q.destinationService !== undefined) {
     filter.push({
       bool: {
-        should: [{ term: { destinationService: q.destinationService } }, { term: { destinationServiceName: q.destinationService } }],
+        should: [
+          { term: { destinationService: q.destinationService } },
+          { term: { destinationServiceName: q.destinationService } },
+          { term: { 'graph.target': q.destinationService } },
+        ],
         minimum_should_match: 1,
       },
     });
   }
+  // Node ids and protocol as the mesh graph fields written with the record say (graph-mappings.ts).
+  term('graph.source', q.sourceService);
+  term('graph.protocol', q.protocol);
+  // Indexed for every call record that has one (accesslog-document.ts).
+  term('requestId', q.requestId);
   term('responseCode', q.responseCode);
   if (q.responseCodeClass !== undefined) {
     filter.push({ range: { responseCode: { gte: q.responseCodeClass * 100, lt: (q.responseCodeClass + 1) * 100 } } });

@@ -16,6 +16,7 @@ import {
 } from './accesslog-options.js';
 import { ElasticsearchAccessLogReader } from './accesslog-reader.js';
 import { accessLogIndexTemplate } from './accesslog-templates.js';
+import { observationOfAccessLog } from '../../graph/observation.js';
 import type { BulkDocument } from './bulk.js';
 import { dailyIndex } from './indices.js';
 import { ElasticsearchStoreLifecycle } from './lifecycle.js';
@@ -73,7 +74,7 @@ export class ElasticsearchAccessLogStore implements AccessLogStore {
     const docs: BulkDocument[] = records.map((record) => ({
       index: dailyIndex(prefix, 'accesslogs', accessLogStartMs(record)),
       id: record.id,
-      source: JSON.stringify(encodeAccessLogDocument(record)),
+      source: JSON.stringify({ ...encodeAccessLogDocument(record), graph: observationOfAccessLog(record, this.settings.meshServiceNaming) }),
     }));
     const results = await this.lifecycle.indexer.index(docs);
     const rejected: RejectedAccessLog[] = [];

@@ -3,6 +3,7 @@
  * installed like the span templates (PUT at every start; see templates.ts).
  */
 import type { estypes } from '@elastic/elasticsearch';
+import { graphMapping } from './graph-mappings.js';
 import { indexPattern } from './indices.js';
 import { TEMPLATE_VERSION, templateName, type TemplateSettings } from './templates.js';
 
@@ -45,6 +46,7 @@ export const accessLogMappings: estypes.MappingTypeMapping = {
     edgeChild: keyword,
     edgeRule: keyword,
     record: { type: 'object', enabled: false },
+    graph: graphMapping,
   },
 };
 

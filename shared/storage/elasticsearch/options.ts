@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { Client } from '@elastic/elasticsearch';
+import { DEFAULT_MESH_SERVICE_NAMING, MESH_SERVICE_NAMINGS } from '../../istio/service-naming.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { StoreMetrics } from '../store-metrics.js';
 import type { ElasticsearchMetrics } from './elasticsearch-metrics.js';
@@ -43,6 +44,8 @@ export const elasticsearchSpanStoreSettings = z.object({
   startTimeoutMs: nonNegativeInt.default(60_000),
   /** (day, service, operation, kind) entries remembered as already written to the services index. */
   serviceCacheSize: positiveInt.default(10_000),
+  /** How the `graph.*` fields name services (Istio's tracingServiceName); read at write time. */
+  meshServiceNaming: z.enum(MESH_SERVICE_NAMINGS).default(DEFAULT_MESH_SERVICE_NAMING),
 });
 
 export type ElasticsearchSpanStoreSettings = z.infer<typeof elasticsearchSpanStoreSettings>;

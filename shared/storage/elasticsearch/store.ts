@@ -8,6 +8,7 @@ import type { SpanRecord } from '../../model/span.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { StoreMetrics } from '../store-metrics.js';
 import type { DependencyLink, Operation, OperationQuery, RejectedSpan, SpanStore, TraceQuery } from '../spanstore.js';
+import { observationOfSpan } from '../../graph/observation.js';
 import type { BulkDocument } from './bulk.js';
 import { encodeSpanDocument, serviceDocumentId, serviceDocumentOf, spanDocumentIdOf } from './document.js';
 import { dailyIndex, DAY_MS } from './indices.js';
@@ -77,7 +78,9 @@ export class ElasticsearchSpanStore implements SpanStore {
     const docs: BulkDocument[] = [];
     for (const span of spans) {
       const doc = encodeSpanDocument(span);
-      docs.push({ index: dailyIndex(prefix, 'spans', doc.startTime), id: spanDocumentIdOf(doc), source: JSON.stringify(doc) });
+      const graph = observationOfSpan(span, this.settings.meshServiceNaming);
+      const source = JSON.stringify(graph ? { ...doc, graph } : doc);
+      docs.push({ index: dailyIndex(prefix, 'spans', doc.startTime), id: spanDocumentIdOf(doc), source });
     }
     // Services documents only for (day, service, operation, kind) not yet written: a plain string
     // key per span here, the hashed id and the document only for the few new ones.

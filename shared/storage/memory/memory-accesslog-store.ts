@@ -117,6 +117,11 @@ export class MemoryAccessLogStore implements AccessLogStore {
     return { records: query.limit > 0 ? matches.slice(from, from + query.limit) : [], total: matches.length };
   }
 
+  /** Records started within [fromUs, toUs], in arrival order (the mesh graph reads them). */
+  *recordsIn(fromUs: number, toUs: number): Generator<AccessLogRecord> {
+    for (const stored of this.records.values()) if (stored.startUs >= fromUs && stored.startUs <= toUs) yield stored.record;
+  }
+
   async getAccessLogEdges(endTimeMs: number, lookbackMs: number): Promise<AccessLogEdge[]> {
     const fromUs = (endTimeMs - lookbackMs) * 1000;
     const toUs = endTimeMs * 1000;

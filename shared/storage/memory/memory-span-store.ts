@@ -285,6 +285,16 @@ export class MemorySpanStore implements SpanStore {
     return hits.slice(0, query.limit).map((hit) => spansOf(hit.trace));
   }
 
+  /** Client and producer spans started within [fromUs, toUs], decoded (the mesh graph reads their tags). */
+  *callSpansIn(fromUs: number, toUs: number): Generator<SpanRecord> {
+    for (const trace of this.traces.values()) {
+      for (const stored of trace.spans) {
+        if (stored.kind !== 3 && stored.kind !== 4) continue; // SpanKind.CLIENT, SpanKind.PRODUCER
+        if (stored.startUs >= fromUs && stored.startUs <= toUs) yield stored.decode();
+      }
+    }
+  }
+
   async getDependencies(endTimeMs: number, lookbackMs: number): Promise<DependencyLink[]> {
     const fromUs = (endTimeMs - lookbackMs) * 1000;
     const toUs = endTimeMs * 1000;
