@@ -23,6 +23,7 @@ import {
   type StatusCode,
 } from '../../model/span.js';
 import { tagTermsOf } from './tags.js';
+import { traceqlFieldsOf } from './traceql-terms.js';
 
 /** Kind names as Jaeger prints `span.kind`; readable in Kibana, mapped back on read. */
 const KIND_NAMES = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'] as const;
@@ -102,6 +103,9 @@ export interface SpanDocument {
   durationUs: number;
   statusCode: (typeof STATUS_NAMES)[number];
   tags: string[];
+  /** Scoped, typed attribute terms and keys for TraceQL (traceql-terms.ts); indexed, not in _source. */
+  traceqlTerms: string[];
+  traceqlKeys: string[];
   span: StoredSpan;
 }
 
@@ -191,6 +195,7 @@ function decodeKeyValues(kvs: readonly StoredKeyValue[]): KeyValue[] {
 }
 
 export function encodeSpanDocument(span: SpanRecord): SpanDocument {
+  const traceql = traceqlFieldsOf(span);
   return {
     traceId: span.traceId,
     spanId: span.spanId,
@@ -203,6 +208,8 @@ export function encodeSpanDocument(span: SpanRecord): SpanDocument {
     durationUs: durationUs(span),
     statusCode: STATUS_NAMES[span.status.code] ?? 'unset',
     tags: tagTermsOf(span),
+    traceqlTerms: traceql.terms,
+    traceqlKeys: traceql.keys,
     span: {
       traceState: span.traceState,
       flags: span.flags,
@@ -252,7 +259,7 @@ export class SpanDocumentDecoder {
   private readonly resources = new Map<string, Resource>();
   private readonly scopes = new Map<string, InstrumentationScope>();
 
-  decode(doc: Omit<SpanDocument, 'tags'>): SpanRecord {
+  decode(doc: Omit<SpanDocument, 'tags' | 'traceqlTerms' | 'traceqlKeys'>): SpanRecord {
     const s = doc.span;
     return {
       traceId: doc.traceId,

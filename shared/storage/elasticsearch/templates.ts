@@ -8,7 +8,7 @@ import type { Logger } from '../../telemetry/logger.js';
 import { indexPattern, type Signal } from './indices.js';
 
 /** Bumped when a mapping changes; shows in `GET _index_template` which version made an index. */
-export const TEMPLATE_VERSION = 1;
+export const TEMPLATE_VERSION = 2;
 
 /**
  * Longest tag term (characters) that is indexed. Lucene refuses terms over 32766 bytes and a
@@ -35,7 +35,7 @@ const spanMappings: estypes.MappingTypeMapping = {
   dynamic: false,
   // `tags` repeats what `span` holds, roughly doubling _source; it is rebuilt from `span` on read,
   // so it is indexed but not kept in _source.
-  _source: { excludes: ['tags'] },
+  _source: { excludes: ['tags', 'traceqlTerms', 'traceqlKeys'] },
   properties: {
     traceId: keyword,
     spanId: keyword,
@@ -49,6 +49,9 @@ const spanMappings: estypes.MappingTypeMapping = {
     statusCode: keyword,
     // Only ever matched with term queries, never sorted or aggregated: no doc values to build.
     tags: { type: 'keyword', ignore_above: TAG_TERM_MAX_CHARS, doc_values: false },
+    // TraceQL (traceql-terms.ts): doc values, as the tag APIs aggregate on them.
+    traceqlTerms: { type: 'keyword', ignore_above: TAG_TERM_MAX_CHARS },
+    traceqlKeys: keyword,
     span: { type: 'object', enabled: false },
   },
 };

@@ -24,9 +24,22 @@ import { durationUs, startTimeUs } from '../../model/span.js';
 import { SpanAttributeScanner, decodeSpanProtobuf, encodeSpanProtobuf } from '../../otlp/traces.js';
 import type { MeshtelMetrics } from '../../telemetry/metrics.js';
 import { addDependencyEdges, attributeValueAsString, dependencyLinksFromCounts } from '../span-match.js';
-import type { DependencyLink, Operation, OperationQuery, RejectedSpan, SpanStore, TraceQuery } from '../spanstore.js';
+import type { SpanFilter, TypedTagValue } from '../../traceql/model.js';
+import type {
+  DependencyLink,
+  Operation,
+  OperationQuery,
+  RejectedSpan,
+  SpanStore,
+  TagRef,
+  TagWindow,
+  TraceQuery,
+  TraceqlSearchQuery,
+  TraceqlTraceMatch,
+} from '../spanstore.js';
 import { OperationIndex, compareStrings } from './operation-index.js';
 import { storedSpanBytes } from './span-size.js';
+import { collectTagValues, collectTags, searchTraces } from './traceql-search.js';
 
 export interface MemorySpanStoreOptions {
   /** Most spans held; must be ≥ 1. */
@@ -277,6 +290,31 @@ export class MemorySpanStore implements SpanStore {
     }
     hits.sort((a, b) => b.latestUs - a.latestUs || compareStrings(a.traceId, b.traceId));
     return hits.slice(0, query.limit).map((hit) => spansOf(hit.trace));
+  }
+
+  /** Decodes the traces with a span in the window and evaluates the query on them (traceql-search.ts). */
+  async searchTraceql(query: TraceqlSearchQuery): Promise<TraceqlTraceMatch[]> {
+    return searchTraces(this.tracesInWindow(query.startTimeMinUs, query.startTimeMaxUs), query);
+  }
+
+  async getTraceqlTags(window: TagWindow): Promise<{ scope: 'span' | 'resource' | 'event' | 'link' | 'instrumentation'; key: string }[]> {
+    return collectTags(this.spansInWindow(window.startTimeMinUs, window.startTimeMaxUs), window.limit);
+  }
+
+  async getTraceqlTagValues(tag: TagRef, window: TagWindow & { readonly filter?: SpanFilter }): Promise<TypedTagValue[]> {
+    return collectTagValues(this.spansInWindow(window.startTimeMinUs, window.startTimeMaxUs), tag, window.filter, window.limit);
+  }
+
+  private *tracesInWindow(fromUs: number, toUs: number): Generator<SpanRecord[]> {
+    for (const trace of this.traces.values()) {
+      if (trace.spans.some((s) => s.startUs >= fromUs && s.startUs <= toUs)) yield spansOf(trace);
+    }
+  }
+
+  private *spansInWindow(fromUs: number, toUs: number): Generator<SpanRecord> {
+    for (const trace of this.traces.values()) {
+      for (const s of trace.spans) if (s.startUs >= fromUs && s.startUs <= toUs) yield s.decode();
+    }
   }
 
   async getDependencies(endTimeMs: number, lookbackMs: number): Promise<DependencyLink[]> {
