@@ -355,6 +355,12 @@ function unquoteString(text: string): string {
   }
 }
 
+function toTraceFilter(expr: BoolExpr<AnyField>): TraceFilter {
+  if (expr.type !== 'compare') return { type: expr.type, left: toTraceFilter(expr.left), right: toTraceFilter(expr.right) };
+  if (expr.field.kind !== 'trace') throw new Error('not a trace-level condition');
+  return { type: 'compare', field: expr.field.name, op: expr.op, value: expr.value };
+}
+
 function isTrace(expr: BoolExpr<AnyField>): 'trace' | 'span' | 'mixed' {
   if (expr.type === 'compare') return expr.field.kind === 'trace' ? 'trace' : 'span';
   const l = isTrace(expr.left);
@@ -369,7 +375,7 @@ function isTrace(expr: BoolExpr<AnyField>): 'trace' | 'span' | 'mixed' {
  */
 function splitTraceConditions(expr: BoolExpr<AnyField>): Spanset {
   const kind = isTrace(expr);
-  if (kind === 'trace') return { trace: expr as TraceFilter };
+  if (kind === 'trace') return { trace: toTraceFilter(expr) };
   if (kind === 'span') return { span: expr as SpanFilter };
   if (expr.type !== 'and') {
     throw new TraceqlError(

@@ -101,6 +101,8 @@ export interface SpanDocument {
   startTime: number;
   startTimeUs: number;
   durationUs: number;
+  /** startTimeUs + durationUs: a trace's extent (TraceQL traceDuration) is min start to max end. */
+  endTimeUs: number;
   statusCode: (typeof STATUS_NAMES)[number];
   tags: string[];
   /** Scoped, typed attribute terms and keys for TraceQL (traceql-terms.ts); indexed, not in _source. */
@@ -206,6 +208,7 @@ export function encodeSpanDocument(span: SpanRecord): SpanDocument {
     startTime: Number(span.startTimeUnixNano / 1_000_000n),
     startTimeUs: startTimeUs(span),
     durationUs: durationUs(span),
+    endTimeUs: startTimeUs(span) + durationUs(span),
     statusCode: STATUS_NAMES[span.status.code] ?? 'unset',
     tags: tagTermsOf(span),
     traceqlTerms: traceql.terms,

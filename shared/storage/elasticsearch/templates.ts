@@ -46,6 +46,7 @@ const spanMappings: estypes.MappingTypeMapping = {
     startTime: { type: 'date', format: 'epoch_millis' },
     startTimeUs: { type: 'long' },
     durationUs: { type: 'long' },
+    endTimeUs: { type: 'long' },
     statusCode: keyword,
     // Only ever matched with term queries, never sorted or aggregated: no doc values to build.
     tags: { type: 'keyword', ignore_above: TAG_TERM_MAX_CHARS, doc_values: false },

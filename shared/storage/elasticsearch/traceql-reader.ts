@@ -115,7 +115,7 @@ export class ElasticsearchTraceqlReader {
             }),
             ...(needsExtent && {
               minStart: { min: { field: 'startTimeUs' } },
-              maxEnd: { max: { script: { source: "doc['startTimeUs'].value + doc['durationUs'].value", lang: 'painless' } } },
+              maxEnd: { max: { field: 'endTimeUs' } },
             }),
           },
         },
