@@ -15,6 +15,7 @@ import { buildDerivedMetrics } from '../ingester/derived-metrics.js';
 import { MetricsIngester } from '../ingester/metrics-ingester.js';
 import { SpanIngester } from '../ingester/span-ingester.js';
 import { QueryService } from '../query/query-service.js';
+import { TempoService } from '../query/tempo/tempo-service.js';
 import type { RoleBuilder } from '../role.js';
 
 export const buildAllInOne: RoleBuilder = ({ config, logger, metrics }) => {
@@ -38,6 +39,12 @@ export const buildAllInOne: RoleBuilder = ({ config, logger, metrics }) => {
     maxLimit: config.queryMaxLimit,
     logger: logger.child({ component: 'query' }),
   });
+  const tempo = new TempoService({
+    host: config.host,
+    port: config.tempoPort,
+    reader: spanStore,
+    logger: logger.child({ component: 'tempo' }),
+  });
   return {
     // Stopped in reverse: receivers first, then the buffer drains through the ingesters into the
     // stores and the registry, the generator settles pending edges, and the sink flushes last.
@@ -51,6 +58,7 @@ export const buildAllInOne: RoleBuilder = ({ config, logger, metrics }) => {
       accessLogIngester,
       metricsIngester,
       query,
+      tempo,
       collector,
     ],
     checks: [
@@ -59,6 +67,6 @@ export const buildAllInOne: RoleBuilder = ({ config, logger, metrics }) => {
       { name: 'accesslog-store', check: () => accessLogStore.isReady() },
       { name: 'metrics-sink', check: () => derived.sink.isReady() },
     ],
-    endpoints: () => ({ ...collector.endpoints(), query: `${config.host}:${query.port}`, metrics: derived.describe() }),
+    endpoints: () => ({ ...collector.endpoints(), query: `${config.host}:${query.port}`, tempo: `${config.host}:${tempo.port}`, metrics: derived.describe() }),
   };
 };

@@ -1,4 +1,4 @@
-/** query: the Jaeger API and the access-log API over Elasticsearch. Stateless; run as many as the load needs. */
+/** query: the Jaeger API, the Tempo API and the access-log API over Elasticsearch. Stateless; run as many as the load needs. */
 import { asComponent } from '../../shared/model/component.js';
 import { elasticsearchAccessLogOptionsFromConfig } from '../../shared/storage/elasticsearch/accesslog-options.js';
 import { ElasticsearchAccessLogStore } from '../../shared/storage/elasticsearch/accesslog-store.js';
@@ -6,6 +6,7 @@ import { elasticsearchOptionsFromConfig } from '../../shared/storage/elasticsear
 import { ElasticsearchSpanStore } from '../../shared/storage/elasticsearch/store.js';
 import type { RoleBuilder } from '../role.js';
 import { QueryService } from './query-service.js';
+import { TempoService } from './tempo/tempo-service.js';
 
 export const buildQueryRole: RoleBuilder = ({ config, logger, metrics }) => {
   const spanStore = new ElasticsearchSpanStore({ ...elasticsearchOptionsFromConfig(config), metrics, logger });
@@ -19,9 +20,16 @@ export const buildQueryRole: RoleBuilder = ({ config, logger, metrics }) => {
     maxLimit: config.queryMaxLimit,
     logger: logger.child({ component: 'query' }),
   });
+  const tempo = new TempoService({
+    host: config.host,
+    port: config.tempoPort,
+    reader: spanStore,
+    isReady: () => spanStore.isReady(),
+    logger: logger.child({ component: 'tempo' }),
+  });
   return {
-    components: [asComponent('span-store', spanStore), asComponent('accesslog-store', accessLogStore), query],
+    components: [asComponent('span-store', spanStore), asComponent('accesslog-store', accessLogStore), query, tempo],
     checks: [{ name: 'elasticsearch', check: async () => (await spanStore.isReady()) && (await accessLogStore.isReady()) }],
-    endpoints: () => ({ query: `${config.host}:${query.port}` }),
+    endpoints: () => ({ query: `${config.host}:${query.port}`, tempo: `${config.host}:${tempo.port}` }),
   };
 };

@@ -62,6 +62,10 @@ export const SETTINGS = spec({
     env: 'MESHTEL_QUERY_PORT', flag: '--query-port', default: 16686, roles: ['query', 'all-in-one'], schema: port,
     help: 'Query API port (Jaeger API under /api). 0 picks a free port.',
   },
+  tempoPort: {
+    env: 'MESHTEL_TEMPO_PORT', flag: '--tempo-port', default: 3200, roles: ['query', 'all-in-one'], schema: port,
+    help: 'Tempo HTTP API port (TraceQL search, trace by id, tags; a Grafana Tempo data source URL). 0 picks a free port.',
+  },
   maxRequestBodyBytes: {
     env: 'MESHTEL_MAX_REQUEST_BODY_BYTES', flag: '--max-request-body-bytes', default: 4 * MiB, roles: ['collector', 'all-in-one'], schema: positiveInt,
     help: 'Largest request body (as sent, possibly compressed) a receiver reads; larger → HTTP 413 / gRPC RESOURCE_EXHAUSTED.',
