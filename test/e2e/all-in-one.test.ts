@@ -11,6 +11,7 @@ import { sendCheckoutTraces, type SentCheckout } from '../support/checkout-trace
 import { describeAccessLogBehaviour } from '../support/accesslog-e2e-suite.js';
 import { describeJaegerApiBehaviour, waitForTrace } from '../support/jaeger-e2e-suite.js';
 import { startMeshtel, type MeshtelProcess } from '../support/meshtel-process.js';
+import { describeTempoApiBehaviour } from '../support/tempo-e2e-suite.js';
 
 let meshtel: MeshtelProcess;
 let sent: SentCheckout;
@@ -26,6 +27,8 @@ afterAll(async () => {
 });
 
 describeJaegerApiBehaviour('all-in-one', () => ({ queryUrl: meshtel.url('query'), otlpHttpUrl: meshtel.url('otlpHttp'), zipkinUrl: meshtel.url('zipkin'), sent }));
+
+describeTempoApiBehaviour('all-in-one', () => ({ tempoUrl: meshtel.url('tempo'), sent }));
 
 describeAccessLogBehaviour('all-in-one', () => ({
   queryUrl: meshtel.url('query'),
