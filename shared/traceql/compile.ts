@@ -7,6 +7,7 @@
  */
 import { parser } from '@grafana/lezer-traceql';
 import { parseDurationNanos } from '../jaeger/duration.js';
+import { compileRegex } from './regex.js';
 import type {
   AttributeScope,
   BoolExpr,
@@ -329,30 +330,36 @@ function checkTypes(field: AnyField, op: ComparisonOp, value: Literal, text: str
   if (value.type !== 'string') refuse(`${fieldText(field)} takes a string`);
 }
 
-/**
- * The regular expression a `=~`/`!~` literal means: TraceQL regexes are Go RE2, fully anchored.
- * JavaScript's syntax covers the RE2 a user writes; a leading `(?i)` (RE2's case-insensitive flag,
- * which JavaScript lacks) becomes the `i` flag.
- */
-export function compileRegex(source: string): RegExp {
-  const insensitive = source.startsWith('(?i)');
-  const body = insensitive ? source.slice(4) : source;
-  return new RegExp(`^(?:${body})$`, insensitive ? 'iu' : 'u');
-}
-
 function unquoteIdentifier(text: string): string {
   return text.startsWith('"') ? unquoteString(text) : text;
 }
 
-/** `"…"` with Go escapes, or a `` `raw` `` string. */
+const ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', n: '\n', t: '\t', r: '\r', "'": "'", '`': '`' };
+
+/**
+ * `"…"` with Go's escapes (a regex's backslash is written doubled: `"\\d+"` means `\d+`), or a
+ * `` `raw` `` string. The grammar already refused any other escape; should one get through, it is
+ * kept as written.
+ */
 function unquoteString(text: string): string {
   if (text.startsWith('`')) return text.slice(1, -1);
-  try {
-    // Go's escapes this grammar accepts (\" \\ \n \t \r \uXXXX …) read as in JSON.
-    return JSON.parse(text.replace(/\\'/g, "'")) as string;
-  } catch {
-    throw new TraceqlError(`invalid string literal ${text}`);
+  const body = text.slice(1, -1);
+  let out = '';
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c !== '\\' || i + 1 >= body.length) {
+      out += c;
+      continue;
+    }
+    const next = body[++i];
+    if (next === 'u' && /^[0-9a-fA-F]{4}$/.test(body.slice(i + 1, i + 5))) {
+      out += String.fromCharCode(parseInt(body.slice(i + 1, i + 5), 16));
+      i += 4;
+    } else {
+      out += ESCAPES[next] ?? `\\${next}`;
+    }
   }
+  return out;
 }
 
 function toTraceFilter(expr: BoolExpr<AnyField>): TraceFilter {

@@ -12,7 +12,7 @@
  *  - durations are nanoseconds (`end - start`, never below 0).
  */
 import type { AnyValue, KeyValue, SpanRecord } from '../model/span.js';
-import { compileRegex } from './compile.js';
+import { compileRegex } from './regex.js';
 import type {
   AttributeScope,
   BoolExpr,

@@ -87,6 +87,8 @@ const TABLE: readonly (readonly [string, readonly (readonly [string, readonly st
   ['{ name =~ "GET" }', []],
   ['{ name !~ "GET .*" }', [[ORPHAN, ['orphan']], [CHECKOUT, ['POST /pay', 'SELECT']]]],
   ['{ name =~ "(?i)get /CART" }', [[HOME, ['GET /cart']]]],
+  ['{ span.http.method =~ "\\\\w{3}" }', [[CHECKOUT, ['GET /checkout']]]],
+  ['{ span.http.method =~ "P[A-Z]ST|G.T" && name =~ "GET /h\\\\S+" }', [[HOME, ['GET /home']]]],
   ['{ span:name =~ "(?:orph|SEL)[a-z]+" }', [[ORPHAN, ['orphan']]]],
   ['{ statusMessage = "card declined" }', [[CHECKOUT, ['POST /pay']]]],
   ['{ span:statusMessage != "x" }', [[CHECKOUT, ['POST /pay']]]],

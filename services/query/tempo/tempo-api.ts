@@ -13,6 +13,7 @@ import { searchResponse } from './search-response.js';
 import {
   DEFAULT_TAG_LIMIT,
   INTRINSIC_TAG_NAMES,
+  MAX_TAG_LIMIT,
   TempoParamError,
   decodeTagSegment,
   parseLimit,
@@ -124,7 +125,7 @@ export const tempoApi: FastifyPluginAsync<TempoApiOptions> = async (app, options
     if (scope !== undefined && scope !== 'all' && scope !== 'none' && !(TAG_SCOPES as readonly string[]).includes(scope)) {
       throw new TempoParamError(`invalid scope: ${JSON.stringify(scope)} is not one of ${TAG_SCOPES.join(', ')}`);
     }
-    const window = { ...parseWindow(query, nowMs()), limit: parseLimit(query.limit, DEFAULT_TAG_LIMIT) };
+    const window = { ...parseWindow(query, nowMs()), limit: parseLimit(query.limit, DEFAULT_TAG_LIMIT, MAX_TAG_LIMIT) };
     const wanted = (s: string) => scope === undefined || scope === 'all' || scope === 'none' || scope === s;
     const found = ATTRIBUTE_SCOPES.some(wanted) ? await reader.getTraceqlTags(window) : [];
     const scopes = ATTRIBUTE_SCOPES.filter(wanted)
@@ -161,7 +162,7 @@ export const tempoApi: FastifyPluginAsync<TempoApiOptions> = async (app, options
     const tag = v2 ? parseTagIdentifier(name) : ({ kind: 'attribute', scope: 'unscoped', key: name } as const);
     const q = single(query.q);
     const filter = q === undefined ? undefined : compileSpanFilter(q);
-    const window = { ...parseWindow(query, nowMs()), limit: parseLimit(query.limit, DEFAULT_TAG_LIMIT) };
+    const window = { ...parseWindow(query, nowMs()), limit: parseLimit(query.limit, DEFAULT_TAG_LIMIT, MAX_TAG_LIMIT) };
     if (tag === undefined) return [];
     return reader.getTraceqlTagValues(tag, { ...window, ...(filter !== undefined && { filter }) });
   }

@@ -56,6 +56,9 @@ export const DEFAULT_LOOKBACK_S = 24 * 3600;
 export const DEFAULT_SEARCH_LIMIT = 20;
 export const DEFAULT_SPSS = 3;
 export const DEFAULT_TAG_LIMIT = 1000;
+export const MAX_SEARCH_LIMIT = 1000;
+/** Grafana asks for 5000 tags (its default tagLimit). */
+export const MAX_TAG_LIMIT = 10_000;
 
 /** `start`/`end` in unix seconds → a µs window; end defaults to now, start to end − a day. */
 export function parseWindow(q: { start?: Param; end?: Param }, nowMs: number): { startTimeMinUs: number; startTimeMaxUs: number } {
@@ -82,8 +85,12 @@ export function parseTraceHint(q: z.infer<typeof traceByIdQuerySchema>): { start
   return { startTimeUs: start * 1_000_000, endTimeUs: end * 1_000_000 + 999_999 };
 }
 
-export function parseLimit(value: Param, fallback: number): number {
-  return integer('limit', value, 1) ?? fallback;
+/**
+ * `limit`, clamped to `max` rather than refused (Tempo caps it the same way with its max_limit
+ * settings): one request cannot make the store group an unbounded number of traces or values.
+ */
+export function parseLimit(value: Param, fallback: number, max: number): number {
+  return Math.min(integer('limit', value, 1) ?? fallback, max);
 }
 
 function durationNanos(name: string, value: Param): number | undefined {
@@ -159,7 +166,7 @@ export function parseSearch(q: z.infer<typeof searchQuerySchema>, nowMs: number)
   if (max !== undefined) trace = and(trace, { type: 'compare', field: 'traceDuration', op: '<=', value: { type: 'number', value: max } });
   return {
     query: { expr: withTrace(query.expr, trace) },
-    limit: parseLimit(q.limit, DEFAULT_SEARCH_LIMIT),
+    limit: parseLimit(q.limit, DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT),
     spansPerSpanset: integer('spss', q.spss, 1) ?? DEFAULT_SPSS,
     ...parseWindow(q, nowMs),
   };
