@@ -250,3 +250,70 @@ export function compareSpansByStart(a: SpanRecord, b: SpanRecord): number {
 export function compareTypedValues(a: TypedTagValue, b: TypedTagValue): number {
   return a.type < b.type ? -1 : a.type > b.type ? 1 : a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
 }
+
+/**
+ * What a store knows about a span without decoding it: name, kind, a µs duration (the ns one
+ * lies in [durationUs × 1000, durationUs × 1000 + 999]), resource and scope.
+ */
+export interface SpanSummary {
+  readonly name: string;
+  readonly kind: SpanRecord['kind'];
+  readonly durationUs: number;
+  readonly resource: SpanRecord['resource'];
+  readonly scope: SpanRecord['scope'];
+}
+
+type Maybe = 'yes' | 'no' | 'maybe';
+
+function durationMay(us: number, op: ComparisonOp, literal: Literal): Maybe {
+  if (literal.type !== 'number') return 'no';
+  const low = us * 1000;
+  const high = us * 1000 + 999;
+  const v = literal.value;
+  switch (op) {
+    case '>':
+      return low > v ? 'yes' : high <= v ? 'no' : 'maybe';
+    case '>=':
+      return low >= v ? 'yes' : high < v ? 'no' : 'maybe';
+    case '<':
+      return high < v ? 'yes' : low >= v ? 'no' : 'maybe';
+    case '<=':
+      return high <= v ? 'yes' : low > v ? 'no' : 'maybe';
+    default:
+      return v < low || v > high ? (op === '=' ? 'no' : 'yes') : 'maybe';
+  }
+}
+
+function summaryComparison(s: SpanSummary, c: Comparison<SpanField>): Maybe {
+  const f = c.field;
+  const known = (b: boolean): Maybe => (b ? 'yes' : 'no');
+  if (f.kind === 'intrinsic') {
+    if (f.name === 'name') return known(compareValues([{ type: 'string', value: s.name }], true, c.op, c.value));
+    if (f.name === 'kind') return known(compareValues([{ type: 'string', value: KIND_NAMES[s.kind] ?? 'unspecified' }], true, c.op, c.value));
+    if (f.name === 'duration') return durationMay(s.durationUs, c.op, c.value);
+    return 'maybe';
+  }
+  if (f.scope === 'resource' || f.scope === 'instrumentation') {
+    const values = (f.scope === 'resource' ? s.resource.attributes : s.scope.attributes).filter((kv) => kv.key === f.key).map((kv) => kv.value);
+    return known(compareValues(values.map(scalarOf), values.length > 0, c.op, c.value));
+  }
+  return 'maybe';
+}
+
+function summaryBool(s: SpanSummary, expr: SpanFilter): Maybe {
+  if (expr.type === 'compare') return summaryComparison(s, expr);
+  const l = summaryBool(s, expr.left);
+  if (expr.type === 'and' && l === 'no') return 'no';
+  if (expr.type === 'or' && l === 'yes') return 'yes';
+  const r = summaryBool(s, expr.right);
+  if (expr.type === 'and') return r === 'no' ? 'no' : l === 'yes' && r === 'yes' ? 'yes' : 'maybe';
+  return r === 'yes' ? 'yes' : l === 'no' && r === 'no' ? 'no' : 'maybe';
+}
+
+/**
+ * False only when the span certainly does not match the filter, judged from its summary: lets a
+ * store skip decoding spans (and traces) a query cannot select.
+ */
+export function spanMayMatch(filter: SpanFilter | undefined, summary: SpanSummary): boolean {
+  return filter === undefined || summaryBool(summary, filter) !== 'no';
+}

@@ -24,7 +24,8 @@ import { durationUs, startTimeUs } from '../../model/span.js';
 import { SpanAttributeScanner, decodeSpanProtobuf, encodeSpanProtobuf } from '../../otlp/traces.js';
 import type { MeshtelMetrics } from '../../telemetry/metrics.js';
 import { addDependencyEdges, attributeValueAsString, dependencyLinksFromCounts } from '../span-match.js';
-import type { SpanFilter, TypedTagValue } from '../../traceql/model.js';
+import { spanMayMatch } from '../../traceql/evaluate.js';
+import { spansetsOf, type SpanFilter, type TypedTagValue } from '../../traceql/model.js';
 import type {
   DependencyLink,
   Operation,
@@ -294,7 +295,11 @@ export class MemorySpanStore implements SpanStore {
 
   /** Decodes the traces with a span in the window and evaluates the query on them (traceql-search.ts). */
   async searchTraceql(query: TraceqlSearchQuery): Promise<TraceqlTraceMatch[]> {
-    return searchTraces(this.tracesInWindow(query.startTimeMinUs, query.startTimeMaxUs), query);
+    // Only traces with a span in the window that some spanset may select (judged on the index
+    // entry: name, kind, duration, resource, scope) are decoded.
+    const filters = spansetsOf(query.query.expr).map((s) => s.span);
+    const mayMatch = (s: StoredSpan) => filters.some((f) => spanMayMatch(f, s));
+    return searchTraces(this.tracesInWindow(query.startTimeMinUs, query.startTimeMaxUs, mayMatch), query);
   }
 
   async getTraceqlTags(window: TagWindow): Promise<{ scope: 'span' | 'resource' | 'event' | 'link' | 'instrumentation'; key: string }[]> {
@@ -305,9 +310,9 @@ export class MemorySpanStore implements SpanStore {
     return collectTagValues(this.spansInWindow(window.startTimeMinUs, window.startTimeMaxUs), tag, window.filter, window.limit);
   }
 
-  private *tracesInWindow(fromUs: number, toUs: number): Generator<SpanRecord[]> {
+  private *tracesInWindow(fromUs: number, toUs: number, mayMatch: (s: StoredSpan) => boolean): Generator<SpanRecord[]> {
     for (const trace of this.traces.values()) {
-      if (trace.spans.some((s) => s.startUs >= fromUs && s.startUs <= toUs)) yield spansOf(trace);
+      if (trace.spans.some((s) => s.startUs >= fromUs && s.startUs <= toUs && mayMatch(s))) yield spansOf(trace);
     }
   }
 
