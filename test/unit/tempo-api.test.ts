@@ -283,5 +283,8 @@ describe('Tempo API: tags', () => {
     const filtered = (await get(`/api/v2/search/tag/resource%252Eservice%252Ename/values?q=${q}`)).json<{ tagValues: unknown[] }>();
     expect(filtered.tagValues).toEqual([{ type: 'string', value: 'cart' }]);
     expect((await get('/api/v2/search/tag/bogus/values')).statusCode).toBe(400);
+    // Grafana sends the query being typed: an unfinished one does not filter (and does not fail).
+    const unfinished = encodeURIComponent('{ resource.service.name = "cart" && }');
+    expect((await get(`/api/v2/search/tag/resource.service.name/values?q=${unfinished}`)).json<{ tagValues: unknown[] }>().tagValues).toHaveLength(3);
   });
 });

@@ -8,6 +8,7 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { SpanReader, TraceqlReader } from '../../../shared/storage/spanstore.js';
+import type { SpanFilter } from '../../../shared/traceql/model.js';
 import { TraceqlError, compileSpanFilter } from '../../../shared/traceql/compile.js';
 import { searchResponse } from './search-response.js';
 import {
@@ -58,6 +59,21 @@ function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> 
 function wantsProtobuf(request: FastifyRequest): boolean {
   const accept = request.headers.accept;
   return typeof accept === 'string' && accept.toLowerCase().includes(PROTOBUF);
+}
+
+/**
+ * The `q` of a tag-values request: Grafana sends the query being typed, often unfinished
+ * (`{ resource.service.name = "a" && }`). Like Tempo, an unusable `q` means no filter rather than
+ * a failed autocomplete.
+ */
+function autocompleteFilter(q: string | undefined): SpanFilter | undefined {
+  if (q === undefined) return undefined;
+  try {
+    return compileSpanFilter(q);
+  } catch (err) {
+    if (err instanceof TraceqlError) return undefined;
+    throw err;
+  }
 }
 
 const ATTRIBUTE_SCOPES = ['resource', 'span', 'event', 'link', 'instrumentation'] as const;
@@ -148,11 +164,8 @@ export const tempoApi: FastifyPluginAsync<TempoApiOptions> = async (app, options
   });
 
   app.get('/api/v2/search/tags', async (request) => {
-    const query = parseQuery(tagsQuerySchema, request.query);
-    // `q` narrows the names in Tempo; it is checked here but every name seen in the window is listed.
-    const q = single(query.q);
-    if (q !== undefined) compileSpanFilter(q);
-    return { scopes: await scopedTags(query), metrics: {} };
+    // `q` narrows the names in Tempo; here every name seen in the window is listed.
+    return { scopes: await scopedTags(parseQuery(tagsQuerySchema, request.query)), metrics: {} };
   });
 
   async function tagValues(request: FastifyRequest<{ Params: { name: string } }>, v2: boolean) {
@@ -160,8 +173,7 @@ export const tempoApi: FastifyPluginAsync<TempoApiOptions> = async (app, options
     const name = decodeTagSegment(request.params.name);
     // v1 names are bare keys: the span's or the resource's attribute.
     const tag = v2 ? parseTagIdentifier(name) : ({ kind: 'attribute', scope: 'unscoped', key: name } as const);
-    const q = single(query.q);
-    const filter = q === undefined ? undefined : compileSpanFilter(q);
+    const filter = autocompleteFilter(single(query.q));
     const window = { ...parseWindow(query, nowMs()), limit: parseLimit(query.limit, DEFAULT_TAG_LIMIT, MAX_TAG_LIMIT) };
     if (tag === undefined) return [];
     return reader.getTraceqlTagValues(tag, { ...window, ...(filter !== undefined && { filter }) });
