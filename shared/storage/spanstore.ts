@@ -134,8 +134,11 @@ export interface TraceqlReader {
    * several spansets or trace-level conditions (see the store's documentation).
    */
   searchTraceql(query: TraceqlSearchQuery): Promise<TraceqlTraceMatch[]>;
-  /** Distinct attribute keys per scope (span, resource, event, link, instrumentation), sorted by scope then key. */
-  getTraceqlTags(window: TagWindow): Promise<{ scope: Exclude<AttributeScope, 'unscoped'>; key: string }[]>;
+  /**
+   * Distinct attribute keys per scope (span, resource, event, link, instrumentation) among spans
+   * matching `filter` (all spans when absent), sorted by scope then key.
+   */
+  getTraceqlTags(window: TagWindow & { readonly filter?: SpanFilter }): Promise<{ scope: Exclude<AttributeScope, 'unscoped'>; key: string }[]>;
   /** Distinct typed values of one tag among spans matching `filter` (all spans when absent), sorted by type then value. */
   getTraceqlTagValues(tag: TagRef, window: TagWindow & { readonly filter?: SpanFilter }): Promise<TypedTagValue[]>;
 }

@@ -168,6 +168,14 @@ export function describeTraceqlContract(name: string, makeStore: () => Promise<C
       expect(found).toEqual([]);
     });
 
+    it('lists only the attribute names of spans a filter matches', async () => {
+      expect(await store.getTraceqlTags({ ...WINDOW, limit: 100, filter: compileSpanFilter('{ resource.region = "eu" }') })).toEqual([
+        { scope: 'resource', key: 'region' },
+        { scope: 'resource', key: 'service.name' },
+        { scope: 'span', key: 'http.status_code' },
+      ]);
+    });
+
     it('lists attribute names per scope, sorted by scope then name', async () => {
       expect(await store.getTraceqlTags({ ...WINDOW, limit: 100 })).toEqual([
         { scope: 'event', key: 'exception.type' },

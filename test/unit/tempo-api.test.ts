@@ -270,6 +270,8 @@ describe('Tempo API: tags', () => {
     const onlySpan = (await get('/api/v2/search/tags?scope=span')).json<{ scopes: { name: string; tags: string[] }[] }>();
     expect(onlySpan.scopes).toEqual([{ name: 'span', tags: ['http.route', 'http.status_code', 'retried'] }]);
     expect((await get('/api/v2/search/tags?scope=nope')).statusCode).toBe(400);
+    const narrowed = (await get(`/api/v2/search/tags?scope=span&q=${encodeURIComponent('{ resource.service.name = "frontend" }')}`)).json();
+    expect(narrowed).toEqual({ scopes: [{ name: 'span', tags: ['http.route', 'http.status_code'] }], metrics: {} });
   });
 
   it('lists v1 values as strings and v2 values typed, narrowed by q, with the tag segment URL-decoded', async () => {

@@ -141,7 +141,12 @@ export const tempoApi: FastifyPluginAsync<TempoApiOptions> = async (app, options
     if (scope !== undefined && scope !== 'all' && scope !== 'none' && !(TAG_SCOPES as readonly string[]).includes(scope)) {
       throw new TempoParamError(`invalid scope: ${JSON.stringify(scope)} is not one of ${TAG_SCOPES.join(', ')}`);
     }
-    const window = { ...parseWindow(query, nowMs()), limit: parseLimit(query.limit, DEFAULT_TAG_LIMIT, MAX_TAG_LIMIT) };
+    const filter = autocompleteFilter(single(query.q));
+    const window = {
+      ...parseWindow(query, nowMs()),
+      limit: parseLimit(query.limit, DEFAULT_TAG_LIMIT, MAX_TAG_LIMIT),
+      ...(filter !== undefined && { filter }),
+    };
     const wanted = (s: string) => scope === undefined || scope === 'all' || scope === 'none' || scope === s;
     const found = ATTRIBUTE_SCOPES.some(wanted) ? await reader.getTraceqlTags(window) : [];
     const scopes = ATTRIBUTE_SCOPES.filter(wanted)
@@ -164,7 +169,6 @@ export const tempoApi: FastifyPluginAsync<TempoApiOptions> = async (app, options
   });
 
   app.get('/api/v2/search/tags', async (request) => {
-    // `q` narrows the names in Tempo; here every name seen in the window is listed.
     return { scopes: await scopedTags(parseQuery(tagsQuerySchema, request.query)), metrics: {} };
   });
 

@@ -168,7 +168,7 @@ export class ElasticsearchSpanStore implements SpanStore {
     return this.traceql.searchTraceql(query);
   }
 
-  getTraceqlTags(window: TagWindow): Promise<{ scope: 'span' | 'resource' | 'event' | 'link' | 'instrumentation'; key: string }[]> {
+  getTraceqlTags(window: TagWindow & { readonly filter?: SpanFilter }): Promise<{ scope: 'span' | 'resource' | 'event' | 'link' | 'instrumentation'; key: string }[]> {
     return this.traceql.getTraceqlTags(window);
   }
 

@@ -154,8 +154,10 @@ export class ElasticsearchTraceqlReader {
     return chosen.map((c) => ({ ...c, spans: traces.get(c.traceId) ?? [] }));
   }
 
-  async getTraceqlTags(window: TagWindow): Promise<{ scope: 'span' | 'resource' | 'event' | 'link' | 'instrumentation'; key: string }[]> {
-    const keys = await this.terms('traceqlKeys', window, { match_all: {} }, undefined);
+  async getTraceqlTags(
+    window: TagWindow & { readonly filter?: SpanFilter },
+  ): Promise<{ scope: 'span' | 'resource' | 'event' | 'link' | 'instrumentation'; key: string }[]> {
+    const keys = await this.terms('traceqlKeys', window, spanFilterQuery(window.filter), undefined);
     const out: { scope: 'span' | 'resource' | 'event' | 'link' | 'instrumentation'; key: string }[] = [];
     for (const k of keys) {
       const dot = k.indexOf('.');

@@ -302,8 +302,10 @@ export class MemorySpanStore implements SpanStore {
     return searchTraces(this.tracesInWindow(query.startTimeMinUs, query.startTimeMaxUs, mayMatch), query);
   }
 
-  async getTraceqlTags(window: TagWindow): Promise<{ scope: 'span' | 'resource' | 'event' | 'link' | 'instrumentation'; key: string }[]> {
-    return collectTags(this.spansInWindow(window.startTimeMinUs, window.startTimeMaxUs), window.limit);
+  async getTraceqlTags(
+    window: TagWindow & { readonly filter?: SpanFilter },
+  ): Promise<{ scope: 'span' | 'resource' | 'event' | 'link' | 'instrumentation'; key: string }[]> {
+    return collectTags(this.spansInWindow(window.startTimeMinUs, window.startTimeMaxUs), window.filter, window.limit);
   }
 
   async getTraceqlTagValues(tag: TagRef, window: TagWindow & { readonly filter?: SpanFilter }): Promise<TypedTagValue[]> {

@@ -70,9 +70,10 @@ function scopedAttributes(span: SpanRecord): [ConcreteScope, readonly KeyValue[]
 }
 
 
-export function collectTags(spans: Iterable<SpanRecord>, limit: number): { scope: ConcreteScope; key: string }[] {
+export function collectTags(spans: Iterable<SpanRecord>, filter: SpanFilter | undefined, limit: number): { scope: ConcreteScope; key: string }[] {
   const seen = new Map<string, { scope: ConcreteScope; key: string }>();
   for (const span of spans) {
+    if (!spanMatches(filter, span)) continue;
     for (const [scope, kvs] of scopedAttributes(span)) {
       for (const kv of kvs) {
         const id = `${scope}\u0000${kv.key}`;
