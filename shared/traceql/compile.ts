@@ -86,6 +86,7 @@ const UNSUPPORTED_NODES: Readonly<Record<string, string>> = {
   MetricsExpression: 'metrics functions (rate(), count_over_time(), …)',
   MetricsAggregatorFunctions: 'metrics functions (topk(), bottomk(), …)',
   WithHint: 'query hints (with(…))',
+  WrappedSpansetPipeline: 'a parenthesized pipeline',
   TemplateVariable: 'template variables',
   Parent: 'the parent. scope',
 };
@@ -99,7 +100,8 @@ type Operand =
 
 function childrenOf(node: SyntaxNode): SyntaxNode[] {
   const out: SyntaxNode[] = [];
-  for (let c = node.firstChild; c !== null; c = c.nextSibling) out.push(c);
+  // Comments may sit anywhere in the tree; they mean nothing to the query.
+  for (let c = node.firstChild; c !== null; c = c.nextSibling) if (c.name !== 'LineComment' && c.name !== 'BlockComment') out.push(c);
   return out;
 }
 

@@ -62,6 +62,10 @@ describe('TraceQL compile: what Grafana writes becomes the query model', () => {
     expect(leaf('500 < span.code')).toEqual({ type: 'compare', field: attr('span', 'code'), op: '>', value: { type: 'number', value: 500 } });
   });
 
+  it('ignores comments', () => {
+    expect(compileTraceql('{ /* who */ resource.service.name = "a" } // the cart')).toEqual(compileTraceql('{ resource.service.name = "a" }'));
+  });
+
   it('keeps parentheses and || inside a spanset', () => {
     const eq = (key: string, v: string): SpanFilter => ({ type: 'compare', field: attr('span', key), op: '=', value: { type: 'string', value: v } });
     expect(compileTraceql('{ (span.a="1" || span.a="2") && span.b="3" }')).toEqual(
