@@ -1,7 +1,8 @@
 /**
- * Span store contracts, in the spirit of Jaeger's storage API: a small writer and a reader that
- * offers exactly what the Jaeger query API needs. Implementations: `storage/memory`,
- * `storage/elasticsearch`. Every implementation passes test/integration/spanstore-contract.
+ * Span store contracts, in the spirit of Jaeger's storage API: a small writer, a reader that
+ * offers exactly what the Jaeger query API needs, and a TraceQL reader for the Tempo API.
+ * Implementations: `storage/memory`, `storage/elasticsearch`. Every implementation passes
+ * test/integration/spanstore-contract and test/integration/traceql-contract.
  */
 import type { SpanKind, SpanRecord } from '../model/span.js';
 import type { AttributeScope, SpanFilter, SpanIntrinsic, TraceqlQuery, TypedTagValue } from '../traceql/model.js';
