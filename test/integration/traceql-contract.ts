@@ -119,6 +119,10 @@ const TABLE: readonly (readonly [string, readonly (readonly [string, readonly st
   ['{ trace:duration < 1s && status = error }', [[CHECKOUT, ['POST /pay']]]],
   ['{ trace:rootService = "frontend" && kind = server }', [[HOME, ['GET /home', 'GET /cart']], [CHECKOUT, ['GET /checkout']]]],
   ['{ rootServiceName != "nobody" }', [[HOME, ['GET /home', 'GET /cart']], [CHECKOUT, ['GET /checkout', 'POST /pay', 'SELECT']]]],
+  ['{ rootServiceName =~ "front.*" && kind = client }', [[CHECKOUT, ['POST /pay']]]],
+  ['{ rootServiceName !~ "front.*" }', []],
+  ['{ trace:rootService > "a" && rootName < "GET /d" }', [[CHECKOUT, ['GET /checkout', 'POST /pay', 'SELECT']]]],
+  ['{ (rootName = "GET /home" || traceDuration < 1s) && duration < 10ms }', [[CHECKOUT, ['SELECT']]]],
   ['{ resource.service.name = "nope" }', []],
 ];
 

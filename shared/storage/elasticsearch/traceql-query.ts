@@ -5,7 +5,7 @@
  * the span's or the resource's attribute.
  */
 import type { estypes } from '@elastic/elasticsearch';
-import type { BoolExpr, Comparison, ComparisonOp, Literal, SpanField, SpanFilter } from '../../traceql/model.js';
+import type { BoolExpr, Comparison, ComparisonOp, Literal, SpanField, SpanFilter, TraceIntrinsic } from '../../traceql/model.js';
 import { keyPrefix, sortableNumber, typedBlockEnd, typedPrefix, type TermScope, type TermType } from './traceql-terms.js';
 
 type Query = estypes.QueryDslQueryContainer;
@@ -153,4 +153,49 @@ function bool(expr: BoolExpr<SpanField>): Query {
 /** The query matching exactly the spans the filter matches (every span when absent). */
 export function spanFilterQuery(filter: SpanFilter | undefined): Query {
   return filter === undefined ? { match_all: {} } : bool(filter);
+}
+
+/** A comparison on the `serviceName` keyword (every span has one, so `!=`/`!~` need no presence test). */
+function serviceNameComparison(op: ComparisonOp, literal: Literal): Query {
+  if (literal.type !== 'string') return MATCH_NONE;
+  const field = 'serviceName';
+  const regex = (): Query => {
+    const { pattern, caseInsensitive } = luceneRegex(literal.value);
+    return { regexp: { [field]: { value: pattern, flags: 'NONE', ...(caseInsensitive && { case_insensitive: true }) } } };
+  };
+  switch (op) {
+    case '=':
+      return { term: { [field]: literal.value } };
+    case '!=':
+      return { bool: { must_not: { term: { [field]: literal.value } } } };
+    case '=~':
+      return regex();
+    case '!~':
+      return { bool: { must_not: regex() } };
+    case '>':
+      return { range: { [field]: { gt: literal.value } } };
+    case '>=':
+      return { range: { [field]: { gte: literal.value } } };
+    case '<':
+      return { range: { [field]: { lt: literal.value } } };
+    case '<=':
+      return { range: { [field]: { lte: literal.value } } };
+  }
+}
+
+/**
+ * What a trace's root span must satisfy for the trace filter to hold (`rootName` and
+ * `rootServiceName` read on the root span itself; `traceDuration` does not narrow it), so a
+ * search asks only for root spans that can make a trace hold.
+ */
+export function rootSpanQuery(filter: BoolExpr<TraceIntrinsic> | undefined): Query {
+  if (filter === undefined) return { match_all: {} };
+  if (filter.type === 'compare') {
+    if (filter.field === 'rootName') return compareIn('intrinsic', 'name', filter.op, filter.value);
+    if (filter.field === 'rootServiceName') return serviceNameComparison(filter.op, filter.value);
+    return { match_all: {} };
+  }
+  const left = rootSpanQuery(filter.left);
+  const right = rootSpanQuery(filter.right);
+  return filter.type === 'and' ? { bool: { filter: [left, right] } } : any([left, right]);
 }

@@ -12,8 +12,9 @@
  *  - otherwise the newest {@link CANDIDATE_TRACES} candidate traces are decided; an older trace
  *    beyond them is not found even when it would hold.
  * Trace-level values come from the spans the request sees (matched and root spans in the window):
- * `rootName`/`rootServiceName` need the root span in the window, and `traceDuration` is the
- * extent of those spans — the true one whenever the root span covers its trace.
+ * `rootName`/`rootServiceName` need the root span in the window (only roots that can satisfy them
+ * are asked for), and `traceDuration` is the extent of those spans — the true one whenever the
+ * root span covers its trace.
  */
 import type { Client, estypes } from '@elastic/elasticsearch';
 import type { SpanRecord } from '../../model/span.js';
@@ -22,7 +23,7 @@ import { combineSpansets, spansetsOf, type BoolExpr, type SpanFilter, type Spans
 import type { TagRef, TagWindow, TraceqlSearchQuery, TraceqlTraceMatch } from '../spanstore.js';
 import { SpanDocumentDecoder } from './document.js';
 import type { ElasticsearchSpanReader, StoredSpanDocument } from './reader.js';
-import { spanFilterQuery } from './traceql-query.js';
+import { rootSpanQuery, spanFilterQuery } from './traceql-query.js';
 import { keyPrefix, typedValueOfTerm, type TermScope } from './traceql-terms.js';
 
 /** Candidate traces decided per search when buckets may fail (see the module comment). */
@@ -75,6 +76,9 @@ export class ElasticsearchTraceqlReader {
     const exact = !hasAnd(q.query.expr) && spansets.every((s) => s.trace === undefined);
     const filters = spansets.map((s) => spanFilterQuery(s.span));
     const isRoot: Query = { term: { parentSpanId: '' } };
+    // Root spans that cannot make any spanset's trace condition hold are left out (fewer candidate
+    // traces), unless the trace's extent is needed: then every root counts towards it.
+    const roots: Query = needsExtent ? isRoot : { bool: { filter: [isRoot, anyOf(spansets.map((s) => rootSpanQuery(s.trace)))] } };
 
     const perSpanset: Record<string, estypes.AggregationsAggregationContainer> = {};
     filters.forEach((filter, i) => {
@@ -92,7 +96,7 @@ export class ElasticsearchTraceqlReader {
         bool: {
           filter: [
             { range: { startTimeUs: { gte: q.startTimeMinUs, lte: q.startTimeMaxUs } } },
-            anyOf(needsRoot || needsExtent ? [...filters, isRoot] : filters),
+            anyOf(needsRoot || needsExtent ? [...filters, roots] : filters),
           ],
         },
       },
