@@ -40,7 +40,7 @@ import type {
 } from '../spanstore.js';
 import { OperationIndex, compareStrings } from './operation-index.js';
 import { storedSpanBytes } from './span-size.js';
-import { collectTagValues, collectTags, searchTraces } from './traceql-search.js';
+import { collectTagValues, collectTags, searchTraces, type TraceCandidate } from './traceql-search.js';
 
 export interface MemorySpanStoreOptions {
   /** Most spans held; must be ≥ 1. */
@@ -296,10 +296,20 @@ export class MemorySpanStore implements SpanStore {
   /** Decodes the traces with a span in the window and evaluates the query on them (traceql-search.ts). */
   async searchTraceql(query: TraceqlSearchQuery): Promise<TraceqlTraceMatch[]> {
     // Only traces with a span in the window that some spanset may select (judged on the index
-    // entry: name, kind, duration, resource, scope) are decoded.
+    // entry: name, kind, duration, resource, scope) are candidates, decoded newest first until
+    // the answer is settled (traceql-search.ts).
     const filters = spansetsOf(query.query.expr).map((s) => s.span);
-    const mayMatch = (s: StoredSpan) => filters.some((f) => spanMayMatch(f, s));
-    return searchTraces(this.tracesInWindow(query.startTimeMinUs, query.startTimeMaxUs, mayMatch), query);
+    const { startTimeMinUs: fromUs, startTimeMaxUs: toUs } = query;
+    const candidates: TraceCandidate[] = [];
+    for (const [traceId, trace] of this.traces) {
+      let boundNanos = -1n;
+      for (const s of trace.spans) {
+        if (s.startUs < fromUs || s.startUs > toUs || s.startTimeUnixNano <= boundNanos) continue;
+        if (filters.some((f) => spanMayMatch(f, s))) boundNanos = s.startTimeUnixNano;
+      }
+      if (boundNanos >= 0n) candidates.push({ traceId, boundNanos, decode: () => spansOf(trace) });
+    }
+    return searchTraces(candidates, query);
   }
 
   async getTraceqlTags(
@@ -310,12 +320,6 @@ export class MemorySpanStore implements SpanStore {
 
   async getTraceqlTagValues(tag: TagRef, window: TagWindow & { readonly filter?: SpanFilter }): Promise<TypedTagValue[]> {
     return collectTagValues(this.spansInWindow(window.startTimeMinUs, window.startTimeMaxUs), tag, window.filter, window.limit);
-  }
-
-  private *tracesInWindow(fromUs: number, toUs: number, mayMatch: (s: StoredSpan) => boolean): Generator<SpanRecord[]> {
-    for (const trace of this.traces.values()) {
-      if (trace.spans.some((s) => s.startUs >= fromUs && s.startUs <= toUs && mayMatch(s))) yield spansOf(trace);
-    }
   }
 
   private *spansInWindow(fromUs: number, toUs: number): Generator<SpanRecord> {

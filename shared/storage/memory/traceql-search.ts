@@ -42,18 +42,43 @@ export function matchTrace(spans: SpanRecord[], q: TraceqlSearchQuery): { match:
   return { match: { traceId: spans[0].traceId, spans, matched, matchedCount }, latestNanos };
 }
 
-/** Matches among `traces`, latest matching span first (ties by trace id), at most `limit`. */
-export function searchTraces(traces: Iterable<SpanRecord[]>, q: TraceqlSearchQuery): TraceqlTraceMatch[] {
+/** A trace that may match, before decoding: `boundNanos` is at least its sort key (latest start of a span that may match). */
+export interface TraceCandidate {
+  readonly traceId: string;
+  readonly boundNanos: bigint;
+  readonly decode: () => SpanRecord[];
+}
+
+type Hit = { match: TraceqlTraceMatch; latestNanos: bigint };
+
+const byKey = (a: { key: bigint; id: string }, b: { key: bigint; id: string }) =>
+  a.key > b.key ? -1 : a.key < b.key ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+
+/**
+ * Matches among the candidates, latest matching span first (ties by trace id), at most `limit`.
+ * Candidates are decoded newest bound first, and the walk stops once `limit` matches are held
+ * and no later candidate's bound can beat the last of them: a search usually decodes a few
+ * dozen traces, not every trace in the window.
+ */
+export function searchTraces(candidates: TraceCandidate[], q: TraceqlSearchQuery): TraceqlTraceMatch[] {
   if (q.limit <= 0) return [];
-  const hits: { match: TraceqlTraceMatch; latestNanos: bigint }[] = [];
-  for (const spans of traces) {
+  candidates.sort((a, b) => byKey({ key: a.boundNanos, id: a.traceId }, { key: b.boundNanos, id: b.traceId }));
+  const hits: Hit[] = [];
+  const compareHits = (a: Hit, b: Hit) => byKey({ key: a.latestNanos, id: a.match.traceId }, { key: b.latestNanos, id: b.match.traceId });
+  for (const candidate of candidates) {
+    if (hits.length >= q.limit) {
+      hits.sort(compareHits);
+      hits.length = q.limit;
+      const last = hits[q.limit - 1];
+      // A candidate sorts after the last kept hit when its bound is lower, or equal with a larger id.
+      if (byKey({ key: candidate.boundNanos, id: candidate.traceId }, { key: last.latestNanos, id: last.match.traceId }) > 0) break;
+    }
+    const spans = candidate.decode();
     if (spans.length === 0) continue;
     const hit = matchTrace(spans, q);
     if (hit !== undefined) hits.push(hit);
   }
-  hits.sort((a, b) =>
-    a.latestNanos > b.latestNanos ? -1 : a.latestNanos < b.latestNanos ? 1 : a.match.traceId < b.match.traceId ? -1 : a.match.traceId > b.match.traceId ? 1 : 0,
-  );
+  hits.sort(compareHits);
   return hits.slice(0, q.limit).map((h) => h.match);
 }
 
