@@ -63,6 +63,7 @@ export function memoryAccessLogStoreSettingsFromConfig(config: MeshtelConfig): I
 export function querySettingsFromConfig(config: MeshtelConfig): Input<typeof querySettings> {
   return {
     port: config.queryPort,
+    tempoPort: config.tempoPort,
     defaultLimit: config.queryDefaultLimit,
     maxLimit: config.queryMaxLimit,
     maxClockSkewAdjustMs: config.queryMaxClockSkewAdjustMs,

@@ -53,6 +53,10 @@ export const SETTINGS = settingsTable({
     env: 'MESHTEL_QUERY_PORT', flag: '--query-port', roles: ['query', 'all-in-one'], field: querySettings.shape.port,
     help: 'Query API port (Jaeger API under /api). 0 picks a free port.',
   },
+  tempoPort: {
+    env: 'MESHTEL_TEMPO_PORT', flag: '--tempo-port', roles: ['query', 'all-in-one'], field: querySettings.shape.tempoPort,
+    help: 'Tempo HTTP API port (TraceQL search, trace by id, tags; a Grafana Tempo data source URL). 0 picks a free port.',
+  },
   maxRequestBodyBytes: {
     env: 'MESHTEL_MAX_REQUEST_BODY_BYTES', flag: '--max-request-body-bytes', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.maxRequestBodyBytes,
     help: 'Largest request body (as sent, possibly compressed) a receiver reads; larger → HTTP 413 / gRPC RESOURCE_EXHAUSTED.',

@@ -24,6 +24,7 @@ import {
   memorySpanStoreSettingsFromConfig,
   querySettingsFromConfig,
 } from '../component-options.js';
+import { TempoService } from '../query/tempo/tempo-service.js';
 import type { RoleBuilder } from '../role.js';
 import { createBufferMetrics } from '../../shared/buffer/buffer-metrics.js';
 import { createMemoryStoreMetrics } from '../../shared/storage/memory/memory-store-metrics.js';
@@ -59,6 +60,12 @@ export const buildAllInOne: RoleBuilder = ({ config, logger, registry }) => {
     },
     logger: logger.child({ component: 'query' }),
   });
+  const tempo = new TempoService({
+    host: config.host,
+    port: config.tempoPort,
+    reader: spanStore,
+    logger: logger.child({ component: 'tempo' }),
+  });
   return {
     // Stopped in reverse: receivers first, then the buffer drains through the ingesters into the
     // stores and the registry, the generator settles pending edges, and the sink flushes last.
@@ -72,6 +79,7 @@ export const buildAllInOne: RoleBuilder = ({ config, logger, registry }) => {
       accessLogIngester,
       metricsIngester,
       query,
+      tempo,
       collector,
     ],
     checks: [
@@ -80,6 +88,6 @@ export const buildAllInOne: RoleBuilder = ({ config, logger, registry }) => {
       { name: 'accesslog-store', check: () => accessLogStore.isReady() },
       { name: 'metrics-sink', check: () => derived.sink.isReady() },
     ],
-    endpoints: () => ({ ...collector.endpoints(), query: `${config.host}:${query.port}`, metrics: derived.describe() }),
+    endpoints: () => ({ ...collector.endpoints(), query: `${config.host}:${query.port}`, tempo: `${config.host}:${tempo.port}`, metrics: derived.describe() }),
   };
 };

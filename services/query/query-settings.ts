@@ -10,6 +10,8 @@ const positiveInt = z.number().int().min(1);
 export const querySettings = z.object({
   /** 0 picks a free port. */
   port: z.number().int().min(0).max(65535).default(16686),
+  /** The Tempo API's own port, as Tempo (a Grafana Tempo data source takes http://host:3200); 0 picks a free port. */
+  tempoPort: z.number().int().min(0).max(65535).default(3200),
   /** Traces returned when a request gives no limit. */
   defaultLimit: positiveInt.default(100),
   /** Most traces one search answers; larger limits are served as this maximum (as Jaeger). */

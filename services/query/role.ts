@@ -1,4 +1,4 @@
-/** query: the Jaeger API and the access-log API over Elasticsearch. Stateless; run as many as the load needs. */
+/** query: the Jaeger API, the Tempo API and the access-log API over Elasticsearch. Stateless; run as many as the load needs. */
 import { asComponent } from '../../shared/model/component.js';
 import { ElasticsearchAccessLogStore } from '../../shared/storage/elasticsearch/accesslog-store.js';
 import { ElasticsearchGraphReader } from '../../shared/storage/elasticsearch/graph-reader.js';
@@ -8,6 +8,7 @@ import { createStoreMetrics } from '../../shared/storage/store-metrics.js';
 import { elasticsearchAccessLogOptionsFromConfig, elasticsearchOptionsFromConfig, graphHealthFromConfig, querySettingsFromConfig } from '../component-options.js';
 import type { RoleBuilder } from '../role.js';
 import { QueryService } from './query-service.js';
+import { TempoService } from './tempo/tempo-service.js';
 
 export const buildQueryRole: RoleBuilder = ({ config, logger, registry }) => {
   const metrics = { ...createStoreMetrics(registry), ...createElasticsearchMetrics(registry) };
@@ -24,9 +25,16 @@ export const buildQueryRole: RoleBuilder = ({ config, logger, registry }) => {
     },
     logger: logger.child({ component: 'query' }),
   });
+  const tempo = new TempoService({
+    host: config.host,
+    port: config.tempoPort,
+    reader: spanStore,
+    isReady: () => spanStore.isReady(),
+    logger: logger.child({ component: 'tempo' }),
+  });
   return {
-    components: [asComponent('span-store', spanStore), asComponent('accesslog-store', accessLogStore), query],
+    components: [asComponent('span-store', spanStore), asComponent('accesslog-store', accessLogStore), query, tempo],
     checks: [{ name: 'elasticsearch', check: async () => (await spanStore.isReady()) && (await accessLogStore.isReady()) }],
-    endpoints: () => ({ query: `${config.host}:${query.port}` }),
+    endpoints: () => ({ query: `${config.host}:${query.port}`, tempo: `${config.host}:${tempo.port}` }),
   };
 };

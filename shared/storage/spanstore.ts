@@ -1,9 +1,11 @@
 /**
- * Span store contracts, in the spirit of Jaeger's storage API: a small writer and a reader that
- * offers exactly what the Jaeger query API needs. Implementations: `storage/memory`,
- * `storage/elasticsearch`. Every implementation passes test/support/spanstore-contract.
+ * Span store contracts, in the spirit of Jaeger's storage API: a small writer, a reader that
+ * offers exactly what the Jaeger query API needs, and a TraceQL reader for the Tempo API.
+ * Implementations: `storage/memory`, `storage/elasticsearch`. Every implementation passes
+ * test/support/spanstore-contract and test/support/traceql-contract.
  */
 import type { SpanKind, SpanRecord } from '../model/span.js';
+import type { AttributeScope, SpanFilter, SpanIntrinsic, TraceqlQuery, TypedTagValue } from '../traceql/model.js';
 
 /** A span the store can never take (e.g. an Elasticsearch mapping error); retrying is futile. */
 export interface RejectedSpan {
@@ -87,7 +89,63 @@ export interface SpanReader {
   getDependencies(endTimeMs: number, lookbackMs: number): Promise<DependencyLink[]>;
 }
 
-export interface SpanStore extends SpanWriter, SpanReader {
+export interface TraceqlSearchQuery {
+  readonly query: TraceqlQuery;
+  /** Only spans starting within [startTimeMinUs, startTimeMaxUs] can match. */
+  readonly startTimeMinUs: number;
+  readonly startTimeMaxUs: number;
+  /** At most this many traces. */
+  readonly limit: number;
+  /** At most this many matched spans returned per trace (Tempo's `spss`). */
+  readonly spansPerSpanset: number;
+}
+
+export interface TraceqlTraceMatch {
+  readonly traceId: string;
+  /** Every stored span of the trace (what the search answer's root name, duration and service stats come from). */
+  readonly spans: SpanRecord[];
+  /** Up to `spansPerSpanset` matched spans, earliest first (ties by span id). */
+  readonly matched: SpanRecord[];
+  /** All matches, summed over the spansets that hold (a span matching two spansets counts twice). */
+  readonly matchedCount: number;
+}
+
+/** An attribute of one scope, or a span-level intrinsic, whose values are listed. */
+export type TagRef =
+  | { readonly kind: 'attribute'; readonly scope: AttributeScope; readonly key: string }
+  | { readonly kind: 'intrinsic'; readonly name: SpanIntrinsic };
+
+export interface TagWindow {
+  /** Spans starting within [startTimeMinUs, startTimeMaxUs] are looked at. */
+  readonly startTimeMinUs: number;
+  readonly startTimeMaxUs: number;
+  /** At most this many names or values. */
+  readonly limit: number;
+}
+
+/**
+ * What the Tempo API needs beyond the Jaeger reader: TraceQL evaluated IN the store (the memory
+ * store walks its spans; Elasticsearch answers from one search request, never by shipping every
+ * span to be filtered here) and the attribute names and values Grafana's editor autocompletes.
+ * Semantics of the query model: shared/traceql/model.ts and evaluate.ts.
+ */
+export interface TraceqlReader {
+  /**
+   * Traces where the query holds, the one with the latest matching span first (ties by trace id),
+   * at most `limit`. A store may look at a bounded number of candidate traces when the query has
+   * several spansets or trace-level conditions (see the store's documentation).
+   */
+  searchTraceql(query: TraceqlSearchQuery): Promise<TraceqlTraceMatch[]>;
+  /**
+   * Distinct attribute keys per scope (span, resource, event, link, instrumentation) among spans
+   * matching `filter` (all spans when absent), sorted by scope then key.
+   */
+  getTraceqlTags(window: TagWindow & { readonly filter?: SpanFilter }): Promise<{ scope: Exclude<AttributeScope, 'unscoped'>; key: string }[]>;
+  /** Distinct typed values of one tag among spans matching `filter` (all spans when absent), sorted by type then value. */
+  getTraceqlTagValues(tag: TagRef, window: TagWindow & { readonly filter?: SpanFilter }): Promise<TypedTagValue[]>;
+}
+
+export interface SpanStore extends SpanWriter, SpanReader, TraceqlReader {
   start(): Promise<void>;
   isReady(): Promise<boolean>;
   stop(): Promise<void>;

@@ -378,6 +378,7 @@ export const scenarios: readonly Scenario[] = [
   scriptScenario('es-bulk', 'test/bench/es-bulk.ts', [], 'Elasticsearch bulk writes of span documents (needs deploy/local Elasticsearch)', false),
   scriptScenario('graph-es', 'test/bench/graph-es.ts', [], 'mesh graph over 1h / 24h / 7d of a generated 50-service mesh in Elasticsearch (needs deploy/local Elasticsearch)', false,
     () => ensureServers(['elasticsearch'])),
+  scriptScenario('traceql-es', 'test/bench/traceql-es.ts', [], 'Tempo API TraceQL search and trace-by-id latency over spans in Elasticsearch (needs deploy/local Elasticsearch)', false),
   scriptScenario('als-decode', 'test/bench/als.ts', [], 'Envoy ALS micro-benchmark: wire decode, records, OTLP encode per entry, and a gRPC receiver in process', false),
   scriptScenario('derive-istio', 'test/bench/derive-istio.ts', [], 'Istio standard metrics derived from access-log records (IstioMetricsDeriver → MetricsRegistry)', false),
   scriptScenario('derive-spans', 'test/bench/derive-spans.ts', [], 'span-metrics and service-graph derivation over 100k mesh spans', false),

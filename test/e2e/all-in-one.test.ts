@@ -12,6 +12,7 @@ import { describeAccessLogBehaviour } from '../support/accesslog-e2e-suite.js';
 import { describeGraphBehaviour } from '../support/graph-e2e-suite.js';
 import { describeJaegerApiBehaviour, waitForTrace } from '../support/jaeger-e2e-suite.js';
 import { startMeshtel, type MeshtelProcess } from '../support/meshtel-process.js';
+import { describeTempoApiBehaviour } from '../support/tempo-e2e-suite.js';
 
 let meshtel: MeshtelProcess;
 let sent: SentCheckout;
@@ -27,6 +28,8 @@ afterAll(async () => {
 });
 
 describeJaegerApiBehaviour('all-in-one', () => ({ queryUrl: meshtel.url('query'), otlpHttpUrl: meshtel.url('otlpHttp'), zipkinUrl: meshtel.url('zipkin'), sent }));
+
+describeTempoApiBehaviour('all-in-one', () => ({ tempoUrl: meshtel.url('tempo'), sent }));
 
 describeAccessLogBehaviour('all-in-one', () => ({
   queryUrl: meshtel.url('query'),

@@ -9,6 +9,7 @@ import { describeAccessLogBehaviour } from '../support/accesslog-e2e-suite.js';
 import { describeGraphBehaviour } from '../support/graph-e2e-suite.js';
 import { describeJaegerApiBehaviour } from '../support/jaeger-e2e-suite.js';
 import { startPipeline, type Pipeline } from '../support/pipeline.js';
+import { describeTempoApiBehaviour } from '../support/tempo-e2e-suite.js';
 import { randomBytes } from 'node:crypto';
 import { eventually } from '../support/meshtel-process.js';
 import { ensureServers, PROMETHEUS_URL } from '../support/servers.js';
@@ -41,6 +42,8 @@ describeJaegerApiBehaviour('distributed', () => ({
   zipkinUrl: pipeline.collector.url('zipkin'),
   sent,
 }));
+
+describeTempoApiBehaviour('distributed', () => ({ tempoUrl: pipeline.query.url('tempo'), sent }));
 
 describeAccessLogBehaviour('distributed', () => ({
   queryUrl: pipeline.query.url('query'),

@@ -72,11 +72,11 @@ export async function startMeshtel(
 function portArgs(role: string): string[] {
   switch (role) {
     case 'all-in-one':
-      return ['--otlp-grpc-port', '0', '--otlp-http-port', '0', '--zipkin-port', '0', '--query-port', '0', '--metrics-port', '0'];
+      return ['--otlp-grpc-port', '0', '--otlp-http-port', '0', '--zipkin-port', '0', '--query-port', '0', '--tempo-port', '0', '--metrics-port', '0'];
     case 'collector':
       return ['--otlp-grpc-port', '0', '--otlp-http-port', '0', '--zipkin-port', '0'];
     case 'query':
-      return ['--query-port', '0'];
+      return ['--query-port', '0', '--tempo-port', '0'];
     default:
       return [];
   }

@@ -19,6 +19,7 @@ const LAYER_OF_PART: Readonly<Record<string, number>> = {
   'shared/telemetry': 1,
   'shared/istio': 2,
   'shared/graph': 2,
+  'shared/traceql': 2,
   'shared/otlp': 2,
   'shared/zipkin': 2,
   'shared/envoy': 2,

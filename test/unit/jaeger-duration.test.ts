@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DurationParseError, parseDurationNanos } from '../../services/query/jaeger/duration.js';
+import { DurationParseError, parseDurationNanos } from '../../shared/model/go-duration.js';
 
 describe('Jaeger (Go) duration strings', () => {
   it.each([

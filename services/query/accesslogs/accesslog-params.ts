@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { GraphProtocol } from '../../../shared/graph/model.js';
 import type { AccessLogKind, Reporter } from '../../../shared/model/access-log.js';
-import { parseDurationNanos } from '../jaeger/duration.js';
+import { parseDurationNanos } from '../../../shared/model/go-duration.js';
 import { parseTraceId } from '../jaeger/ids.js';
 import type { AccessLogQuery } from '../../../shared/storage/accesslogstore.js';
 

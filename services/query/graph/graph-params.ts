@@ -5,7 +5,7 @@
  * silently widen the answer. Every refusal is a GraphParamError (HTTP 400).
  */
 import type { EdgeTimeseriesQuery, GraphLevel, GraphQuery } from '../../../shared/graph/model.js';
-import { parseDurationNanos } from '../jaeger/duration.js';
+import { parseDurationNanos } from '../../../shared/model/go-duration.js';
 
 export class GraphParamError extends Error {
   constructor(readonly param: string, message: string) {

@@ -4,7 +4,7 @@
  * is a {@link V3ParamError}, which the routes answer with 400 in api_v3's error shape.
  */
 import { z } from 'zod';
-import { parseDurationNanos } from '../jaeger/duration.js';
+import { parseDurationNanos } from '../../../shared/model/go-duration.js';
 import { parseTraceId } from '../jaeger/ids.js';
 import { SpanKind } from '../../../shared/model/span.js';
 import type { TraceQuery } from '../../../shared/storage/spanstore.js';

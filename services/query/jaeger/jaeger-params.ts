@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { SpanKind } from '../../../shared/model/span.js';
-import { parseDurationNanos } from './duration.js';
+import { parseDurationNanos } from '../../../shared/model/go-duration.js';
 import { parseTraceId } from './ids.js';
 import type { TraceQuery } from '../../../shared/storage/spanstore.js';
 

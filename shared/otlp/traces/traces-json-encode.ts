@@ -17,6 +17,8 @@ type JsonObject = { [key: string]: JsonValue };
 export interface TracesJsonOptions {
   /** How trace and span ids are written: hex (OTLP/JSON, Jaeger) or base64 (Tempo's jsonpb). */
   readonly ids: 'hex' | 'base64';
+  /** How span kind and status code are written: integers (OTLP/JSON, Jaeger api_v3) or names (Tempo's jsonpb). */
+  readonly enums?: 'int' | 'name';
   /**
    * Extra attributes appended to a span's own (e.g. Jaeger's `@jaeger@warnings`); none when
    * the function returns [] or is absent.
@@ -66,6 +68,14 @@ function scopeJson(scope: InstrumentationScope): JsonObject {
   });
 }
 
+const SPAN_KIND_NAMES = ['SPAN_KIND_UNSPECIFIED', 'SPAN_KIND_INTERNAL', 'SPAN_KIND_SERVER', 'SPAN_KIND_CLIENT', 'SPAN_KIND_PRODUCER', 'SPAN_KIND_CONSUMER'];
+const STATUS_CODE_NAMES = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'];
+
+/** The enum's name; the zero value stays 0 so withOptional omits it, as for integers. */
+function enumName(names: readonly string[], value: number): string | number {
+  return value === 0 ? 0 : (names[value] ?? value);
+}
+
 function idJson(hex: string, ids: TracesJsonOptions['ids']): string {
   return ids === 'hex' || hex === '' ? hex : Buffer.from(hex, 'hex').toString('base64');
 }
@@ -73,7 +83,8 @@ function idJson(hex: string, ids: TracesJsonOptions['ids']): string {
 function spanJson(span: SpanRecord, options: TracesJsonOptions): JsonObject {
   const extra = options.extraAttributes?.(span) ?? [];
   const attributes = extra.length > 0 ? [...span.attributes, ...extra] : span.attributes;
-  const status = withOptional({}, { message: span.status.message, code: span.status.code });
+  const names = options.enums === 'name';
+  const status = withOptional({}, { message: span.status.message, code: names ? enumName(STATUS_CODE_NAMES, span.status.code) : span.status.code });
   return withOptional({}, {
     traceId: idJson(span.traceId, options.ids),
     spanId: idJson(span.spanId, options.ids),
@@ -81,7 +92,7 @@ function spanJson(span: SpanRecord, options: TracesJsonOptions): JsonObject {
     parentSpanId: idJson(span.parentSpanId, options.ids),
     flags: span.flags,
     name: span.name,
-    kind: span.kind,
+    kind: names ? enumName(SPAN_KIND_NAMES, span.kind) : span.kind,
     startTimeUnixNano: span.startTimeUnixNano.toString(),
     endTimeUnixNano: span.endTimeUnixNano.toString(),
     attributes: keyValuesJson(attributes),

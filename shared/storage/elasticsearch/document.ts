@@ -23,6 +23,7 @@ import {
 import { keyValuesFromJson, keyValuesToJson, type OtlpJsonAnyValue, type OtlpJsonKeyValue } from '../../otlp/common/common-json.js';
 import { encodeSpanMessageBody } from '../../otlp/traces/traces-protobuf-encode.js';
 import { tagTermsOf } from './tags.js';
+import { traceqlFieldsOf } from './traceql-terms.js';
 
 /** Kind names as Jaeger prints `span.kind`; readable in Kibana, mapped back on read. */
 const KIND_NAMES = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'] as const;
@@ -88,10 +89,15 @@ export interface SpanDocument {
   startTime: number;
   startTimeUs: number;
   durationUs: number;
+  /** startTimeUs + durationUs: a trace's extent (TraceQL traceDuration) is min start to max end. */
+  endTimeUs: number;
   statusCode: (typeof STATUS_NAMES)[number];
   /** {@link spanContentHash}: part of the document id, and the last key of the paging sort. */
   spanHash: string;
   tags: string[];
+  /** Scoped, typed attribute terms and keys for TraceQL (traceql-terms.ts); indexed, not in _source. */
+  traceqlTerms: string[];
+  traceqlKeys: string[];
   span: StoredSpan;
 }
 
@@ -160,6 +166,7 @@ export function serviceDocumentOf(span: SpanRecord): ServiceDocument {
 }
 
 export function encodeSpanDocument(span: SpanRecord): SpanDocument {
+  const traceql = traceqlFieldsOf(span);
   return {
     traceId: span.traceId,
     spanId: span.spanId,
@@ -170,9 +177,12 @@ export function encodeSpanDocument(span: SpanRecord): SpanDocument {
     startTime: Number(span.startTimeUnixNano / 1_000_000n),
     startTimeUs: startTimeUs(span),
     durationUs: durationUs(span),
+    endTimeUs: startTimeUs(span) + durationUs(span),
     statusCode: STATUS_NAMES[span.status.code] ?? 'unset',
     spanHash: spanContentHash(span),
     tags: tagTermsOf(span),
+    traceqlTerms: traceql.terms,
+    traceqlKeys: traceql.keys,
     span: {
       traceState: span.traceState,
       flags: span.flags,
@@ -222,7 +232,7 @@ export class SpanDocumentDecoder {
   private readonly resources = new Map<string, Resource>();
   private readonly scopes = new Map<string, InstrumentationScope>();
 
-  decode(doc: Omit<SpanDocument, 'tags' | 'spanHash'>): SpanRecord {
+  decode(doc: Omit<SpanDocument, 'tags' | 'spanHash' | 'traceqlTerms' | 'traceqlKeys'>): SpanRecord {
     const s = doc.span;
     return {
       traceId: doc.traceId,

@@ -23,8 +23,8 @@ export interface ElasticsearchSpanReaderOptions {
   readonly traceLookaroundMs: number;
 }
 
-/** Spans come back without `tags`: _source excludes them (see templates.ts). */
-type StoredSpanDocument = Omit<SpanDocument, 'tags'>;
+/** Spans come back without `tags` and the TraceQL fields: _source excludes them (see templates.ts). */
+export type StoredSpanDocument = Omit<SpanDocument, 'tags' | 'traceqlTerms' | 'traceqlKeys'>;
 
 /** Hits per page when reading whole traces; under index.max_result_window (10 000). */
 const SPAN_PAGE = 2000;
@@ -122,14 +122,23 @@ export class ElasticsearchSpanReader implements SpanReader {
     const traceIds = (Array.isArray(buckets) ? buckets : []).map((b) => String(b.key));
     if (traceIds.length === 0) return [];
 
+    const byTrace = await this.tracesByIds(traceIds, query.startTimeMinUs, query.startTimeMaxUs);
+    return traceIds.map((id) => byTrace.get(id)!).filter((spans) => spans.length > 0);
+  }
+
+  /**
+   * Every span of the given traces found in the window's days plus the lookaround (a found
+   * trace's other spans may start outside the window); each id maps to its spans, [] if none.
+   */
+  async tracesByIds(traceIds: readonly string[], startTimeMinUs: number, startTimeMaxUs: number): Promise<Map<string, SpanRecord[]>> {
     const around = this.lookaroundMs * 1000;
-    const spanIndex = this.indicesFor('spans', query.startTimeMinUs - around, query.startTimeMaxUs + around);
+    const spanIndex = this.indicesFor('spans', startTimeMinUs - around, startTimeMaxUs + around);
     const byTrace = new Map<string, SpanRecord[]>(traceIds.map((id) => [id, []]));
     for (let i = 0; i < traceIds.length; i += IDS_PER_QUERY) {
       const spans = await this.readSpans(spanIndex, { terms: { traceId: traceIds.slice(i, i + IDS_PER_QUERY) } });
       for (const span of spans) byTrace.get(span.traceId)?.push(span);
     }
-    return traceIds.map((id) => byTrace.get(id)!).filter((spans) => spans.length > 0);
+    return byTrace;
   }
 
   /**

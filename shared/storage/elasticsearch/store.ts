@@ -7,8 +7,20 @@ import type { Client } from '@elastic/elasticsearch';
 import type { SpanRecord } from '../../model/span.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { StoreMetrics } from '../store-metrics.js';
-import type { DependencyLink, Operation, OperationQuery, RejectedSpan, SpanStore, TraceQuery } from '../spanstore.js';
 import { observationOfSpan } from '../../graph/observation.js';
+import type { SpanFilter, TypedTagValue } from '../../traceql/model.js';
+import type {
+  DependencyLink,
+  Operation,
+  OperationQuery,
+  RejectedSpan,
+  SpanStore,
+  TagRef,
+  TagWindow,
+  TraceQuery,
+  TraceqlSearchQuery,
+  TraceqlTraceMatch,
+} from '../spanstore.js';
 import type { BulkDocument } from './bulk.js';
 import { encodeSpanDocument, serviceDocumentId, serviceDocumentOf, spanDocumentIdOf } from './document.js';
 import { dailyIndex, DAY_MS } from './indices.js';
@@ -16,6 +28,7 @@ import { ElasticsearchStoreLifecycle } from './lifecycle.js';
 import { elasticsearchSpanStoreSettings, type ElasticsearchSpanStoreOptions, type ElasticsearchSpanStoreSettings } from './options.js';
 import { ElasticsearchSpanReader } from './reader.js';
 import { indexTemplates } from './templates.js';
+import { ElasticsearchTraceqlReader } from './traceql-reader.js';
 
 export class ElasticsearchSpanStore implements SpanStore {
   readonly name = 'elasticsearch-span-store';
@@ -25,6 +38,7 @@ export class ElasticsearchSpanStore implements SpanStore {
   /** Client, bulk indexer, templates, readiness and stop: shared with the access-log store. */
   private readonly lifecycle: ElasticsearchStoreLifecycle;
   private readonly reader: ElasticsearchSpanReader;
+  private readonly traceql: ElasticsearchTraceqlReader;
   private readonly metrics: StoreMetrics | undefined;
   private readonly logger: Logger | undefined;
   /**
@@ -54,6 +68,7 @@ export class ElasticsearchSpanStore implements SpanStore {
     });
     this.client = this.lifecycle.client;
     this.reader = new ElasticsearchSpanReader({ client: this.client, indexPrefix: s.indexPrefix, traceLookaroundMs: s.traceLookaroundMs });
+    this.traceql = new ElasticsearchTraceqlReader(this.client, this.reader);
   }
 
   /** Installs the span and services index templates (retrying while the cluster starts); writes wait for it. */
@@ -150,5 +165,17 @@ export class ElasticsearchSpanStore implements SpanStore {
 
   getDependencies(endTimeMs: number, lookbackMs: number): Promise<DependencyLink[]> {
     return this.reader.getDependencies(endTimeMs, lookbackMs);
+  }
+
+  searchTraceql(query: TraceqlSearchQuery): Promise<TraceqlTraceMatch[]> {
+    return this.traceql.searchTraceql(query);
+  }
+
+  getTraceqlTags(window: TagWindow & { readonly filter?: SpanFilter }): Promise<{ scope: 'span' | 'resource' | 'event' | 'link' | 'instrumentation'; key: string }[]> {
+    return this.traceql.getTraceqlTags(window);
+  }
+
+  getTraceqlTagValues(tag: TagRef, window: TagWindow & { readonly filter?: SpanFilter }): Promise<TypedTagValue[]> {
+    return this.traceql.getTraceqlTagValues(tag, window);
   }
 }

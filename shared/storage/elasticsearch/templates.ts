@@ -36,7 +36,7 @@ const spanMappings: estypes.MappingTypeMapping = {
   dynamic: false,
   // `tags` repeats what `span` holds, roughly doubling _source; it is rebuilt from `span` on read,
   // so it is indexed but not kept in _source.
-  _source: { excludes: ['tags', 'graph'] },
+  _source: { excludes: ['tags', 'graph', 'traceqlTerms', 'traceqlKeys'] },
   properties: {
     traceId: keyword,
     spanId: keyword,
@@ -47,10 +47,14 @@ const spanMappings: estypes.MappingTypeMapping = {
     startTime: { type: 'date', format: 'epoch_millis' },
     startTimeUs: { type: 'long' },
     durationUs: { type: 'long' },
+    endTimeUs: { type: 'long' },
     statusCode: keyword,
     spanHash: keyword,
     // Only ever matched with term queries, never sorted or aggregated: no doc values to build.
     tags: { type: 'keyword', ignore_above: TAG_TERM_MAX_CHARS, doc_values: false },
+    // TraceQL (traceql-terms.ts): doc values, as the tag APIs aggregate on them.
+    traceqlTerms: { type: 'keyword', ignore_above: TAG_TERM_MAX_CHARS },
+    traceqlKeys: keyword,
     span: { type: 'object', enabled: false },
     graph: graphMapping,
   },

@@ -26,10 +26,24 @@ import { SpanAttributeScanner, decodeSpanProtobuf, encodeSpanProtobuf } from '..
 import type { StoreMetrics } from '../store-metrics.js';
 import type { MemoryStoreMetrics } from './memory-store-metrics.js';
 import { addDependencyEdges, dependencyLinksFromCounts } from '../span-match.js';
-import type { DependencyLink, Operation, OperationQuery, RejectedSpan, SpanStore, TraceQuery } from '../spanstore.js';
+import { spanMayMatch } from '../../traceql/evaluate.js';
+import { spansetsOf, type SpanFilter, type TypedTagValue } from '../../traceql/model.js';
+import type {
+  DependencyLink,
+  Operation,
+  OperationQuery,
+  RejectedSpan,
+  SpanStore,
+  TagRef,
+  TagWindow,
+  TraceQuery,
+  TraceqlSearchQuery,
+  TraceqlTraceMatch,
+} from '../spanstore.js';
 import { OperationIndex, compareStrings } from './operation-index.js';
 import { MEMORY_SPAN_STORE_DEFAULTS } from './memory-store-settings.js';
 import { storedSpanBytes } from './span-size.js';
+import { collectTagValues, collectTags, searchTraces, type TraceCandidate } from './traceql-search.js';
 
 export interface MemorySpanStoreOptions {
   /** Most spans held; must be ≥ 1 (default {@link MEMORY_SPAN_STORE_DEFAULTS}). */
@@ -292,6 +306,41 @@ export class MemorySpanStore implements SpanStore {
         if (stored.kind !== 3 && stored.kind !== 4) continue; // SpanKind.CLIENT, SpanKind.PRODUCER
         if (stored.startUs >= fromUs && stored.startUs <= toUs) yield stored.decode();
       }
+    }
+  }
+
+  /** Decodes the traces with a span in the window and evaluates the query on them (traceql-search.ts). */
+  async searchTraceql(query: TraceqlSearchQuery): Promise<TraceqlTraceMatch[]> {
+    // Only traces with a span in the window that some spanset may select (judged on the index
+    // entry: name, kind, duration, resource, scope) are candidates, decoded newest first until
+    // the answer is settled (traceql-search.ts).
+    const filters = spansetsOf(query.query.expr).map((s) => s.span);
+    const { startTimeMinUs: fromUs, startTimeMaxUs: toUs } = query;
+    const candidates: TraceCandidate[] = [];
+    for (const [traceId, trace] of this.traces) {
+      let boundNanos = -1n;
+      for (const s of trace.spans) {
+        if (s.startUs < fromUs || s.startUs > toUs || s.startTimeUnixNano <= boundNanos) continue;
+        if (filters.some((f) => spanMayMatch(f, s))) boundNanos = s.startTimeUnixNano;
+      }
+      if (boundNanos >= 0n) candidates.push({ traceId, boundNanos, decode: () => spansOf(trace) });
+    }
+    return searchTraces(candidates, query);
+  }
+
+  async getTraceqlTags(
+    window: TagWindow & { readonly filter?: SpanFilter },
+  ): Promise<{ scope: 'span' | 'resource' | 'event' | 'link' | 'instrumentation'; key: string }[]> {
+    return collectTags(this.spansInWindow(window.startTimeMinUs, window.startTimeMaxUs), window.filter, window.limit);
+  }
+
+  async getTraceqlTagValues(tag: TagRef, window: TagWindow & { readonly filter?: SpanFilter }): Promise<TypedTagValue[]> {
+    return collectTagValues(this.spansInWindow(window.startTimeMinUs, window.startTimeMaxUs), tag, window.filter, window.limit);
+  }
+
+  private *spansInWindow(fromUs: number, toUs: number): Generator<SpanRecord> {
+    for (const trace of this.traces.values()) {
+      for (const s of trace.spans) if (s.startUs >= fromUs && s.startUs <= toUs) yield s.decode();
     }
   }
 
