@@ -5,6 +5,7 @@
  */
 import type { Component, ReadinessCheck } from '../shared/model/component.js';
 import type { MeshtelConfig } from '../shared/config/settings.js';
+import { listenerSecurityFromConfig } from '../shared/security/from-config.js';
 import { AdminServer } from '../shared/telemetry/admin-server.js';
 import type { Logger } from '../shared/telemetry/logger.js';
 import type { MeshtelMetrics } from '../shared/telemetry/metrics.js';
@@ -40,6 +41,7 @@ export async function startRole(role: string, build: RoleBuilder, ctx: RoleConte
     registry: metrics.registry,
     logger,
     checks: () => parts.checks,
+    security: listenerSecurityFromConfig(config, 'admin', logger),
   });
   const ordered: Component[] = [admin, ...parts.components];
   const started: Component[] = [];

@@ -15,6 +15,7 @@ import { buildDerivedMetrics } from '../ingester/derived-metrics.js';
 import { MetricsIngester } from '../ingester/metrics-ingester.js';
 import { SpanIngester } from '../ingester/span-ingester.js';
 import { QueryService } from '../query/query-service.js';
+import { listenerSecurityFromConfig } from '../../shared/security/from-config.js';
 import type { RoleBuilder } from '../role.js';
 
 export const buildAllInOne: RoleBuilder = ({ config, logger, metrics }) => {
@@ -28,7 +29,9 @@ export const buildAllInOne: RoleBuilder = ({ config, logger, metrics }) => {
     buffer, writer: accessLogStore, metrics, logger: ingesterLogger, observe: derived.generator.observeAccessLogs,
   });
   const metricsIngester = new MetricsIngester({ buffer, metrics, logger: ingesterLogger, registry: derived.registry });
-  const collector = new Collector({ config, buffer, metrics, logger: logger.child({ component: 'collector' }) });
+  const collector = new Collector({
+    config, buffer, metrics, logger: logger.child({ component: 'collector' }), security: listenerSecurityFromConfig(config, 'receiver', logger),
+  });
   const query = new QueryService({
     host: config.host,
     port: config.queryPort,
@@ -37,6 +40,8 @@ export const buildAllInOne: RoleBuilder = ({ config, logger, metrics }) => {
     defaultLimit: config.queryDefaultLimit,
     maxLimit: config.queryMaxLimit,
     logger: logger.child({ component: 'query' }),
+    security: listenerSecurityFromConfig(config, 'query', logger),
+    corsAllowedOrigins: config.queryCorsAllowedOrigins,
   });
   return {
     // Stopped in reverse: receivers first, then the buffer drains through the ingesters into the

@@ -12,6 +12,8 @@ import type { AddressInfo } from 'node:net';
 import type { TelemetryBuffer } from '../../shared/buffer/buffer.js';
 import type { MeshtelConfig } from '../../shared/config/settings.js';
 import type { Component } from '../../shared/model/component.js';
+import { guardHttpRoutes, httpsServerOption } from '../../shared/security/http-listener.js';
+import type { ListenerSecurity } from '../../shared/security/listener-security.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
 import type { MeshtelMetrics } from '../../shared/telemetry/metrics.js';
 import { GrpcServer } from './transport/grpc-server.js';
@@ -53,6 +55,8 @@ export interface CollectorOptions {
   readonly buffer: TelemetryBuffer;
   readonly metrics: MeshtelMetrics;
   readonly logger: Logger;
+  /** TLS, credentials and tenancy of every receiver listener; plain and open when absent. */
+  readonly security?: ListenerSecurity;
 }
 
 export interface BoundAddress {
@@ -81,11 +85,13 @@ export class Collector implements Component {
   readonly #logger: Logger;
   #addresses: CollectorAddresses | undefined;
   #stopping = false;
+  readonly #security: ListenerSecurity | undefined;
 
   constructor(opts: CollectorOptions) {
     const { config, buffer, metrics, logger } = opts;
     this.#config = config;
     this.#logger = logger;
+    this.#security = opts.security;
     this.intake = new TraceIntake({
       buffer,
       metrics,
@@ -132,6 +138,7 @@ export class Collector implements Component {
       maxReceiveMessageBytes: Math.max(config.maxDecompressedBodyBytes, config.maxRequestBodyBytes),
       shutdownTimeoutMs: config.shutdownTimeoutMs,
       logger: logger.child({ component: 'otlp-grpc' }),
+      security: opts.security,
     });
     const grpcLogger = logger.child({ component: 'otlp-grpc' });
     addOtlpTraceService(this.grpc, { intake: this.intake, metrics, logger: grpcLogger });
@@ -147,7 +154,10 @@ export class Collector implements Component {
       // refusals are logged by the receiver itself.
       logController: new LogController({ disableRequestLogging: true }),
       bodyLimit,
+      ...httpsServerOption(this.#security),
     });
+    // google.rpc.Status JSON with code 16 (UNAUTHENTICATED), the OTLP/HTTP error shape.
+    guardHttpRoutes(app, this.#security, { unauthorizedBody: (message) => ({ code: 16, message }) });
     // While stopping, a keep-alive connection would keep close() waiting after its in-flight
     // request was answered; asking the client to close it lets stop() finish as soon as the
     // last answer is out.

@@ -4,6 +4,7 @@ import { elasticsearchAccessLogOptionsFromConfig } from '../../shared/storage/el
 import { ElasticsearchAccessLogStore } from '../../shared/storage/elasticsearch/accesslog-store.js';
 import { elasticsearchOptionsFromConfig } from '../../shared/storage/elasticsearch/options.js';
 import { ElasticsearchSpanStore } from '../../shared/storage/elasticsearch/store.js';
+import { listenerSecurityFromConfig } from '../../shared/security/from-config.js';
 import type { RoleBuilder } from '../role.js';
 import { QueryService } from './query-service.js';
 
@@ -18,6 +19,8 @@ export const buildQueryRole: RoleBuilder = ({ config, logger, metrics }) => {
     defaultLimit: config.queryDefaultLimit,
     maxLimit: config.queryMaxLimit,
     logger: logger.child({ component: 'query' }),
+    security: listenerSecurityFromConfig(config, 'query', logger),
+    corsAllowedOrigins: config.queryCorsAllowedOrigins,
   });
   return {
     components: [asComponent('span-store', spanStore), asComponent('accesslog-store', accessLogStore), query],

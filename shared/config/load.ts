@@ -4,6 +4,7 @@
  * so a wrong deployment fails at start with one readable message.
  */
 import { z } from 'zod';
+import { securitySettingsProblems } from './security-settings.js';
 import { SETTINGS, type MeshtelConfig, type SettingKey, type SettingSpec } from './settings.js';
 
 export class ConfigError extends Error {
@@ -60,6 +61,9 @@ export function loadConfig(flags: ReadonlyMap<string, string>, env: NodeJS.Proce
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  // Settings that only work together (TLS key and certificate...), once each is valid alone.
+  const combined = securitySettingsProblems(config as MeshtelConfig);
+  if (combined.length > 0) throw new ConfigError(combined);
   return config as MeshtelConfig;
 }
 

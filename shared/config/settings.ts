@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { compileEnvoyFormat } from '../accesslog/envoy-format.js';
 import { parseLabelList } from '../metrics/remote-write/labels.js';
+import { SECURITY_SETTINGS } from './security-settings.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().min(1);
@@ -290,6 +291,7 @@ export const SETTINGS = spec({
     env: 'MESHTEL_METRICS_MAX_SERIES', flag: '--metrics-max-series', default: 10000, roles: ['ingester', 'all-in-one'], schema: positiveInt,
     help: 'Series per derived metric; further label sets fold into one overflow series (meshtel_overflow="true"), counted in meshtel_derived_series_overflow_total.',
   },
+  ...SECURITY_SETTINGS,
   shutdownTimeoutMs: {
     env: 'MESHTEL_SHUTDOWN_TIMEOUT_MS', flag: '--shutdown-timeout-ms', default: 30000, roles: ['*'], schema: nonNegativeInt,
     help: 'On SIGTERM/SIGINT: how long draining may take before the process exits anyway (exit code 1).',

@@ -1,0 +1,154 @@
+/**
+ * The security settings of the SETTINGS table (settings.ts spreads them in): per listener group
+ * (RECEIVER = OTLP/Zipkin/ALS/access-log lines, QUERY = Jaeger, Tempo, access logs, graph, ADMIN =
+ * /metrics, /healthz, /readyz) TLS files and credential files; multi-tenancy and CORS; and TLS
+ * or credentials for the outbound connections to Kafka, Elasticsearch and remote-write.
+ * Every file setting is checked for readability here, so a wrong path stops start-up naming the
+ * setting; how the files combine (a key without its certificate...) is checked by
+ * securitySettingsProblems.
+ */
+import { accessSync, constants } from 'node:fs';
+import { z } from 'zod';
+import { readCredentialFiles } from '../security/credentials.js';
+import { SecurityConfigError } from '../security/errors.js';
+import { listenerSettingsProblems, type ListenerGroup } from '../security/listener-security.js';
+import { readServerTlsMaterial } from '../security/server-tls.js';
+import type { SettingSpec } from './settings.js';
+
+const optionalFile = z.string().superRefine((path, ctx) => {
+  if (path === '') return;
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+  }
+});
+const bool = z.stringbool();
+
+const RECEIVER_ROLES = ['collector', 'all-in-one'];
+const QUERY_ROLES = ['query', 'all-in-one'];
+const KAFKA_ROLES = ['collector', 'ingester'];
+const ES_ROLES = ['ingester', 'query'];
+const REMOTE_WRITE_ROLES = ['ingester', 'all-in-one'];
+
+type FileSettingSpec = SettingSpec & { readonly schema: typeof optionalFile };
+type FileSettingNames<G extends string> =
+  | `${G}TlsCertFile` | `${G}TlsKeyFile` | `${G}TlsClientCaFile` | `${G}AuthTokensFile` | `${G}AuthBasicFile`;
+
+/** The five file settings of one listener group. */
+function listenerGroupSettings<G extends 'receiver' | 'query' | 'admin'>(
+  group: G,
+  roles: readonly string[],
+  what: string,
+): Record<FileSettingNames<G>, FileSettingSpec> {
+  const ENV = `MESHTEL_${group.toUpperCase()}`;
+  const flag = `--${group}`;
+  const file = (env: string, flagName: string, help: string): FileSettingSpec => ({
+    env: `${ENV}_${env}`, flag: `${flag}-${flagName}`, default: '', roles, schema: optionalFile, help,
+  });
+  return {
+    [`${group}TlsCertFile`]: file('TLS_CERT_FILE', 'tls-cert-file', `${what}: PEM certificate chain; set with the key file to serve TLS (reloaded when the file changes). Empty = plain text.`),
+    [`${group}TlsKeyFile`]: file('TLS_KEY_FILE', 'tls-key-file', `${what}: PEM private key of the TLS certificate (reloaded when the file changes).`),
+    [`${group}TlsClientCaFile`]: file('TLS_CLIENT_CA_FILE', 'tls-client-ca-file', `${what}: PEM CA bundle; when set, clients must present a certificate it signed (mTLS).`),
+    [`${group}AuthTokensFile`]: file('AUTH_TOKENS_FILE', 'auth-tokens-file', `${what}: file of bearer tokens, one a line; when set (or a basic-auth file), requests need Authorization (else 401 / UNAUTHENTICATED).`),
+    [`${group}AuthBasicFile`]: file('AUTH_BASIC_FILE', 'auth-basic-file', `${what}: htpasswd-style file of user:bcrypt-hash lines (htpasswd -B); when set, HTTP basic auth is accepted.`),
+  } as Record<FileSettingNames<G>, FileSettingSpec>;
+}
+
+export const SECURITY_SETTINGS = {
+  ...listenerGroupSettings('receiver', RECEIVER_ROLES, 'Receivers (OTLP gRPC/HTTP, Zipkin, Envoy ALS, access-log lines)'),
+  ...listenerGroupSettings('query', QUERY_ROLES, 'Query API (Jaeger, access logs, graph, Tempo)'),
+  ...listenerGroupSettings('admin', ['*'], 'Admin port (/metrics, /healthz, /readyz)'),
+  multitenancyEnabled: {
+    env: 'MESHTEL_MULTITENANCY_ENABLED', flag: '--multitenancy-enabled', default: 'false', roles: ['collector', 'query', 'all-in-one'], schema: bool,
+    help: 'Multi-tenancy (as Tempo/Mimir): receivers and the query API require an X-Scope-OrgID header; records carry that tenant and reads only see their own tenant\'s data.',
+  },
+  queryCorsAllowedOrigins: {
+    env: 'MESHTEL_QUERY_CORS_ALLOWED_ORIGINS', flag: '--query-cors-allowed-origins', default: '', roles: QUERY_ROLES,
+    schema: z.string().regex(/^\s*(\*|https?:\/\/[^\s,]+)?(\s*,\s*(https?:\/\/[^\s,]+))*\s*$/, 'a comma-separated list of origins (https://host[:port]) or *'),
+    help: 'Origins browsers may call the query API from (CORS), comma-separated, or * for any; empty = no CORS headers (same-origin only).',
+  },
+  kafkaTlsEnabled: {
+    env: 'MESHTEL_KAFKA_TLS_ENABLED', flag: '--kafka-tls-enabled', default: 'false', roles: KAFKA_ROLES, schema: bool,
+    help: 'Connect to Kafka over TLS (implied by a Kafka CA, certificate or key file).',
+  },
+  kafkaTlsCaFile: {
+    env: 'MESHTEL_KAFKA_TLS_CA_FILE', flag: '--kafka-tls-ca-file', default: '', roles: KAFKA_ROLES, schema: optionalFile,
+    help: 'PEM CA bundle the Kafka brokers\' certificates are checked against; empty = the system CAs.',
+  },
+  kafkaTlsCertFile: {
+    env: 'MESHTEL_KAFKA_TLS_CERT_FILE', flag: '--kafka-tls-cert-file', default: '', roles: KAFKA_ROLES, schema: optionalFile,
+    help: 'PEM client certificate for brokers that require mTLS (with --kafka-tls-key-file).',
+  },
+  kafkaTlsKeyFile: {
+    env: 'MESHTEL_KAFKA_TLS_KEY_FILE', flag: '--kafka-tls-key-file', default: '', roles: KAFKA_ROLES, schema: optionalFile,
+    help: 'PEM private key of the Kafka client certificate.',
+  },
+  kafkaSaslMechanism: {
+    env: 'MESHTEL_KAFKA_SASL_MECHANISM', flag: '--kafka-sasl-mechanism', default: 'none', roles: KAFKA_ROLES,
+    schema: z.enum(['none', 'plain', 'scram-sha-256', 'scram-sha-512']),
+    help: 'Kafka SASL authentication: none, plain, scram-sha-256 or scram-sha-512 (use with TLS: plain sends the password as is).',
+  },
+  kafkaSaslUsername: {
+    env: 'MESHTEL_KAFKA_SASL_USERNAME', flag: '--kafka-sasl-username', default: '', roles: KAFKA_ROLES, schema: z.string(),
+    help: 'Kafka SASL user name.',
+  },
+  kafkaSaslPassword: {
+    env: 'MESHTEL_KAFKA_SASL_PASSWORD', flag: '--kafka-sasl-password', default: '', roles: KAFKA_ROLES, schema: z.string(),
+    help: 'Kafka SASL password.',
+  },
+  esTlsCaFile: {
+    env: 'MESHTEL_ES_TLS_CA_FILE', flag: '--es-tls-ca-file', default: '', roles: ES_ROLES, schema: optionalFile,
+    help: 'PEM CA bundle the Elasticsearch certificate is checked against (https:// URLs); empty = the system CAs.',
+  },
+  esApiKey: {
+    env: 'MESHTEL_ES_API_KEY', flag: '--es-api-key', default: '', roles: ES_ROLES, schema: z.string(),
+    help: 'Elasticsearch API key (the base64 "encoded" value); takes the place of user name and password.',
+  },
+  remoteWriteTlsCaFile: {
+    env: 'MESHTEL_REMOTE_WRITE_TLS_CA_FILE', flag: '--remote-write-tls-ca-file', default: '', roles: REMOTE_WRITE_ROLES, schema: optionalFile,
+    help: 'PEM CA bundle the remote-write endpoint\'s certificate is checked against (https:// URLs); empty = the system CAs.',
+  },
+} satisfies Record<string, SettingSpec>;
+
+type SecurityConfig = { [K in keyof typeof SECURITY_SETTINGS]: z.infer<(typeof SECURITY_SETTINGS)[K]['schema']> };
+
+/** How the security settings combine; each problem names the settings. [] when they fit. */
+export function securitySettingsProblems(c: SecurityConfig & { esUrl: string; esUsername: string; remoteWriteUrl: string }): string[] {
+  const problems: string[] = [];
+  const groups: ListenerGroup[] = ['receiver', 'query', 'admin'];
+  for (const g of groups) {
+    const s = {
+      tlsCertFile: c[`${g}TlsCertFile`], tlsKeyFile: c[`${g}TlsKeyFile`], tlsClientCaFile: c[`${g}TlsClientCaFile`],
+      authTokensFile: c[`${g}AuthTokensFile`], authBasicFile: c[`${g}AuthBasicFile`],
+    };
+    const combination = listenerSettingsProblems(g, s);
+    problems.push(...combination);
+    if (combination.length > 0) continue;
+    // Load what is set now, so a wrong PEM or credential line stops start-up with exit code 2.
+    const label = `MESHTEL_${g.toUpperCase()}`;
+    try {
+      if (s.tlsCertFile) {
+        readServerTlsMaterial({ certFile: s.tlsCertFile, keyFile: s.tlsKeyFile, ...(s.tlsClientCaFile ? { clientCaFile: s.tlsClientCaFile } : {}) }, `${label} TLS`);
+      }
+      if (s.authTokensFile || s.authBasicFile) {
+        readCredentialFiles({ ...(s.authTokensFile ? { tokensFile: s.authTokensFile } : {}), ...(s.authBasicFile ? { basicFile: s.authBasicFile } : {}) }, `${label} auth`);
+      }
+    } catch (err) {
+      if (!(err instanceof SecurityConfigError)) throw err;
+      problems.push(err.message);
+    }
+  }
+  if (Boolean(c.kafkaTlsCertFile) !== Boolean(c.kafkaTlsKeyFile)) {
+    problems.push('MESHTEL_KAFKA_TLS_CERT_FILE and MESHTEL_KAFKA_TLS_KEY_FILE go together (client certificate and its key)');
+  }
+  if (c.kafkaSaslMechanism !== 'none' && (c.kafkaSaslUsername === '' || c.kafkaSaslPassword === '')) {
+    problems.push(`MESHTEL_KAFKA_SASL_MECHANISM=${c.kafkaSaslMechanism} needs MESHTEL_KAFKA_SASL_USERNAME and MESHTEL_KAFKA_SASL_PASSWORD`);
+  }
+  if (c.esApiKey !== '' && c.esUsername !== '') problems.push('set either MESHTEL_ES_API_KEY or MESHTEL_ES_USERNAME, not both');
+  if (c.esTlsCaFile !== '' && !c.esUrl.startsWith('https:')) problems.push('MESHTEL_ES_TLS_CA_FILE is set but MESHTEL_ES_URL is not https://');
+  if (c.remoteWriteTlsCaFile !== '' && !c.remoteWriteUrl.startsWith('https:')) {
+    problems.push('MESHTEL_REMOTE_WRITE_TLS_CA_FILE is set but MESHTEL_REMOTE_WRITE_URL is not https://');
+  }
+  return problems;
+}
