@@ -2,9 +2,12 @@
  * KafkaBuffer's configuration: a schema with defaults, validated when the buffer is constructed,
  * and the mapping from meshtel settings (MESHTEL_KAFKA_*) to it.
  */
+import type { ConnectionOptions } from 'node:tls';
+import type { SASLOptions } from 'kafkajs';
 import { z } from 'zod';
 import type { MeshtelConfig } from '../../config/settings.js';
 import type { BufferTopic } from '../buffer.js';
+import { kafkaSecurityFromConfig, type KafkaSecuritySettings } from './kafka-security.js';
 
 export const BUFFER_TOPICS: readonly BufferTopic[] = ['spans', 'accesslogs', 'metrics', 'dlq'];
 
@@ -50,6 +53,10 @@ export const kafkaBufferOptionsSchema = z.object({
    */
   sessionTimeoutMs: positiveInt.default(10_000),
   heartbeatIntervalMs: positiveInt.default(3000),
+  /** TLS to the brokers (kafkajs `ssl`); see kafka-security.ts. */
+  ssl: z.custom<true | ConnectionOptions>((v) => v === true || (typeof v === 'object' && v !== null)).optional(),
+  /** SASL authentication (kafkajs `sasl`). */
+  sasl: z.custom<SASLOptions>((v) => typeof v === 'object' && v !== null && 'mechanism' in v).optional(),
 });
 
 export type KafkaBufferOptions = z.input<typeof kafkaBufferOptionsSchema>;
@@ -75,7 +82,7 @@ type KafkaSettings = Pick<
   | 'kafkaPublishTimeoutMs'
   | 'kafkaMaxInFlightBytes'
   | 'kafkaPartitionsConsumedConcurrently'
->;
+> & KafkaSecuritySettings;
 
 export function kafkaBufferOptionsFromConfig(config: KafkaSettings): KafkaBufferOptions {
   return {
@@ -89,6 +96,7 @@ export function kafkaBufferOptionsFromConfig(config: KafkaSettings): KafkaBuffer
     publishTimeoutMs: config.kafkaPublishTimeoutMs,
     capacityBytes: config.kafkaMaxInFlightBytes,
     partitionsConsumedConcurrently: config.kafkaPartitionsConsumedConcurrently,
+    ...kafkaSecurityFromConfig(config),
   };
 }
 

@@ -2,6 +2,7 @@
  * From settings to RemoteWriteSinkOptions: the one place the MESHTEL_REMOTE_WRITE_* values are
  * interpreted, so every role that sends derived metrics does it the same way.
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { MeshtelConfig } from '../../config/settings.js';
 import type { Logger } from '../../telemetry/logger.js';
@@ -24,6 +25,7 @@ export type RemoteWriteConfig = Pick<
   | 'remoteWriteUsername'
   | 'remoteWritePassword'
   | 'remoteWriteBearerToken'
+  | 'remoteWriteTlsCaFile'
   | 'shutdownTimeoutMs'
 >;
 
@@ -54,6 +56,7 @@ export function remoteWriteOptionsFromConfig(
     instanceLabel: instance === '' ? undefined : { name: INSTANCE_LABEL_NAME, value: instance },
     basicAuth: config.remoteWriteUsername === '' ? undefined : { username: config.remoteWriteUsername, password: config.remoteWritePassword },
     bearerToken: config.remoteWriteBearerToken === '' ? undefined : config.remoteWriteBearerToken,
+    tlsCa: config.remoteWriteTlsCaFile === '' ? undefined : readFileSync(config.remoteWriteTlsCaFile),
     // Leave part of the role's shutdown budget to the components stopped after this one.
     stopTimeoutMs: Math.max(1000, Math.floor(config.shutdownTimeoutMs / 2)),
     retry: { initialBackoffMs: 100, maxBackoffMs: 5000 },

@@ -23,6 +23,8 @@ export type ElasticsearchStoreSettings = Pick<
   | 'node'
   | 'username'
   | 'password'
+  | 'apiKey'
+  | 'tlsCaFile'
   | 'indexPrefix'
   | 'shards'
   | 'replicas'

@@ -15,6 +15,10 @@ export const elasticsearchSpanStoreSettings = z.object({
   node: z.url().default('http://127.0.0.1:9200'),
   username: z.string().default(''),
   password: z.string().default(''),
+  /** API key (base64 "encoded" form); used instead of username/password when set. */
+  apiKey: z.string().default(''),
+  /** PEM CA bundle for an https:// node; empty = the system CAs. */
+  tlsCaFile: z.string().default(''),
   indexPrefix: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/).default('meshtel'),
   shards: positiveInt.default(1),
   replicas: nonNegativeInt.default(0),
@@ -58,6 +62,8 @@ export function elasticsearchOptionsFromConfig(config: MeshtelConfig): Partial<E
     node: config.esUrl,
     username: config.esUsername,
     password: config.esPassword,
+    apiKey: config.esApiKey,
+    tlsCaFile: config.esTlsCaFile,
     indexPrefix: config.esIndexPrefix,
     shards: config.esShards,
     replicas: config.esReplicas,
