@@ -49,9 +49,12 @@ export function grpcServerCredentials(security: ListenerSecurity | undefined): g
   return security?.tls ? new ReloadingServerCredentials(security.tls) : grpc.ServerCredentials.createInsecure();
 }
 
-/** Interceptors for the server's constructor option `interceptors` ([] when nothing to check). */
+/**
+ * Interceptors for the server's constructor option `interceptors`. Without multi-tenancy they
+ * remove any x-scope-orgid a client sent, so handlers can take the entry they see as checked.
+ */
 export function grpcGuardInterceptors(security: ListenerSecurity | undefined): grpc.ServerInterceptor[] {
-  if (!security || (!security.credentials && !security.tenancy)) return [];
+  if (!security || (!security.credentials && !security.tenancy)) return [stripTenantInterceptor];
   const { credentials, tenancy } = security;
   const problem = async (metadata: grpc.Metadata): Promise<string | undefined> => {
     if (credentials) {
@@ -71,8 +74,12 @@ export function grpcGuardInterceptors(security: ListenerSecurity | undefined): g
           onReceiveMetadata: (metadata, pass) => {
             problem(metadata).then(
               (message) => {
-                if (message === undefined) pass(metadata);
-                else call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: message, metadata: new grpc.Metadata() });
+                if (message !== undefined) {
+                  call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: message, metadata: new grpc.Metadata() });
+                  return;
+                }
+                if (!tenancy) metadata.remove(TENANT_HEADER);
+                pass(metadata);
               },
               () => call.sendStatus({ code: grpc.status.INTERNAL, details: 'authentication failed', metadata: new grpc.Metadata() }),
             );
@@ -81,6 +88,17 @@ export function grpcGuardInterceptors(security: ListenerSecurity | undefined): g
     });
   return [interceptor];
 }
+
+const stripTenantInterceptor: grpc.ServerInterceptor = (_method, call) =>
+  new grpc.ServerInterceptingCall(call, {
+    start: (next) =>
+      next({
+        onReceiveMetadata: (metadata, pass) => {
+          metadata.remove(TENANT_HEADER);
+          pass(metadata);
+        },
+      }),
+  });
 
 /** The x-scope-orgid of a call (checked by the interceptor when multi-tenancy is on). */
 export function tenantOfMetadata(metadata: grpc.Metadata): string | undefined {

@@ -15,6 +15,7 @@ import { TestPki, type CertFiles } from '../support/certs.js';
 import { basicAuth, httpsCall } from '../support/https-client.js';
 import { RecordingBuffer, exportWith, sdkSpans, testConfig } from './receivers-harness.js';
 import { ExportTraceServiceRequest } from '../support/proto-root.js';
+import { TENANT_ATTRIBUTE, tenantOfResource } from '../../shared/model/tenant.js';
 
 const TOKEN = 'token-for-the-mesh-7f3a';
 const logger = pino({ level: 'silent' });
@@ -195,5 +196,31 @@ describe('OTLP/HTTP and Zipkin over mTLS with credentials', () => {
 
   it('refuses an HTTPS client without a certificate at the handshake', async () => {
     await expect(httpsCall(`${httpUrl}/v1/traces`, { method: 'POST', ca: caA.cert, headers: { authorization: `Bearer ${TOKEN}` } })).rejects.toThrow();
+  });
+});
+
+describe('without multi-tenancy', () => {
+  it('ignores a tenant header or metadata entry a sender adds, and drops a tenant attribute it claims', async () => {
+    buffer.clear();
+    const md = new grpc.Metadata();
+    md.set('authorization', `Bearer ${TOKEN}`);
+    md.set('x-scope-orgid', 'acme');
+    const exporter = new OtlpGrpcExporter({
+      url: `https://${grpcTarget}`, credentials: grpc.credentials.createSsl(caA.cert, clientA.key, clientA.cert), metadata: md,
+    });
+    expect((await exportWith(exporter, sdkSpans('grpc-claims'))).code).toBe(0);
+    await exporter.shutdown();
+    const body = JSON.stringify({ resourceSpans: [{
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'http-claims' } }, { key: TENANT_ATTRIBUTE, value: { stringValue: 'acme' } }] },
+      scopeSpans: [{ spans: [{ traceId: 'c'.repeat(32), spanId: 'd'.repeat(16), name: 'x', kind: 2, startTimeUnixNano: '1700000000000000000', endTimeUnixNano: '1700000000000001000' }] }],
+    }] });
+    const answer = await httpsCall(`${httpUrl}/v1/traces`, {
+      method: 'POST', body, headers: { 'content-type': 'application/json', 'x-scope-orgid': 'acme', authorization: `Bearer ${TOKEN}` },
+      ca: caA.cert, cert: clientA.cert, key: clientA.key,
+    });
+    expect(answer.status).toBe(200);
+    const spans = buffer.spans();
+    expect(new Set(spans.map((s) => s.serviceName))).toEqual(new Set(['grpc-claims', 'http-claims']));
+    expect(spans.map((s) => tenantOfResource(s.resource))).toEqual(spans.map(() => undefined));
   });
 });

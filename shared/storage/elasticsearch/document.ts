@@ -10,6 +10,7 @@
  *    (`enabled: false`), from which the SpanRecord is rebuilt exactly: 64-bit integers travel as
  *    decimal strings and bytes as base64, because JSON numbers would round them to doubles.
  */
+import { tenantOfResource } from '../../model/tenant.js';
 import { createHash } from 'node:crypto';
 import {
   durationUs,
@@ -96,6 +97,8 @@ export interface SpanDocument {
   name: string;
   kind: KindName;
   serviceName: string;
+  /** The tenant of the span's resource (multi-tenancy); absent otherwise. */
+  tenant?: string;
   /** Epoch ms, a `date` for Kibana and date histograms. */
   startTime: number;
   startTimeUs: number;
@@ -110,6 +113,7 @@ export interface ServiceDocument {
   serviceName: string;
   operationName: string;
   spanKind: KindName;
+  tenant?: string;
 }
 
 function shortHash(...parts: string[]): string {
@@ -122,7 +126,13 @@ function shortHash(...parts: string[]): string {
  * same id and overwrites instead of duplicating. 12 hex digits of the hash are plenty: they only
  * need to separate the few spans that share one trace and span id.
  */
-export function spanDocumentId(span: Pick<SpanRecord, 'traceId' | 'spanId' | 'serviceName' | 'kind'>): string {
+export function spanDocumentId(span: Pick<SpanRecord, 'traceId' | 'spanId' | 'serviceName' | 'kind' | 'resource'>): string {
+  // With a tenant, its own id space: another tenant writing the same ids can never overwrite it.
+  const tenant = tenantOfResource(span.resource);
+  return tenant === undefined ? untenantedSpanDocumentId(span) : `${tenant}/${untenantedSpanDocumentId(span)}`;
+}
+
+function untenantedSpanDocumentId(span: Pick<SpanRecord, 'traceId' | 'spanId' | 'serviceName' | 'kind'>): string {
   return `${span.traceId}-${span.spanId}-${serviceKindHash(span.serviceName, span.kind)}`;
 }
 
@@ -142,11 +152,13 @@ function serviceKindHash(serviceName: string, kind: SpanKind): string {
 }
 
 export function serviceDocumentId(doc: ServiceDocument): string {
-  return shortHash(doc.serviceName, doc.operationName, doc.spanKind);
+  const id = shortHash(doc.serviceName, doc.operationName, doc.spanKind);
+  return doc.tenant === undefined ? id : `${doc.tenant}/${id}`;
 }
 
 export function serviceDocumentOf(span: SpanRecord): ServiceDocument {
-  return { serviceName: span.serviceName, operationName: span.name, spanKind: kindName(span.kind) };
+  const tenant = tenantOfResource(span.resource);
+  return { serviceName: span.serviceName, operationName: span.name, spanKind: kindName(span.kind), ...(tenant !== undefined ? { tenant } : {}) };
 }
 
 function encodeAnyValue(v: AnyValue): StoredAnyValue {
@@ -198,6 +210,7 @@ export function encodeSpanDocument(span: SpanRecord): SpanDocument {
     name: span.name,
     kind: kindName(span.kind),
     serviceName: span.serviceName,
+    ...tenantField(tenantOfResource(span.resource)),
     startTime: Number(span.startTimeUnixNano / 1_000_000n),
     startTimeUs: startTimeUs(span),
     durationUs: durationUs(span),
@@ -314,4 +327,8 @@ export class SpanDocumentDecoder {
     }
     return scope;
   }
+}
+
+function tenantField(tenant: string | undefined): { tenant?: string } {
+  return tenant === undefined ? {} : { tenant };
 }

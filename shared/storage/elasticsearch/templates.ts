@@ -8,7 +8,7 @@ import type { Logger } from '../../telemetry/logger.js';
 import { indexPattern, type Signal } from './indices.js';
 
 /** Bumped when a mapping changes; shows in `GET _index_template` which version made an index. */
-export const TEMPLATE_VERSION = 1;
+export const TEMPLATE_VERSION = 2;
 
 /**
  * Longest tag term (characters) that is indexed. Lucene refuses terms over 32766 bytes and a
@@ -43,6 +43,8 @@ const spanMappings: estypes.MappingTypeMapping = {
     name: keyword,
     kind: keyword,
     serviceName: keyword,
+    /** Multi-tenancy: the tenant the span was received for (absent without multi-tenancy). */
+    tenant: keyword,
     startTime: { type: 'date', format: 'epoch_millis' },
     startTimeUs: { type: 'long' },
     durationUs: { type: 'long' },
@@ -59,6 +61,7 @@ const serviceMappings: estypes.MappingTypeMapping = {
     serviceName: keyword,
     operationName: keyword,
     spanKind: keyword,
+    tenant: keyword,
   },
 };
 

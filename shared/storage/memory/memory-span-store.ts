@@ -18,11 +18,17 @@
  * entries — at the default bound of 500k spans ~0.05–0.15 s; a tag search reads the encoded
  * attributes of the spans that pass the other criteria, ~0.35 s when no service narrows it —
  * which suits a laptop or small cluster.
+ *
+ * Tenants (multi-tenancy on): each held span knows its tenant (its resource's tenant attribute);
+ * a span's identity includes it, so one tenant's write never replaces another's span, and a
+ * scoped read skips every span of another tenant — even in a trace that shares its id.
  */
 import type { AnyValue, InstrumentationScope, KeyValue, Resource, SpanKind, SpanRecord } from '../../model/span.js';
 import { durationUs, startTimeUs } from '../../model/span.js';
 import { SpanAttributeScanner, decodeSpanProtobuf, encodeSpanProtobuf } from '../../otlp/traces/traces.js';
 import type { MeshtelMetrics } from '../../telemetry/metrics.js';
+import { tenantOfResource } from '../../model/tenant.js';
+import { inScope, type ReadScope } from '../read-scope.js';
 import { addDependencyEdges, attributeValueAsString, dependencyLinksFromCounts } from '../span-match.js';
 import type { DependencyLink, Operation, OperationQuery, RejectedSpan, SpanStore, TraceQuery } from '../spanstore.js';
 import { OperationIndex, compareStrings } from './operation-index.js';
@@ -63,6 +69,7 @@ class StoredSpan {
     readonly durationUs: number,
     readonly resource: Resource,
     readonly scope: InstrumentationScope,
+    readonly tenant: string | undefined,
     readonly chunk: Uint8Array,
     readonly offset: number,
     readonly length: number,
@@ -98,6 +105,11 @@ export class MemorySpanStore implements SpanStore {
   private arrivals: string[] = [];
   private arrivalHead = 0;
   private readonly operations = new OperationIndex();
+  /** Services and operations per tenant, for scoped reads (spans with a tenant only). */
+  private readonly tenantOperations = new Map<string, OperationIndex>();
+  /** The last resource seen and its tenant: spans of one ResourceSpans share their resource. */
+  private lastResource: Resource | undefined;
+  private lastTenant: string | undefined;
   private spanCount = 0;
   private byteCount = 0;
   private chunk = new Uint8Array(CHUNK_BYTES);
@@ -163,7 +175,7 @@ export class MemorySpanStore implements SpanStore {
       this.traces.set(span.traceId, trace);
       this.arrivals.push(span.traceId);
     }
-    const at = indexOfSame(trace, span);
+    const at = indexOfSame(trace, span, stored.tenant);
     if (at >= 0) {
       // A redelivered span replaces its earlier copy, as a deterministic-id index write would.
       // (The earlier copy's bytes stay in their chunk until the chunk is freed.)
@@ -171,7 +183,7 @@ export class MemorySpanStore implements SpanStore {
       trace.spans[at] = stored;
     } else {
       trace.spans.push(stored);
-      if (trace.byIdentity !== undefined) trace.byIdentity.set(identityOf(span), trace.spans.length - 1);
+      if (trace.byIdentity !== undefined) trace.byIdentity.set(identityOf(span, stored.tenant), trace.spans.length - 1);
       else if (trace.spans.length > SCAN_LIMIT) trace.byIdentity = identityIndex(trace.spans);
     }
     const bytes = stored.bytes;
@@ -179,6 +191,19 @@ export class MemorySpanStore implements SpanStore {
     this.spanCount++;
     this.byteCount += bytes;
     this.operations.add(span.serviceName, span.name, span.kind);
+    if (stored.tenant !== undefined) {
+      let index = this.tenantOperations.get(stored.tenant);
+      if (index === undefined) this.tenantOperations.set(stored.tenant, (index = new OperationIndex()));
+      index.add(span.serviceName, span.name, span.kind);
+    }
+  }
+
+  private tenantOf(resource: Resource): string | undefined {
+    if (resource !== this.lastResource) {
+      this.lastResource = resource;
+      this.lastTenant = tenantOfResource(resource);
+    }
+    return this.lastTenant;
   }
 
   /** Copies the span's message into the current chunk (or its own allocation) and indexes it. */
@@ -205,7 +230,7 @@ export class MemorySpanStore implements SpanStore {
     }
     return new StoredSpan(
       span.spanId, span.parentSpanId, span.kind, span.serviceName, span.name, span.startTimeUnixNano,
-      startTimeUs(span), durationUs(span), span.resource, span.scope, chunk, offset, length,
+      startTimeUs(span), durationUs(span), span.resource, span.scope, this.tenantOf(span.resource), chunk, offset, length,
     );
   }
 
@@ -215,6 +240,7 @@ export class MemorySpanStore implements SpanStore {
     this.spanCount--;
     this.byteCount -= bytes;
     this.operations.remove(stored.serviceName, stored.name, stored.kind);
+    if (stored.tenant !== undefined) this.tenantOperations.get(stored.tenant)?.remove(stored.serviceName, stored.name, stored.kind);
   }
 
   private evictToLimits(): void {
@@ -240,20 +266,26 @@ export class MemorySpanStore implements SpanStore {
     }
   }
 
-  async getTrace(traceId: string): Promise<SpanRecord[]> {
+  async getTrace(traceId: string, _hint?: unknown, scope?: ReadScope): Promise<SpanRecord[]> {
     const trace = this.traces.get(traceId);
-    return trace === undefined ? [] : spansOf(trace);
+    return trace === undefined ? [] : spansOf(trace, scope);
   }
 
-  async getServices(): Promise<string[]> {
-    return this.operations.services();
+  /** The operation index a read in `scope` sees (an empty one for a tenant that wrote nothing). */
+  private operationsIn(scope: ReadScope | undefined): OperationIndex {
+    if (scope?.tenant === undefined) return this.operations;
+    return this.tenantOperations.get(scope.tenant) ?? EMPTY_OPERATIONS;
   }
 
-  async getOperations(query: OperationQuery): Promise<Operation[]> {
-    return this.operations.operations(query.service, query.spanKind);
+  async getServices(scope?: ReadScope): Promise<string[]> {
+    return this.operationsIn(scope).services();
   }
 
-  async findTraces(query: TraceQuery): Promise<SpanRecord[][]> {
+  async getOperations(query: OperationQuery, scope?: ReadScope): Promise<Operation[]> {
+    return this.operationsIn(scope).operations(query.service, query.spanKind);
+  }
+
+  async findTraces(query: TraceQuery, scope?: ReadScope): Promise<SpanRecord[][]> {
     if (query.limit <= 0) return [];
     const tags = Object.entries(query.tags).map(([key, value]) => new TagMatcher(key, value));
     const scanner = new SpanAttributeScanner();
@@ -266,6 +298,7 @@ export class MemorySpanStore implements SpanStore {
       for (const stored of trace.spans) {
         // Cheapest checks first; the tag walk (which reads the encoded span) runs last.
         if (stored.startUs < startTimeMinUs || stored.startUs > startTimeMaxUs) continue;
+        if (!inScope(scope, stored.tenant)) continue;
         if (stored.startUs <= latestUs) continue;
         if (stored.durationUs < minDuration || stored.durationUs > maxDuration) continue;
         if (service !== undefined && stored.serviceName !== service) continue;
@@ -276,23 +309,24 @@ export class MemorySpanStore implements SpanStore {
       if (latestUs !== -Infinity) hits.push({ traceId, trace, latestUs });
     }
     hits.sort((a, b) => b.latestUs - a.latestUs || compareStrings(a.traceId, b.traceId));
-    return hits.slice(0, query.limit).map((hit) => spansOf(hit.trace));
+    return hits.slice(0, query.limit).map((hit) => spansOf(hit.trace, scope));
   }
 
-  async getDependencies(endTimeMs: number, lookbackMs: number): Promise<DependencyLink[]> {
+  async getDependencies(endTimeMs: number, lookbackMs: number, scope?: ReadScope): Promise<DependencyLink[]> {
     const fromUs = (endTimeMs - lookbackMs) * 1000;
     const toUs = endTimeMs * 1000;
     const counts = new Map<string, number>();
     for (const trace of this.traces.values()) {
+      const spans = scope?.tenant === undefined ? trace.spans : trace.spans.filter((s) => s.tenant === scope.tenant);
       let inWindow = false;
-      for (const stored of trace.spans) {
+      for (const stored of spans) {
         if (stored.startUs >= fromUs && stored.startUs <= toUs) {
           inWindow = true;
           break;
         }
       }
       // The index entries carry every field edges need: nothing is decoded.
-      if (inWindow) addDependencyEdges(trace.spans, fromUs, toUs, counts);
+      if (inWindow) addDependencyEdges(spans, fromUs, toUs, counts);
     }
     return dependencyLinksFromCounts(counts);
   }
@@ -327,29 +361,32 @@ function hasAllTags(stored: StoredSpan, tags: readonly TagMatcher[], scanner: Sp
   return true;
 }
 
-function spansOf(trace: StoredTrace): SpanRecord[] {
+const EMPTY_OPERATIONS = new OperationIndex();
+
+function spansOf(trace: StoredTrace, scope?: ReadScope): SpanRecord[] {
+  if (scope?.tenant !== undefined) return trace.spans.filter((s) => s.tenant === scope.tenant).map((s) => s.decode());
   const out = new Array<SpanRecord>(trace.spans.length);
   for (let i = 0; i < trace.spans.length; i++) out[i] = trace.spans[i].decode();
   return out;
 }
 
-function identityOf(span: { readonly spanId: string; readonly kind: SpanKind; readonly serviceName: string }): string {
-  return `${span.spanId}\u0000${span.kind}\u0000${span.serviceName}`;
+function identityOf(span: { readonly spanId: string; readonly kind: SpanKind; readonly serviceName: string }, tenant: string | undefined): string {
+  return `${span.spanId}\u0000${span.kind}\u0000${span.serviceName}\u0000${tenant ?? ''}`;
 }
 
 function identityIndex(spans: readonly StoredSpan[]): Map<string, number> {
   const index = new Map<string, number>();
-  for (let i = 0; i < spans.length; i++) index.set(identityOf(spans[i]), i);
+  for (let i = 0; i < spans.length; i++) index.set(identityOf(spans[i], spans[i].tenant), i);
   return index;
 }
 
-/** Index of the held copy of `span` (same id, kind and service) in its trace, or -1. */
-function indexOfSame(trace: StoredTrace, span: SpanRecord): number {
-  if (trace.byIdentity !== undefined) return trace.byIdentity.get(identityOf(span)) ?? -1;
+/** Index of the held copy of `span` (same id, kind, service and tenant) in its trace, or -1. */
+function indexOfSame(trace: StoredTrace, span: SpanRecord, tenant: string | undefined): number {
+  if (trace.byIdentity !== undefined) return trace.byIdentity.get(identityOf(span, tenant)) ?? -1;
   const spans = trace.spans;
   for (let i = 0; i < spans.length; i++) {
     const s = spans[i];
-    if (s.spanId === span.spanId && s.kind === span.kind && s.serviceName === span.serviceName) return i;
+    if (s.spanId === span.spanId && s.kind === span.kind && s.serviceName === span.serviceName && s.tenant === tenant) return i;
   }
   return -1;
 }
