@@ -144,6 +144,34 @@ describe('OTLP/gRPC over mTLS with a bearer token', () => {
   });
 });
 
+/** An Envoy ALS stream (on the same gRPC server) that sends nothing and ends: its final status. */
+function alsStream(metadata: grpc.Metadata): Promise<grpc.ServiceError | undefined> {
+  const c = new grpc.Client(grpcTarget, grpc.credentials.createSsl(caA.cert, clientA.key, clientA.cert));
+  return new Promise((resolve) => {
+    const call = c.makeClientStreamRequest(
+      '/envoy.service.accesslog.v3.AccessLogService/StreamAccessLogs',
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      metadata,
+      { deadline: Date.now() + 20_000 },
+      (err) => {
+        c.close();
+        resolve(err ?? undefined);
+      },
+    );
+    call.end();
+  });
+}
+
+describe('Envoy ALS on the guarded gRPC server', () => {
+  it('ends a stream without credentials with UNAUTHENTICATED and takes one with the token', async () => {
+    expect((await alsStream(new grpc.Metadata()))?.code).toBe(grpc.status.UNAUTHENTICATED);
+    const md = new grpc.Metadata();
+    md.set('authorization', `Bearer ${TOKEN}`);
+    expect(await alsStream(md)).toBeUndefined();
+  });
+});
+
 describe('OTLP/HTTP and Zipkin over mTLS with credentials', () => {
   it('takes spans from the SDK HTTP exporter with the token', async () => {
     buffer.clear();
@@ -177,6 +205,11 @@ describe('OTLP/HTTP and Zipkin over mTLS with credentials', () => {
     expect(JSON.parse(answers[0]!.body)).toEqual({ code: 16, message: 'unauthenticated' });
     expect((await post(basicAuth('alice', 'wonderland'))).status).toBe(200);
     expect((await post(`Bearer ${TOKEN}`)).status).toBe(200);
+    // Every route of the listener: logs, metrics and access-log lines too.
+    for (const path of ['/v1/logs', '/v1/metrics', '/v1/accesslogs']) {
+      const a = await httpsCall(`${httpUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', ca: caA.cert, cert: clientA.cert, key: clientA.key });
+      expect(a.status, path).toBe(401);
+    }
   });
 
   it('guards Zipkin the same way', async () => {
