@@ -7,7 +7,9 @@
  * Credentials reload: grpc-js lets credentials push new secure-context options to the servers
  * bound with them; ours do so whenever the group's files change, watching them only while bound.
  * Auth and tenancy: calls without valid credentials (or tenant) end with UNAUTHENTICATED before
- * the handler runs, with the same message whatever was wrong.
+ * the handler runs, with the same message whatever was wrong. Handlers learn the tenant from
+ * tenantOfMetadata, which knows only what the guard admitted: without multi-tenancy a client's
+ * own x-scope-orgid is never seen, and no interceptor runs at all.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { SecureContextOptions } from 'node:tls';
@@ -50,11 +52,14 @@ export function grpcServerCredentials(security: ListenerSecurity | undefined): g
 }
 
 /**
- * Interceptors for the server's constructor option `interceptors`. Without multi-tenancy they
- * remove any x-scope-orgid a client sent, so handlers can take the entry they see as checked.
+ * Tenants the guard admitted calls for, keyed by the call's metadata object (grpc-js hands the
+ * handler the same object its interceptors passed on).
  */
+const admittedTenants = new WeakMap<grpc.Metadata, string>();
+
+/** Interceptors for the server's constructor option `interceptors` ([] when nothing to check). */
 export function grpcGuardInterceptors(security: ListenerSecurity | undefined): grpc.ServerInterceptor[] {
-  if (!security || (!security.credentials && !security.tenancy)) return [stripTenantInterceptor];
+  if (!security || (!security.credentials && !security.tenancy)) return [];
   const { credentials, tenancy } = security;
   const problem = async (metadata: grpc.Metadata): Promise<string | undefined> => {
     if (credentials) {
@@ -62,7 +67,7 @@ export function grpcGuardInterceptors(security: ListenerSecurity | undefined): g
       if (!(await credentials.verify(typeof authorization === 'string' ? authorization : undefined))) return 'unauthenticated';
     }
     if (tenancy) {
-      const tenant = tenantOfMetadata(metadata);
+      const tenant = headerTenant(metadata);
       if (tenant === undefined || !isValidTenantId(tenant)) return 'a valid x-scope-orgid metadata entry (tenant id) is required';
     }
     return undefined;
@@ -78,7 +83,8 @@ export function grpcGuardInterceptors(security: ListenerSecurity | undefined): g
                   call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: message, metadata: new grpc.Metadata() });
                   return;
                 }
-                if (!tenancy) metadata.remove(TENANT_HEADER);
+                const tenant = tenancy ? headerTenant(metadata) : undefined;
+                if (tenant !== undefined) admittedTenants.set(metadata, tenant);
                 pass(metadata);
               },
               () => call.sendStatus({ code: grpc.status.INTERNAL, details: 'authentication failed', metadata: new grpc.Metadata() }),
@@ -89,19 +95,12 @@ export function grpcGuardInterceptors(security: ListenerSecurity | undefined): g
   return [interceptor];
 }
 
-const stripTenantInterceptor: grpc.ServerInterceptor = (_method, call) =>
-  new grpc.ServerInterceptingCall(call, {
-    start: (next) =>
-      next({
-        onReceiveMetadata: (metadata, pass) => {
-          metadata.remove(TENANT_HEADER);
-          pass(metadata);
-        },
-      }),
-  });
-
-/** The x-scope-orgid of a call (checked by the interceptor when multi-tenancy is on). */
+/** The tenant the guard admitted the call for (multi-tenancy on), else undefined. */
 export function tenantOfMetadata(metadata: grpc.Metadata): string | undefined {
+  return admittedTenants.get(metadata);
+}
+
+function headerTenant(metadata: grpc.Metadata): string | undefined {
   const [value] = metadata.get(TENANT_HEADER);
   return typeof value === 'string' ? value : undefined;
 }

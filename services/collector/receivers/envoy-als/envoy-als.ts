@@ -81,7 +81,7 @@ export function envoyAlsImplementation(opts: EnvoyAlsOptions): grpc.UntypedServi
   const StreamAccessLogs: grpc.handleClientStreamingCall<Buffer, Buffer> = (call, callback) => {
     const decoder = new AlsStreamDecoder();
     const peer = safePeer(call);
-    // Set only with multi-tenancy on (the guard checks it then, and strips it otherwise).
+    // The tenant the listener's guard admitted the stream for (multi-tenancy on), else undefined.
     const tenant = tenantOfMetadata(call.metadata);
     let messages = 0;
     let inFlight = 0;

@@ -41,8 +41,11 @@ export interface OtlpGrpcExport {
   readonly metrics: Pick<MeshtelMetrics, 'requestsRefused' | 'requestDuration'>;
   readonly logger: Logger;
   readonly refusalFor: (err: unknown) => OtlpGrpcRefusal;
-  /** Decodes the request, hands it on and encodes the export response; rejecting answers with `refusalFor`'s status. */
-  /** `tenant`: the call's x-scope-orgid, set only when multi-tenancy is on (the guard strips it otherwise). */
+  /**
+   * Decodes the request, hands it on and encodes the export response; rejecting answers with
+   * `refusalFor`'s status. `tenant`: the tenant the listener's guard admitted the call for
+   * (multi-tenancy on), else undefined.
+   */
   readonly handle: (request: Buffer, tenant: string | undefined) => Promise<Uint8Array>;
 }
 
