@@ -41,7 +41,11 @@ export function parseArgs(argv: readonly string[]): { positional: string[]; flag
   return { positional, flags, help };
 }
 
-export function loadConfig(flags: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv = process.env): MeshtelConfig {
+/**
+ * `role`, when given, limits the checks that depend on this machine (files the settings name) to
+ * the settings that role reads; without it every setting is checked.
+ */
+export function loadConfig(flags: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv = process.env, role?: string): MeshtelConfig {
   const problems: string[] = [];
   const known = new Set(settingEntries.map(([, s]) => s.flag));
   for (const flag of flags.keys()) {
@@ -62,7 +66,7 @@ export function loadConfig(flags: ReadonlyMap<string, string>, env: NodeJS.Proce
   }
   if (problems.length > 0) throw new ConfigError(problems);
   // Settings that only work together (TLS key and certificate...), once each is valid alone.
-  const combined = securitySettingsProblems(config as MeshtelConfig);
+  const combined = securitySettingsProblems(config as MeshtelConfig, role);
   if (combined.length > 0) throw new ConfigError(combined);
   return config as MeshtelConfig;
 }

@@ -3,9 +3,10 @@
  * (RECEIVER = OTLP/Zipkin/ALS/access-log lines, QUERY = Jaeger, Tempo, access logs, graph, ADMIN =
  * /metrics, /healthz, /readyz) TLS files and credential files; multi-tenancy and CORS; and TLS
  * or credentials for the outbound connections to Kafka, Elasticsearch and remote-write.
- * Every file setting is checked for readability here, so a wrong path stops start-up naming the
- * setting; how the files combine (a key without its certificate...) is checked by
- * securitySettingsProblems.
+ * securitySettingsProblems checks, for the settings the starting role reads, that each file can be
+ * read and loads (a wrong path or PEM stops start-up naming the setting) and how they combine (a
+ * key without its certificate...). Only the role's own: a collector's certificate need not be
+ * mounted where the ingester runs, though both may share one set of environment variables.
  */
 import { accessSync, constants } from 'node:fs';
 import { z } from 'zod';
@@ -15,14 +16,8 @@ import { listenerSettingsProblems, type ListenerGroup } from '../security/listen
 import { readServerTlsMaterial } from '../security/server-tls.js';
 import type { SettingSpec } from './settings.js';
 
-const optionalFile = z.string().superRefine((path, ctx) => {
-  if (path === '') return;
-  try {
-    accessSync(path, constants.R_OK);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
-  }
-});
+/** A path, or '' for not set; whether it can be read is checked for the role that reads it. */
+const optionalFile = z.string();
 const bool = z.stringbool();
 
 const RECEIVER_ROLES = ['collector', 'all-in-one'];
@@ -113,10 +108,25 @@ export const SECURITY_SETTINGS = {
 
 type SecurityConfig = { [K in keyof typeof SECURITY_SETTINGS]: z.infer<(typeof SECURITY_SETTINGS)[K]['schema']> };
 
-/** How the security settings combine; each problem names the settings. [] when they fit. */
-export function securitySettingsProblems(c: SecurityConfig & { esUrl: string; esUsername: string; remoteWriteUrl: string }): string[] {
+const readsSetting = (spec: SettingSpec, role: string | undefined) => role === undefined || spec.roles.includes('*') || spec.roles.includes(role);
+
+/**
+ * Problems with the security settings `role` reads (every role's when undefined), each naming the
+ * settings: files that cannot be read or do not load, and settings that only work together.
+ */
+export function securitySettingsProblems(c: SecurityConfig & { esUrl: string; esUsername: string; remoteWriteUrl: string }, role?: string): string[] {
   const problems: string[] = [];
-  const groups: ListenerGroup[] = ['receiver', 'query', 'admin'];
+  for (const [key, spec] of Object.entries(SECURITY_SETTINGS) as Array<[keyof SecurityConfig, SettingSpec]>) {
+    const path = c[key];
+    if (spec.schema !== optionalFile || typeof path !== 'string' || path === '' || !readsSetting(spec, role)) continue;
+    try {
+      accessSync(path, constants.R_OK);
+    } catch (err) {
+      problems.push(`${spec.env} / ${spec.flag} = ${JSON.stringify(path)}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  if (problems.length > 0) return problems;
+  const groups = (['receiver', 'query', 'admin'] as ListenerGroup[]).filter((g) => readsSetting(SECURITY_SETTINGS[`${g}TlsCertFile`], role));
   for (const g of groups) {
     const s = {
       tlsCertFile: c[`${g}TlsCertFile`], tlsKeyFile: c[`${g}TlsKeyFile`], tlsClientCaFile: c[`${g}TlsClientCaFile`],
@@ -139,15 +149,24 @@ export function securitySettingsProblems(c: SecurityConfig & { esUrl: string; es
       problems.push(err.message);
     }
   }
-  if (Boolean(c.kafkaTlsCertFile) !== Boolean(c.kafkaTlsKeyFile)) {
-    problems.push('MESHTEL_KAFKA_TLS_CERT_FILE and MESHTEL_KAFKA_TLS_KEY_FILE go together (client certificate and its key)');
+  return problems.concat(outboundProblems(c, role));
+}
+
+function outboundProblems(c: SecurityConfig & { esUrl: string; esUsername: string; remoteWriteUrl: string }, role: string | undefined): string[] {
+  const problems: string[] = [];
+  if (readsSetting(SECURITY_SETTINGS.kafkaTlsCertFile, role)) {
+    if (Boolean(c.kafkaTlsCertFile) !== Boolean(c.kafkaTlsKeyFile)) {
+      problems.push('MESHTEL_KAFKA_TLS_CERT_FILE and MESHTEL_KAFKA_TLS_KEY_FILE go together (client certificate and its key)');
+    }
+    if (c.kafkaSaslMechanism !== 'none' && (c.kafkaSaslUsername === '' || c.kafkaSaslPassword === '')) {
+      problems.push(`MESHTEL_KAFKA_SASL_MECHANISM=${c.kafkaSaslMechanism} needs MESHTEL_KAFKA_SASL_USERNAME and MESHTEL_KAFKA_SASL_PASSWORD`);
+    }
   }
-  if (c.kafkaSaslMechanism !== 'none' && (c.kafkaSaslUsername === '' || c.kafkaSaslPassword === '')) {
-    problems.push(`MESHTEL_KAFKA_SASL_MECHANISM=${c.kafkaSaslMechanism} needs MESHTEL_KAFKA_SASL_USERNAME and MESHTEL_KAFKA_SASL_PASSWORD`);
+  if (readsSetting(SECURITY_SETTINGS.esApiKey, role)) {
+    if (c.esApiKey !== '' && c.esUsername !== '') problems.push('set either MESHTEL_ES_API_KEY or MESHTEL_ES_USERNAME, not both');
+    if (c.esTlsCaFile !== '' && !c.esUrl.startsWith('https:')) problems.push('MESHTEL_ES_TLS_CA_FILE is set but MESHTEL_ES_URL is not https://');
   }
-  if (c.esApiKey !== '' && c.esUsername !== '') problems.push('set either MESHTEL_ES_API_KEY or MESHTEL_ES_USERNAME, not both');
-  if (c.esTlsCaFile !== '' && !c.esUrl.startsWith('https:')) problems.push('MESHTEL_ES_TLS_CA_FILE is set but MESHTEL_ES_URL is not https://');
-  if (c.remoteWriteTlsCaFile !== '' && !c.remoteWriteUrl.startsWith('https:')) {
+  if (readsSetting(SECURITY_SETTINGS.remoteWriteTlsCaFile, role) && c.remoteWriteTlsCaFile !== '' && !c.remoteWriteUrl.startsWith('https:')) {
     problems.push('MESHTEL_REMOTE_WRITE_TLS_CA_FILE is set but MESHTEL_REMOTE_WRITE_URL is not https://');
   }
   return problems;

@@ -142,3 +142,13 @@ describe('outbound security settings', () => {
     expect(basic.tls).toBeUndefined();
   });
 });
+
+describe('security settings per role', () => {
+  it('check only the files the starting role reads, so roles can share one environment', () => {
+    const env = { MESHTEL_RECEIVER_TLS_CERT_FILE: '/only/on/collectors.crt', MESHTEL_RECEIVER_TLS_KEY_FILE: '/only/on/collectors.key' };
+    expect(loadConfig(new Map(), env, 'ingester').receiverTlsCertFile).toBe('/only/on/collectors.crt');
+    expect(loadConfig(new Map(), env, 'query').receiverTlsCertFile).toBe('/only/on/collectors.crt');
+    expect(() => loadConfig(new Map(), env, 'collector')).toThrow(/MESHTEL_RECEIVER_TLS_CERT_FILE .*cannot read \/only\/on\/collectors.crt/);
+    expect(() => loadConfig(new Map(), env, 'all-in-one')).toThrow(ConfigError);
+  });
+});
