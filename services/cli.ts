@@ -57,7 +57,7 @@ async function main(): Promise<number> {
   }
   let config;
   try {
-    config = loadConfig(args.flags);
+    config = loadConfig(args.flags, process.env, role);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`meshtel: ${err.message}\n(run 'meshtel ${role} --help' for every setting and its accepted values)\n`);

@@ -6,6 +6,14 @@
 import type { z } from 'zod';
 import { inProcessBufferSettings } from '../shared/buffer/inprocess/inprocess-buffer-settings.js';
 import { kafkaBufferOptionsSchema, parseBrokerList, type KafkaBufferOptions } from '../shared/buffer/kafka/kafka-options.js';
+import { kafkaSecurityOptions, kafkaSecuritySettings, type KafkaSecurityOptions } from '../shared/buffer/kafka/kafka-security.js';
+import {
+  buildListenerSecurity,
+  listenerSecuritySettings,
+  type ListenerGroup,
+  type ListenerSecurity,
+} from '../shared/security/listener-security.js';
+import type { Logger } from '../shared/telemetry/logger.js';
 import { expositionSettings } from '../shared/metrics/exposition/exposition-settings.js';
 import { registrySettings } from '../shared/metrics/registry-settings.js';
 import { remoteWriteSinkOptions } from '../shared/metrics/remote-write/config.js';
@@ -49,6 +57,7 @@ export function kafkaBufferOptionsFromConfig(config: MeshtelConfig): KafkaBuffer
     publishTimeoutMs: config.kafkaPublishTimeoutMs,
     capacityBytes: config.kafkaMaxInFlightBytes,
     partitionsConsumedConcurrently: config.kafkaPartitionsConsumedConcurrently,
+    ...kafkaSecurityFromConfig(config),
   };
 }
 
@@ -68,6 +77,7 @@ export function querySettingsFromConfig(config: MeshtelConfig): Input<typeof que
     maxLimit: config.queryMaxLimit,
     maxClockSkewAdjustMs: config.queryMaxClockSkewAdjustMs,
     prometheusUrl: config.prometheusUrl,
+    corsAllowedOrigins: config.queryCorsAllowedOrigins,
     serviceNaming: config.meshServiceNaming,
     graphDegradedPercent: config.graphDegradedPercent,
     graphFailingPercent: config.graphFailingPercent,
@@ -79,6 +89,8 @@ export function elasticsearchOptionsFromConfig(config: MeshtelConfig): Partial<E
     node: config.esUrl,
     username: config.esUsername,
     password: config.esPassword,
+    apiKey: config.esApiKey,
+    tlsCaFile: config.esTlsCaFile,
     indexPrefix: config.esIndexPrefix,
     shards: config.esShards,
     replicas: config.esReplicas,
@@ -108,6 +120,7 @@ export function remoteWriteSettingsFromConfig(config: MeshtelConfig): RemoteWrit
     username: config.remoteWriteUsername,
     password: config.remoteWritePassword,
     bearerToken: config.remoteWriteBearerToken,
+    tlsCaFile: config.remoteWriteTlsCaFile,
   };
 }
 
@@ -151,6 +164,10 @@ export const COMPONENT_SETTINGS: ReadonlyArray<{
   { component: 'memory span store', schema: memorySpanStoreSettings, fromConfig: memorySpanStoreSettingsFromConfig },
   { component: 'memory access-log store', schema: memoryAccessLogStoreSettings, fromConfig: memoryAccessLogStoreSettingsFromConfig },
   { component: 'query', schema: querySettings, fromConfig: querySettingsFromConfig },
+  { component: 'kafka security', schema: kafkaSecuritySettings, fromConfig: kafkaSecuritySettingsFromConfig },
+  { component: 'receiver listeners', schema: listenerSecuritySettings, fromConfig: (c) => listenerSecuritySettingsFromConfig(c, 'receiver') },
+  { component: 'query listeners', schema: listenerSecuritySettings, fromConfig: (c) => listenerSecuritySettingsFromConfig(c, 'query') },
+  { component: 'admin listener', schema: listenerSecuritySettings, fromConfig: (c) => listenerSecuritySettingsFromConfig(c, 'admin') },
   { component: 'elasticsearch span store', schema: elasticsearchSpanStoreSettings, fromConfig: elasticsearchOptionsFromConfig },
   { component: 'elasticsearch access-log store', schema: elasticsearchAccessLogStoreSettings, fromConfig: elasticsearchAccessLogOptionsFromConfig },
   { component: 'remote-write', schema: remoteWriteSettings, fromConfig: remoteWriteSettingsFromConfig },
@@ -162,4 +179,38 @@ export const COMPONENT_SETTINGS: ReadonlyArray<{
 /** The graph's health thresholds (Kiali's defaults unless set). */
 export function graphHealthFromConfig(config: MeshtelConfig): { degradedPercent: number; failingPercent: number } {
   return { degradedPercent: config.graphDegradedPercent, failingPercent: config.graphFailingPercent };
+}
+
+export function kafkaSecuritySettingsFromConfig(config: MeshtelConfig): z.input<typeof kafkaSecuritySettings> {
+  return {
+    tlsEnabled: config.kafkaTlsEnabled,
+    tlsCaFile: config.kafkaTlsCaFile,
+    tlsCertFile: config.kafkaTlsCertFile,
+    tlsKeyFile: config.kafkaTlsKeyFile,
+    saslMechanism: config.kafkaSaslMechanism,
+    saslUsername: config.kafkaSaslUsername,
+    saslPassword: config.kafkaSaslPassword,
+  };
+}
+
+/** kafkajs `ssl` / `sasl` from MESHTEL_KAFKA_TLS_* and MESHTEL_KAFKA_SASL_* (files read now). */
+export function kafkaSecurityFromConfig(config: MeshtelConfig): KafkaSecurityOptions {
+  return kafkaSecurityOptions(kafkaSecuritySettingsFromConfig(config));
+}
+
+export function listenerSecuritySettingsFromConfig(config: MeshtelConfig, group: ListenerGroup): z.input<typeof listenerSecuritySettings> {
+  return {
+    tlsCertFile: config[`${group}TlsCertFile`],
+    tlsKeyFile: config[`${group}TlsKeyFile`],
+    tlsClientCaFile: config[`${group}TlsClientCaFile`],
+    authTokensFile: config[`${group}AuthTokensFile`],
+    authBasicFile: config[`${group}AuthBasicFile`],
+    // The admin port never serves tenant data, so it never asks for a tenant.
+    tenancy: group !== 'admin' && config.multitenancyEnabled,
+  };
+}
+
+/** A listener group's security (TLS, credentials, tenancy), its files read now. */
+export function listenerSecurityFromConfig(config: MeshtelConfig, group: ListenerGroup, logger: Logger): ListenerSecurity {
+  return buildListenerSecurity(group, listenerSecuritySettingsFromConfig(config, group), { logger });
 }

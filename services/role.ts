@@ -6,7 +6,8 @@
 import type { Registry } from 'prom-client';
 import type { Component, ReadinessCheck } from '../shared/model/component.js';
 import type { MeshtelConfig } from './settings.js';
-import { AdminServer } from '../shared/telemetry/admin-server.js';
+import { listenerSecurityFromConfig } from './component-options.js';
+import { AdminServer } from './admin-server.js';
 import type { Logger } from '../shared/telemetry/logger.js';
 
 export interface RoleContext {
@@ -41,6 +42,7 @@ export async function startRole(role: string, build: RoleBuilder, ctx: RoleConte
     registry,
     logger,
     checks: () => parts.checks,
+    security: listenerSecurityFromConfig(config, 'admin', logger),
   });
   const ordered: Component[] = [admin, ...parts.components];
   const started: Component[] = [];

@@ -7,7 +7,7 @@
  *
  * README's settings table is generated from this table: `npm run docs:settings`.
  */
-import { loadSettings, settingsHelp as helpFor } from '../shared/config/load.js';
+import { ConfigError, loadSettings, settingsHelp as helpFor } from '../shared/config/load.js';
 import { settingsTable, type ConfigOf } from '../shared/config/table.js';
 import { inProcessBufferSettings } from '../shared/buffer/inprocess/inprocess-buffer-settings.js';
 import { brokerListText, kafkaBufferOptionsSchema as kafka } from '../shared/buffer/kafka/kafka-options.js';
@@ -20,6 +20,7 @@ import { collectorSettings } from './collector/collector-settings.js';
 import { metricsGeneratorSettings } from './ingester/metrics-generator-settings.js';
 import { querySettings } from './query/query-settings.js';
 import { roleSettings } from './role-settings.js';
+import { SECURITY_SETTINGS, securitySettingsProblems } from './security-settings.js';
 
 /** Roles that talk to Kafka: the collector produces, the ingester consumes. */
 const KAFKA_ROLES = ['collector', 'ingester'];
@@ -277,6 +278,7 @@ export const SETTINGS = settingsTable({
     env: 'MESHTEL_METRICS_MAX_SERIES', flag: '--metrics-max-series', roles: ['ingester', 'all-in-one'], field: registrySettings.shape.defaultMaxSeries,
     help: 'Series per derived metric; further label sets fold into one overflow series (meshtel_overflow="true"), counted in meshtel_derived_series_overflow_total.',
   },
+  ...SECURITY_SETTINGS,
   shutdownTimeoutMs: {
     env: 'MESHTEL_SHUTDOWN_TIMEOUT_MS', flag: '--shutdown-timeout-ms', roles: ['*'], field: roleSettings.shape.shutdownTimeoutMs,
     help: 'On SIGTERM/SIGINT: how long draining may take before the process exits anyway (exit code 1).',
@@ -286,9 +288,17 @@ export const SETTINGS = settingsTable({
 export type SettingKey = keyof typeof SETTINGS;
 export type MeshtelConfig = ConfigOf<typeof SETTINGS>;
 
-/** The validated configuration from defaults, `MESHTEL_*` variables and flags (ConfigError lists every problem). */
-export function loadConfig(flags: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv = process.env): MeshtelConfig {
-  return loadSettings(SETTINGS, flags, env);
+/**
+ * The validated configuration from defaults, `MESHTEL_*` variables and flags (ConfigError lists
+ * every problem). `role`, when given, limits the checks that depend on this machine (files the
+ * settings name) to the settings that role reads; without it every setting is checked.
+ */
+export function loadConfig(flags: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv = process.env, role?: string): MeshtelConfig {
+  const config = loadSettings(SETTINGS, flags, env);
+  // Settings that only work together (TLS key and certificate...), once each is valid alone.
+  const combined = securitySettingsProblems(config, role);
+  if (combined.length > 0) throw new ConfigError(combined);
+  return config;
 }
 
 /** The settings as --help prints them, restricted to what a role reads. */

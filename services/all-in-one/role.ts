@@ -20,6 +20,7 @@ import {
   collectorConfigFromConfig,
   graphHealthFromConfig,
   inProcessBufferSettingsFromConfig,
+  listenerSecurityFromConfig,
   memoryAccessLogStoreSettingsFromConfig,
   memorySpanStoreSettingsFromConfig,
   querySettingsFromConfig,
@@ -47,8 +48,13 @@ export const buildAllInOne: RoleBuilder = ({ config, logger, registry }) => {
   });
   const metricsIngester = new MetricsIngester({ buffer, metrics, logger: ingesterLogger, registry: derived.registry });
   const collector = new Collector({
-    config: collectorConfigFromConfig(config), buffer, metrics: createReceiverMetrics(registry), logger: logger.child({ component: 'collector' }),
+    config: collectorConfigFromConfig(config),
+    buffer,
+    metrics: createReceiverMetrics(registry),
+    logger: logger.child({ component: 'collector' }),
+    security: listenerSecurityFromConfig(config, 'receiver', logger),
   });
+  const querySecurity = listenerSecurityFromConfig(config, 'query', logger);
   const query = new QueryService({
     ...querySettingsFromConfig(config),
     host: config.host,
@@ -59,8 +65,10 @@ export const buildAllInOne: RoleBuilder = ({ config, logger, registry }) => {
       health: graphHealthFromConfig(config),
     },
     logger: logger.child({ component: 'query' }),
+    security: querySecurity,
   });
   const tempo = new TempoService({
+    security: querySecurity,
     host: config.host,
     port: config.tempoPort,
     reader: spanStore,

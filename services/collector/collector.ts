@@ -11,6 +11,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { AddressInfo } from 'node:net';
 import type { TelemetryBuffer } from '../../shared/buffer/buffer.js';
 import type { Component } from '../../shared/model/component.js';
+import { guardHttpRoutes, httpsServerOption } from '../../shared/security/http-listener.js';
+import type { ListenerSecurity } from '../../shared/security/listener-security.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
 import type { ReceiverMetrics } from './receiver-metrics.js';
 import { GrpcServer } from './transport/grpc-server.js';
@@ -37,6 +39,8 @@ export interface CollectorOptions {
   readonly buffer: TelemetryBuffer;
   readonly metrics: ReceiverMetrics;
   readonly logger: Logger;
+  /** TLS, credentials and tenancy of every receiver listener; plain and open when absent. */
+  readonly security?: ListenerSecurity;
 }
 
 export interface BoundAddress {
@@ -65,6 +69,7 @@ export class Collector implements Component {
   readonly #logger: Logger;
   #addresses: CollectorAddresses | undefined;
   #stopping = false;
+  readonly #security: ListenerSecurity | undefined;
 
   constructor(opts: CollectorOptions) {
     const { buffer, metrics, logger } = opts;
@@ -72,6 +77,7 @@ export class Collector implements Component {
     const config = { ...collectorSettings.parse(opts.config), host: opts.config.host, shutdownTimeoutMs: opts.config.shutdownTimeoutMs };
     this.#config = config;
     this.#logger = logger;
+    this.#security = opts.security;
     this.intake = new TraceIntake({
       buffer,
       metrics,
@@ -118,6 +124,7 @@ export class Collector implements Component {
       maxReceiveMessageBytes: Math.max(config.maxDecompressedBodyBytes, config.maxRequestBodyBytes),
       shutdownTimeoutMs: config.shutdownTimeoutMs,
       logger: logger.child({ component: 'otlp-grpc' }),
+      security: opts.security,
     });
     const grpcLogger = logger.child({ component: 'otlp-grpc' });
     addOtlpTraceService(this.grpc, { intake: this.intake, metrics, logger: grpcLogger });
@@ -133,7 +140,10 @@ export class Collector implements Component {
       // refusals are logged by the receiver itself.
       logController: new LogController({ disableRequestLogging: true }),
       bodyLimit,
+      ...httpsServerOption(this.#security),
     });
+    // google.rpc.Status JSON with code 16 (UNAUTHENTICATED), the OTLP/HTTP error shape.
+    guardHttpRoutes(app, this.#security, { unauthorizedBody: (message) => ({ code: 16, message }) });
     // While stopping, a keep-alive connection would keep close() waiting after its in-flight
     // request was answered; asking the client to close it lets stop() finish as soon as the
     // last answer is out.

@@ -3,7 +3,7 @@ import { KafkaBuffer } from '../../shared/buffer/kafka/kafka-buffer.js';
 import { asComponent } from '../../shared/model/component.js';
 import { createBufferMetrics } from '../../shared/buffer/buffer-metrics.js';
 import { createKafkaMetrics } from '../../shared/buffer/kafka/kafka-metrics.js';
-import { collectorConfigFromConfig, kafkaBufferOptionsFromConfig } from '../component-options.js';
+import { collectorConfigFromConfig, kafkaBufferOptionsFromConfig, listenerSecurityFromConfig } from '../component-options.js';
 import type { RoleBuilder } from '../role.js';
 import { Collector } from './collector.js';
 import { createReceiverMetrics } from './receiver-metrics.js';
@@ -11,7 +11,11 @@ import { createReceiverMetrics } from './receiver-metrics.js';
 export const buildCollectorRole: RoleBuilder = ({ config, logger, registry }) => {
   const buffer = new KafkaBuffer({ ...kafkaBufferOptionsFromConfig(config), logger, metrics: { ...createBufferMetrics(registry), ...createKafkaMetrics(registry) } });
   const collector = new Collector({
-    config: collectorConfigFromConfig(config), buffer, metrics: createReceiverMetrics(registry), logger: logger.child({ component: 'collector' }),
+    config: collectorConfigFromConfig(config),
+    buffer,
+    metrics: createReceiverMetrics(registry),
+    logger: logger.child({ component: 'collector' }),
+    security: listenerSecurityFromConfig(config, 'receiver', logger),
   });
   return {
     // Stopped in reverse: receivers stop taking requests, then the producer flushes and disconnects.

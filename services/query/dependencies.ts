@@ -35,14 +35,14 @@ export function mergeDependencies(spanLinks: readonly DependencyLink[], accessLo
  */
 export function withAccessLogEdges(spanReader: SpanReader, accessLogReader: AccessLogReader): SpanReader {
   return {
-    getTrace: (traceId, hint) => spanReader.getTrace(traceId, hint),
-    getServices: () => spanReader.getServices(),
-    getOperations: (query) => spanReader.getOperations(query),
-    findTraces: (query) => spanReader.findTraces(query),
-    async getDependencies(endTimeMs, lookbackMs) {
+    getTrace: (traceId, hint, scope) => spanReader.getTrace(traceId, hint, scope),
+    getServices: (scope) => spanReader.getServices(scope),
+    getOperations: (query, scope) => spanReader.getOperations(query, scope),
+    findTraces: (query, scope) => spanReader.findTraces(query, scope),
+    async getDependencies(endTimeMs, lookbackMs, scope) {
       const [links, edges] = await Promise.all([
-        spanReader.getDependencies(endTimeMs, lookbackMs),
-        accessLogReader.getAccessLogEdges(endTimeMs, lookbackMs),
+        spanReader.getDependencies(endTimeMs, lookbackMs, scope),
+        accessLogReader.getAccessLogEdges(endTimeMs, lookbackMs, scope),
       ]);
       return mergeDependencies(links, edges);
     },

@@ -4,7 +4,10 @@
  * through the SpanReader it is given, so the same component serves the Elasticsearch store (query
  * role) and the memory store (all-in-one).
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import cors from '@fastify/cors';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { guardHttpRoutes, httpsServerOption } from '../../shared/security/http-listener.js';
+import type { ListenerSecurity } from '../../shared/security/listener-security.js';
 import type { Component } from '../../shared/model/component.js';
 import type { SpanReader } from '../../shared/storage/spanstore.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
@@ -48,6 +51,17 @@ export interface QueryServiceOptions {
   /** How node ids are named (MESHTEL_MESH_SERVICE_NAMING), for access-log filters by node id. */
   readonly serviceNaming?: MeshServiceNaming;
   readonly logger: Logger;
+  /** TLS, credentials and tenancy of the query listeners; plain and open when absent. */
+  readonly security?: ListenerSecurity;
+  /** Origins allowed by CORS (MESHTEL_QUERY_CORS_ALLOWED_ORIGINS): a comma-separated list or `*`; empty = no CORS. */
+  readonly corsAllowedOrigins?: string;
+}
+
+/** The @fastify/cors origin option for the setting, or undefined when CORS is off. */
+export function corsOrigin(setting: string | undefined): string | string[] | undefined {
+  const origins = (setting ?? '').split(',').map((o) => o.trim()).filter((o) => o !== '');
+  if (origins.length === 0) return undefined;
+  return origins.includes('*') ? '*' : origins;
 }
 
 /** Largest OTLP/JSON file POST /api/transform reads. */
@@ -68,8 +82,26 @@ export class QueryService implements Component {
       throw new RangeError(`maxLimit must be an integer ≥ defaultLimit (${defaultLimit}), got ${maxLimit}`);
     }
     this.configuredPort = options.port ?? QUERY_DEFAULTS.port;
-    this.app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger });
-    const { accessLogReader, graph } = options;
+    this.app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, ...httpsServerOption(options.security) });
+    const origin = corsOrigin(options.corsAllowedOrigins);
+    // Before the guard, so refusals carry CORS headers too (a browser can then read the 401).
+    if (origin !== undefined) void this.app.register(cors, { origin, exposedHeaders: ['www-authenticate'] });
+    guardHttpRoutes(this.app, options.security, {
+      unauthorizedBody: (msg) => ({ data: null, total: 0, limit: 0, offset: 0, errors: [{ code: 401, msg }] }),
+    });
+    const { accessLogReader } = options;
+    // The graph's store queries know no tenant yet: with multi-tenancy they are not served (and
+    // /api/dependencies keeps to the tenant-scoped span and access-log edges) rather than
+    // showing one tenant another's services.
+    const tenancy = options.security?.tenancy === true;
+    const graph = tenancy ? undefined : options.graph;
+    if (tenancy && options.graph) {
+      const notServed = async (_request: FastifyRequest, reply: FastifyReply) =>
+        reply.code(501).send({ errors: [{ code: 501, msg: 'the mesh graph is not available with multi-tenancy (MESHTEL_MULTITENANCY_ENABLED) yet' }] });
+      this.app.get('/api/v1/graph', notServed);
+      this.app.get('/api/v1/graph/*', notServed);
+      this.app.get('/nodegraph/*', notServed);
+    }
     const reader = graph
       ? withGraphEdges(options.reader, graph.reader)
       : accessLogReader

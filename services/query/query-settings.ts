@@ -20,6 +20,11 @@ export const querySettings = z.object({
   maxClockSkewAdjustMs: z.number().int().min(0).default(0),
   /** Prometheus HTTP API holding the span metrics; '' → the Monitor endpoints answer 501. */
   prometheusUrl: z.union([z.literal(''), z.url()]).default(''),
+  /** Origins browsers may call the query API from (CORS), comma-separated, or *; '' = none. */
+  corsAllowedOrigins: z
+    .string()
+    .regex(/^\s*(\*|https?:\/\/[^\s,]+)?(\s*,\s*(https?:\/\/[^\s,]+))*\s*$/, 'a comma-separated list of origins (https://host[:port]) or *')
+    .default(''),
   /** How graph nodes are named (Istio's tracingServiceName), for access-log filters by node id. */
   serviceNaming: z.enum(MESH_SERVICE_NAMINGS).default(DEFAULT_MESH_SERVICE_NAMING),
   /** Graph health, as Kiali's defaults: an error rate (percent) above this is degraded … */

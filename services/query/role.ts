@@ -5,7 +5,13 @@ import { ElasticsearchGraphReader } from '../../shared/storage/elasticsearch/gra
 import { ElasticsearchSpanStore } from '../../shared/storage/elasticsearch/store.js';
 import { createElasticsearchMetrics } from '../../shared/storage/elasticsearch/elasticsearch-metrics.js';
 import { createStoreMetrics } from '../../shared/storage/store-metrics.js';
-import { elasticsearchAccessLogOptionsFromConfig, elasticsearchOptionsFromConfig, graphHealthFromConfig, querySettingsFromConfig } from '../component-options.js';
+import {
+  elasticsearchAccessLogOptionsFromConfig,
+  elasticsearchOptionsFromConfig,
+  graphHealthFromConfig,
+  listenerSecurityFromConfig,
+  querySettingsFromConfig,
+} from '../component-options.js';
 import type { RoleBuilder } from '../role.js';
 import { QueryService } from './query-service.js';
 import { TempoService } from './tempo/tempo-service.js';
@@ -14,6 +20,7 @@ export const buildQueryRole: RoleBuilder = ({ config, logger, registry }) => {
   const metrics = { ...createStoreMetrics(registry), ...createElasticsearchMetrics(registry) };
   const spanStore = new ElasticsearchSpanStore({ ...elasticsearchOptionsFromConfig(config), metrics, logger });
   const accessLogStore = new ElasticsearchAccessLogStore({ ...elasticsearchAccessLogOptionsFromConfig(config), metrics, logger });
+  const querySecurity = listenerSecurityFromConfig(config, 'query', logger);
   const query = new QueryService({
     ...querySettingsFromConfig(config),
     host: config.host,
@@ -24,8 +31,10 @@ export const buildQueryRole: RoleBuilder = ({ config, logger, registry }) => {
       health: graphHealthFromConfig(config),
     },
     logger: logger.child({ component: 'query' }),
+    security: querySecurity,
   });
   const tempo = new TempoService({
+    security: querySecurity,
     host: config.host,
     port: config.tempoPort,
     reader: spanStore,

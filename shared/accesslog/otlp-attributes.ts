@@ -47,6 +47,8 @@ export const ATTR = {
   mtls: 'meshtel.accesslog.mtls',
   proxyNodeId: 'meshtel.accesslog.node_id',
   logName: 'meshtel.accesslog.log_name',
+  /** The same attribute name as on spans and metrics (model/tenant.ts TENANT_ATTRIBUTE). */
+  tenant: 'meshtel.tenant',
   /**
    * A record's free-form attributes are written as top-level attributes under their own keys;
    * only a key that would be read back as one of the names above goes into this map instead.

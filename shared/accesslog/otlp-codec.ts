@@ -174,6 +174,7 @@ function writeAttributes(w: ProtoWriter, r: AccessLogRecord): void {
   writeWorkload(w, DESTINATION_PREFIX, DESTINATION_FIELDS, r.destination);
   optionalString(w, ATTR.proxyNodeId, r.proxyNodeId);
   optionalString(w, ATTR.logName, r.logName);
+  optionalString(w, ATTR.tenant, r.tenant);
 
   let reserved: string[] | undefined;
   for (const key of Object.keys(r.attributes)) {
@@ -345,6 +346,7 @@ function recordOfLog(log: OtlpLogRecord): AccessLogRecord {
       case ATTR.mtls: if (value.type === 'bool') out.mtls = value.value; break;
       case ATTR.proxyNodeId: out.proxyNodeId = text(value); break;
       case ATTR.logName: out.logName = text(value); break;
+      case ATTR.tenant: out.tenant = text(value); break;
       case ATTR.reservedAttributes:
         if (value.type === 'kvlist') for (const inner of value.value) attributes.set(inner.key, text(inner.value));
         else attributes.set(key, text(value));

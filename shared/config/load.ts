@@ -79,6 +79,7 @@ function describeIssue(error: z.ZodError): string {
     case 'too_big':
       return `expected a number <= ${String(issue.maximum)}`;
     case 'invalid_type':
+      if (issue.expected === 'boolean') return 'expected true or false';
       return issue.expected === 'int' || issue.expected === 'number' ? 'expected an integer' : `expected ${issue.expected}`;
     default:
       return issue.message;

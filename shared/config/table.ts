@@ -65,24 +65,32 @@ function resolveSetting(key: string, entry: SettingEntry): ResolvedSetting {
   }
   const field = entry.field;
   const fallback = field.safeParse(undefined);
-  if (!fallback.success || (typeof fallback.data !== 'string' && typeof fallback.data !== 'number')) {
-    throw new Error(`setting ${key}: its schema field needs a text or number default`);
+  const data: unknown = fallback.success ? fallback.data : undefined;
+  if (typeof data !== 'string' && typeof data !== 'number' && typeof data !== 'boolean') {
+    throw new Error(`setting ${key}: its schema field needs a text, number or boolean default`);
   }
   // Env and flags are text; a numeric field reads it as Number() does (as z.coerce.number would),
-  // so "abc" → NaN is reported as "expected an integer" and "" as 0.
-  const numeric = isNumberField(field);
+  // so "abc" → NaN is reported as "expected an integer" and "" as 0; a boolean field takes
+  // exactly "true" or "false".
+  const type = baseType(field);
+  const fromText = (raw: string | number): unknown => {
+    if (typeof raw !== 'string') return raw;
+    if (type === 'number') return Number(raw);
+    if (type === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
+    return raw;
+  };
   return {
     key, env, flag, help, roles,
-    default: fallback.data,
-    parse: (raw) => field.safeParse(numeric && typeof raw === 'string' ? Number(raw) : raw),
+    default: typeof data === 'boolean' ? String(data) : data,
+    parse: (raw) => field.safeParse(fromText(raw)),
   };
 }
 
-/** Whether the field is a number under its default/optional wrappers. */
-function isNumberField(schema: z.ZodType): boolean {
+/** The field's type under its default/optional wrappers (number, boolean, string …). */
+function baseType(schema: z.ZodType): string {
   let def: { type: string; innerType?: z.ZodType } = schema.def as { type: string; innerType?: z.ZodType };
   while (def.innerType && ['default', 'prefault', 'optional', 'nullable', 'readonly', 'catch'].includes(def.type)) {
     def = def.innerType.def as { type: string; innerType?: z.ZodType };
   }
-  return def.type === 'number';
+  return def.type;
 }

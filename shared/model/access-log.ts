@@ -108,4 +108,6 @@ export interface AccessLogRecord {
   readonly severityText?: string;
   /** Anything else worth keeping: custom tags, extra labels, plain-log attributes (string values). */
   readonly attributes: Readonly<Record<string, string>>;
+  /** With multi-tenancy on: the tenant the entry was received for (model/tenant.ts). */
+  readonly tenant?: string;
 }

@@ -5,6 +5,7 @@
 import type { GraphProtocol } from '../graph/model.js';
 import type { MeshServiceNaming } from '../istio/service-naming.js';
 import type { AccessLogKind, AccessLogRecord } from '../model/access-log.js';
+import type { ReadScope } from './read-scope.js';
 
 export interface RejectedAccessLog {
   readonly record: AccessLogRecord;
@@ -73,8 +74,9 @@ export interface AccessLogEdge {
   readonly callCount: number;
 }
 
+/** Both methods take an optional ReadScope last (read-scope.ts): with a tenant, only its records count. */
 export interface AccessLogReader {
-  findAccessLogs(query: AccessLogQuery): Promise<AccessLogPage>;
+  findAccessLogs(query: AccessLogQuery, scope?: ReadScope): Promise<AccessLogPage>;
   /**
    * Call edges (kinds http and tcp) seen in access logs started within
    * [endTimeMs - lookbackMs, endTimeMs]. Both sidecars of a hop log the same request, so each
@@ -82,7 +84,7 @@ export interface AccessLogReader {
    * child); records without one (TCP) count when reported by `source`, or by `destination` when
    * the source workload is unknown (a caller without a sidecar, whose twin cannot exist).
    */
-  getAccessLogEdges(endTimeMs: number, lookbackMs: number): Promise<AccessLogEdge[]>;
+  getAccessLogEdges(endTimeMs: number, lookbackMs: number, scope?: ReadScope): Promise<AccessLogEdge[]>;
 }
 
 export interface AccessLogStore extends AccessLogWriter, AccessLogReader {

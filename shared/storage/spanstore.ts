@@ -4,6 +4,7 @@
  * Implementations: `storage/memory`, `storage/elasticsearch`. Every implementation passes
  * test/support/spanstore-contract and test/support/traceql-contract.
  */
+import type { ReadScope } from './read-scope.js';
 import type { SpanKind, SpanRecord } from '../model/span.js';
 import type { AttributeScope, SpanFilter, SpanIntrinsic, TraceqlQuery, TypedTagValue } from '../traceql/model.js';
 
@@ -65,28 +66,34 @@ export interface DependencyLink {
   readonly callCount: number;
 }
 
+export type { ReadScope } from './read-scope.js';
+
+/**
+ * Every method takes an optional ReadScope last (read-scope.ts): with a tenant, it answers as if
+ * only that tenant's spans were stored.
+ */
 export interface SpanReader {
   /**
    * All stored spans of the trace, in no particular order, or [] when the trace is unknown.
    * `startTimeUs`/`endTimeUs` are hints that may narrow the search (indices touched); a store
    * may ignore them.
    */
-  getTrace(traceId: string, hint?: { startTimeUs?: number; endTimeUs?: number }): Promise<SpanRecord[]>;
+  getTrace(traceId: string, hint?: { startTimeUs?: number; endTimeUs?: number }, scope?: ReadScope): Promise<SpanRecord[]>;
   /** Distinct service names, sorted. [] when empty. */
-  getServices(): Promise<string[]>;
+  getServices(scope?: ReadScope): Promise<string[]>;
   /** Distinct (name, kind) pairs of the service, sorted by name then kind. [] for an unknown service. */
-  getOperations(query: OperationQuery): Promise<Operation[]>;
+  getOperations(query: OperationQuery, scope?: ReadScope): Promise<Operation[]>;
   /**
    * Traces with at least one span matching every criterion of the query; each trace is
    * returned whole (all its stored spans), most recent first, at most `limit` of them.
    */
-  findTraces(query: TraceQuery): Promise<SpanRecord[][]>;
+  findTraces(query: TraceQuery, scope?: ReadScope): Promise<SpanRecord[][]>;
   /**
    * Service call edges among spans that started within [endTimeMs - lookbackMs, endTimeMs]:
    * one per (parent service, child service) pair where a span's parent span belongs to another
    * service, with the number of such child spans. Order unspecified.
    */
-  getDependencies(endTimeMs: number, lookbackMs: number): Promise<DependencyLink[]>;
+  getDependencies(endTimeMs: number, lookbackMs: number, scope?: ReadScope): Promise<DependencyLink[]>;
 }
 
 export interface TraceqlSearchQuery {

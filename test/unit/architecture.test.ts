@@ -17,6 +17,7 @@ const LAYER_OF_PART: Readonly<Record<string, number>> = {
   'shared/wire': 1,
   'shared/config': 1,
   'shared/telemetry': 1,
+  'shared/security': 2,
   'shared/istio': 2,
   'shared/graph': 2,
   'shared/traceql': 2,

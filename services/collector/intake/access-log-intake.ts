@@ -30,11 +30,11 @@ export class AccessLogIntake {
    * meshtel_receiver_accesslogs_refused_total; some keys' records may have been taken then, which
    * the stores absorb on the sender's retry (ids are deterministic).
    */
-  async accept(records: readonly AccessLogRecord[], transport: Transport): Promise<void> {
+  async accept(records: readonly AccessLogRecord[], transport: Transport, tenant?: string): Promise<void> {
     if (records.length === 0) return;
     const { buffer, metrics } = this.options;
     try {
-      await buffer.publish(recordsPerKey(records));
+      await buffer.publish(recordsPerKey(withTenant(records, tenant)));
     } catch (err) {
       const reason = err instanceof BufferFullError ? 'buffer_full' : err instanceof BufferUnavailableError ? 'buffer_unavailable' : undefined;
       if (reason !== undefined) metrics.accessLogsRefused.inc({ transport, reason }, records.length);
@@ -63,4 +63,14 @@ export function recordsPerKey(records: readonly AccessLogRecord[]): BufferRecord
   const out: BufferRecord[] = [];
   for (const [key, group] of groups) out.push({ topic: 'accesslogs', key, value: encodeAccessLogsProtobuf(group) });
   return out;
+}
+
+/** The records stamped with the tenant they were received for (none: any tenant field removed). */
+function withTenant(records: readonly AccessLogRecord[], tenant: string | undefined): readonly AccessLogRecord[] {
+  if (records.every((r) => r.tenant === tenant)) return records;
+  return records.map((r) => {
+    if (tenant !== undefined) return { ...r, tenant };
+    const { tenant: _dropped, ...rest } = r;
+    return rest;
+  });
 }

@@ -5,6 +5,7 @@
  * service.name and service.instance.id) so every point of a series lands on one partition, in
  * order — which the ingester's delta-to-cumulative accumulation needs.
  */
+import { TENANT_ATTRIBUTE, tenantOfResource, withTenantAttribute } from '../../../shared/model/tenant.js';
 import type { BufferRecord, TelemetryBuffer } from '../../../shared/buffer/buffer.js';
 import { resourceIdentity } from '../../../shared/metrics/otlp-import/import.js';
 import type { OtlpMetricsRequest, OtlpResourceMetrics } from '../../../shared/otlp/metrics/model.js';
@@ -31,9 +32,9 @@ export class MetricsIntake {
    * BufferUnavailableError (retryable; some resources' records may have been taken — the
    * importer skips a delta point it has already counted, and cumulative points are idempotent).
    */
-  async accept(request: OtlpMetricsRequest, transport: MetricsTransport): Promise<MetricsPartialSuccess> {
+  async accept(request: OtlpMetricsRequest, transport: MetricsTransport, tenant?: string): Promise<MetricsPartialSuccess> {
     const result = validateMetrics(request, this.options.limits);
-    const records = recordsPerResource(result.accepted);
+    const records = recordsPerResource(withTenant(result.accepted, tenant));
     if (records.length > 0) await this.options.buffer.publish(records);
     if (result.rejected > 0) {
       this.options.logger.debug({ transport, rejectedDataPoints: result.rejected, reason: result.errorMessage }, 'data points rejected individually');
@@ -60,4 +61,17 @@ export function recordsPerResource(request: OtlpMetricsRequest): BufferRecord[] 
   const out: BufferRecord[] = [];
   for (const [key, resourceMetrics] of groups) out.push({ topic: 'metrics', key, value: encodeMetricsProtobuf({ resourceMetrics }) });
   return out;
+}
+
+/** Every resource stamped with the tenant it was received for (none: any tenant attribute removed). */
+function withTenant(request: OtlpMetricsRequest, tenant: string | undefined): OtlpMetricsRequest {
+  const stale = (rm: OtlpResourceMetrics) =>
+    tenantOfResource(rm.resource) !== tenant || (tenant === undefined && rm.resource.attributes.some((kv) => kv.key === TENANT_ATTRIBUTE));
+  if (!request.resourceMetrics.some(stale)) return request;
+  return {
+    ...request,
+    resourceMetrics: request.resourceMetrics.map((rm) =>
+      stale(rm) ? { ...rm, resource: { ...rm.resource, attributes: withTenantAttribute(rm.resource.attributes, tenant) } } : rm,
+    ),
+  };
 }

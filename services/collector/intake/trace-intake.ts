@@ -3,6 +3,7 @@
  * trace per record, and say what was rejected. Receivers (OTLP/HTTP, OTLP/gRPC, later Zipkin) only
  * decode and map outcomes to their wire; what "accepted" means lives here, once.
  */
+import { stampSpansWithTenant } from '../../../shared/otlp/traces/tenant-stamp.js';
 import type { BufferRecord, TelemetryBuffer } from '../../../shared/buffer/buffer.js';
 import { BufferFullError, BufferUnavailableError } from '../../../shared/buffer/buffer.js';
 import type { SpanRecord } from '../../../shared/model/span.js';
@@ -44,7 +45,7 @@ export class TraceIntake {
    * buffer's BufferFullError / BufferUnavailableError (retryable; some traces may have been taken,
    * which the idempotent stores absorb on the sender's retry).
    */
-  async accept(spans: readonly SpanRecord[], transport: Transport): Promise<PartialSuccess> {
+  async accept(spans: readonly SpanRecord[], transport: Transport, tenant?: string): Promise<PartialSuccess> {
     this.#metrics.spansReceived.inc({ transport }, spans.length);
 
     let result: ValidationResult;
@@ -63,7 +64,8 @@ export class TraceIntake {
     if (result.attributesDropped > 0) this.#metrics.attributesDropped.inc({ transport }, result.attributesDropped);
     if (result.valuesTruncated > 0) this.#metrics.attributeValuesTruncated.inc({ transport }, result.valuesTruncated);
 
-    const records = recordsPerTrace(result.accepted);
+    // The tenant goes on every span's resource (and a sender's own tenant attribute goes away).
+    const records = recordsPerTrace(stampSpansWithTenant(result.accepted, tenant));
     if (records.length > 0) {
       try {
         await this.#buffer.publish(records);

@@ -5,6 +5,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type * as http2 from 'node:http2';
+import { grpcGuardInterceptors, grpcServerCredentials } from '../../../shared/security/grpc-listener.js';
+import type { ListenerSecurity } from '../../../shared/security/listener-security.js';
 import type { Logger } from '../../../shared/telemetry/logger.js';
 
 /**
@@ -32,12 +34,15 @@ export interface GrpcServerOptions {
   /** How long stop() waits for in-flight calls before cutting them off. */
   readonly shutdownTimeoutMs: number;
   readonly logger: Logger;
+  /** TLS, credentials and tenancy of the receiver listeners; plain and open when absent. */
+  readonly security?: ListenerSecurity;
 }
 
 export class GrpcServer {
   readonly #opts: GrpcServerOptions;
   readonly #server: grpc.Server;
   #port: number | undefined;
+  #releaseCredentialsWatch: (() => void) | undefined;
 
   constructor(opts: GrpcServerOptions) {
     this.#opts = opts;
@@ -45,6 +50,7 @@ export class GrpcServer {
       'grpc.max_receive_message_length': opts.maxReceiveMessageBytes,
       // Read by grpc-js releases that have grpc-node PR #3058; widenFlowControlWindows until then.
       'grpc-node.flow_control_window': STREAM_WINDOW_BYTES,
+      interceptors: grpcGuardInterceptors(opts.security),
     });
   }
 
@@ -58,12 +64,13 @@ export class GrpcServer {
     const address = `${hostForUri(this.#opts.host)}:${this.#opts.port}`;
     return new Promise((resolve, reject) => {
       // grpc-js starts serving as soon as bindAsync succeeds (Server.start() is deprecated).
-      this.#server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => {
+      this.#server.bindAsync(address, grpcServerCredentials(this.#opts.security), (err, port) => {
         if (err) {
           reject(new Error(`cannot listen for gRPC on ${address}: ${err.message}`));
           return;
         }
         this.#port = port;
+        this.#releaseCredentialsWatch = this.#opts.security?.credentials?.watch();
         this.widenFlowControlWindows();
         this.#opts.logger.info({ address: `${hostForUri(this.#opts.host)}:${port}` }, 'gRPC server listening');
         resolve(port);
@@ -104,6 +111,7 @@ export class GrpcServer {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
+        this.#releaseCredentialsWatch?.();
         this.#port = undefined;
         resolve();
       };

@@ -9,6 +9,7 @@
  * both reads one shape; here `total` counts every match (for a pager) and `limit`/`offset` echo
  * the page. A 400 names the parameter at fault.
  */
+import { scopeOf } from '../read-scope.js';
 import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import type { MeshServiceNaming } from '../../../shared/istio/service-naming.js';
@@ -126,12 +127,12 @@ export const accessLogApi: FastifyPluginAsync<AccessLogApiOptions> = async (app,
   app.get('/api/v1/accesslogs', async (request) => {
     const parsed = parseAccessLogsQuery(parseQuery(accessLogsQuerySchema, request.query), limits, nowMs());
     const query = options.serviceNaming ? { ...parsed, serviceNaming: options.serviceNaming } : parsed;
-    return pageEnvelope(await reader.findAccessLogs(query), query);
+    return pageEnvelope(await reader.findAccessLogs(query, scopeOf(request)), query);
   });
 
   app.get<{ Params: { traceID: string } }>('/api/traces/:traceID/accesslogs', async (request) => {
     const q = parseQuery(traceAccessLogsQuerySchema, request.query);
     const query = parseTraceAccessLogsQuery(request.params.traceID, q, limits, nowMs());
-    return pageEnvelope(await reader.findAccessLogs(query), query);
+    return pageEnvelope(await reader.findAccessLogs(query, scopeOf(request)), query);
   });
 };

@@ -6,6 +6,7 @@
  * `{"error":{"httpCode","message"}}`; a search or trace lookup that finds nothing is a 404
  * `No traces found`, as Jaeger answers.
  */
+import { scopeOf } from '../read-scope.js';
 import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify';
 import { jaegerSpanKind } from '../jaeger/from-spans.js';
 import type { KeyValue, SpanRecord } from '../../../shared/model/span.js';
@@ -65,11 +66,11 @@ export const jaegerV3Api: FastifyPluginAsync<JaegerV3ApiOptions> = async (app, o
     return sendError(reply, status, err.message);
   });
 
-  app.get('/api/v3/services', async () => ({ services: await reader.getServices() }));
+  app.get('/api/v3/services', async (request) => ({ services: await reader.getServices(scopeOf(request)) }));
 
   app.get('/api/v3/operations', async (request) => {
     const query = parseOperations(queryOf(request.query));
-    const operations = query === null ? [] : await reader.getOperations(query);
+    const operations = query === null ? [] : await reader.getOperations(query, scopeOf(request));
     // Jaeger's gateway names a kindless operation `internal`.
     return { operations: operations.map((op) => ({ name: op.name, spanKind: jaegerSpanKind(op.spanKind) || 'internal' })) };
   });
@@ -77,14 +78,14 @@ export const jaegerV3Api: FastifyPluginAsync<JaegerV3ApiOptions> = async (app, o
   app.get<{ Params: { traceId: string } }>('/api/v3/traces/:traceId', async (request, reply) => {
     const traceId = parseTraceIdV3(request.params.traceId);
     const { hint, raw } = parseGetTrace(queryOf(request.query));
-    const spans = await reader.getTrace(traceId, hint);
+    const spans = await reader.getTrace(traceId, hint, scopeOf(request));
     if (spans.length === 0) return sendError(reply, 404, 'No traces found');
     return resultOf([viewOfTrace(spans, { ...traceView, raw })]);
   });
 
   app.get('/api/v3/traces', async (request, reply) => {
     const { query, raw } = parseFindTraces(queryOf(request.query), limits);
-    const traces = (await reader.findTraces(query)).filter((t) => t.length > 0);
+    const traces = (await reader.findTraces(query, scopeOf(request))).filter((t) => t.length > 0);
     if (traces.length === 0) return sendError(reply, 404, 'No traces found');
     return resultOf(traces.map((spans) => viewOfTrace(spans, { ...traceView, raw })));
   });
@@ -92,7 +93,7 @@ export const jaegerV3Api: FastifyPluginAsync<JaegerV3ApiOptions> = async (app, o
   app.get('/api/v3/trace-summaries', async (request) => {
     // Summaries always read the adjusted trace; rawTraces has no effect (Jaeger).
     const { query } = parseFindTraces(queryOf(request.query), limits);
-    const traces = (await reader.findTraces(query)).filter((t) => t.length > 0);
+    const traces = (await reader.findTraces(query, scopeOf(request))).filter((t) => t.length > 0);
     return { summaries: traces.map((spans) => summarizeTrace(viewOfTrace(spans, traceView))) };
   });
 };

@@ -4,6 +4,7 @@
  * Grafana still calls all of them, so we keep serving the whole v1 set. Every answer, errors
  * included, is Jaeger's envelope `{data, total, limit, offset, errors}`.
  */
+import { scopeOf } from '../read-scope.js';
 import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import { jaegerSpanKind } from './from-spans.js';
@@ -87,13 +88,13 @@ export const jaegerApi: FastifyPluginAsync<JaegerApiOptions> = async (app, optio
     return sendError(reply, status, status >= 500 ? `internal error: ${err.message}` : err.message);
   });
 
-  app.get('/api/services', async () => {
-    const services = await reader.getServices();
+  app.get('/api/services', async (request) => {
+    const services = await reader.getServices(scopeOf(request));
     return envelope(services, services.length);
   });
 
   app.get<{ Params: { service: string } }>('/api/services/:service/operations', async (request) => {
-    const operations = await reader.getOperations({ service: request.params.service });
+    const operations = await reader.getOperations({ service: request.params.service }, scopeOf(request));
     // This older endpoint lists names only, one per name whatever its kinds.
     const names = [...new Set(operations.map((op) => op.name))];
     return envelope(names, names.length);
@@ -101,7 +102,7 @@ export const jaegerApi: FastifyPluginAsync<JaegerApiOptions> = async (app, optio
 
   app.get('/api/operations', async (request) => {
     const query = parseOperationsQuery(parseQuery(operationsQuerySchema, request.query));
-    const operations = await reader.getOperations(query);
+    const operations = await reader.getOperations(query, scopeOf(request));
     const data = operations.map((op) => ({ name: op.name, spanKind: jaegerSpanKind(op.spanKind) }));
     return envelope(data, data.length);
   });
@@ -112,14 +113,14 @@ export const jaegerApi: FastifyPluginAsync<JaegerApiOptions> = async (app, optio
       const data: JaegerTrace[] = [];
       const errors: StructuredError[] = [];
       for (const traceId of search.traceIds) {
-        const trace = traceJson(await reader.getTrace(traceId), search.raw);
+        const trace = traceJson(await reader.getTrace(traceId, undefined, scopeOf(request)), search.raw);
         // Multi-get reports missing ids beside the found traces, with 200 (Jaeger).
         if (trace === undefined) errors.push({ msg: 'trace not found', traceID: jaegerTraceId(traceId) });
         else data.push(trace);
       }
       return envelope(data, 0, errors.length > 0 ? errors : null);
     }
-    const traces = await reader.findTraces(search.query);
+    const traces = await reader.findTraces(search.query, scopeOf(request));
     const data: JaegerTrace[] = [];
     for (const spans of traces) {
       const trace = traceJson(spans, search.raw);
@@ -133,14 +134,14 @@ export const jaegerApi: FastifyPluginAsync<JaegerApiOptions> = async (app, optio
     const query = parseQuery(traceQuerySchema, request.query);
     const hint = parseTraceHint(query);
     const raw = parseRaw(query.raw);
-    const trace = traceJson(await reader.getTrace(traceId, hint), raw);
+    const trace = traceJson(await reader.getTrace(traceId, hint, scopeOf(request)), raw);
     if (trace === undefined) return sendError(reply, 404, 'trace not found');
     return envelope([trace]);
   });
 
   app.get('/api/dependencies', async (request) => {
     const query = parseDependenciesQuery(parseQuery(dependenciesQuerySchema, request.query), nowMs());
-    const links = await reader.getDependencies(query.endTimeMs, query.lookbackMs);
+    const links = await reader.getDependencies(query.endTimeMs, query.lookbackMs, scopeOf(request));
     return envelope(summedLinks(links, query.service));
   });
 

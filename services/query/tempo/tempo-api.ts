@@ -5,6 +5,7 @@
  * the span store (TraceqlReader); this plugin parses parameters and shapes answers. Errors are
  * plain text with a status code, as Tempo answers them.
  */
+import { scopeOf } from '../read-scope.js';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { SpanReader, TraceqlReader } from '../../../shared/storage/spanstore.js';
@@ -39,7 +40,15 @@ export interface TempoApiOptions {
   readonly nowMs?: () => number;
   /** meshtel's own version, shown as the build revision. */
   readonly revision?: string;
+  /**
+   * Multi-tenancy is on: trace by id reads the caller's tenant only, and TraceQL search and tags
+   * (whose store queries know no tenant yet) answer 501 rather than show other tenants' data.
+   */
+  readonly tenancy?: boolean;
 }
+
+const NO_TENANT_SEARCH =
+  'TraceQL search and tag lookups are not available with multi-tenancy (MESHTEL_MULTITENANCY_ENABLED) yet; trace by id is';
 
 /**
  * The Tempo version `/api/status/buildinfo` reports. Grafana gates features on it (search
@@ -109,7 +118,7 @@ export const tempoApi: FastifyPluginAsync<TempoApiOptions> = async (app, options
   async function traceById(request: FastifyRequest<{ Params: { traceID: string } }>, reply: FastifyReply, v2: boolean): Promise<FastifyReply> {
     const traceId = parseTraceIdParam(request.params.traceID);
     const hint = parseTraceHint(parseQuery(traceByIdQuerySchema, request.query));
-    const spans = await reader.getTrace(traceId, hint);
+    const spans = await reader.getTrace(traceId, hint, scopeOf(request));
     // Grafana retries v1 on a 404 from v2, so both must say 404 for an unknown trace.
     if (spans.length === 0) return reply.code(404).type('text/plain').send('trace not found');
     if (wantsProtobuf(request)) {
@@ -122,6 +131,15 @@ export const tempoApi: FastifyPluginAsync<TempoApiOptions> = async (app, options
 
   app.get<{ Params: { traceID: string } }>('/api/traces/:traceID', (request, reply) => traceById(request, reply, false));
   app.get<{ Params: { traceID: string } }>('/api/v2/traces/:traceID', (request, reply) => traceById(request, reply, true));
+
+  if (options.tenancy === true) {
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.url.startsWith('/api/search') || request.url.startsWith('/api/v2/search')) {
+        return reply.code(501).type('text/plain').send(NO_TENANT_SEARCH);
+      }
+      return undefined;
+    });
+  }
 
   app.get('/api/search', async (request) => {
     const search = parseSearch(parseQuery(searchQuerySchema, request.query), nowMs());

@@ -5,6 +5,8 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Component } from '../../../shared/model/component.js';
+import { guardHttpRoutes, httpsServerOption } from '../../../shared/security/http-listener.js';
+import type { ListenerSecurity } from '../../../shared/security/listener-security.js';
 import type { SpanReader, TraceqlReader } from '../../../shared/storage/spanstore.js';
 import type { Logger } from '../../../shared/telemetry/logger.js';
 import { tempoApi } from './tempo-api.js';
@@ -16,6 +18,8 @@ export interface TempoServiceOptions {
   readonly reader: SpanReader & TraceqlReader;
   readonly isReady?: () => Promise<boolean>;
   readonly logger: Logger;
+  /** The query listener group's TLS, authentication and tenancy (MESHTEL_QUERY_*); open when absent. */
+  readonly security?: ListenerSecurity;
 }
 
 export class TempoService implements Component {
@@ -24,8 +28,13 @@ export class TempoService implements Component {
   private boundPort: number | undefined;
 
   constructor(private readonly options: TempoServiceOptions) {
-    this.app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger });
-    void this.app.register(tempoApi, { reader: options.reader, ...(options.isReady && { isReady: options.isReady }) });
+    this.app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, ...httpsServerOption(options.security) });
+    guardHttpRoutes(this.app, options.security);
+    void this.app.register(tempoApi, {
+      reader: options.reader,
+      tenancy: options.security?.tenancy === true,
+      ...(options.isReady && { isReady: options.isReady }),
+    });
   }
 
   /** The bound port; throws before start(). */

@@ -66,6 +66,8 @@ export class KafkaBuffer implements TelemetryBuffer, Component {
       brokers: [...o.brokers],
       logLevel: kafkajsLogLevel(rootLogger),
       logCreator: kafkajsLogCreator(rootLogger),
+      ...(o.ssl !== undefined ? { ssl: o.ssl } : {}),
+      ...(o.sasl !== undefined ? { sasl: o.sasl } : {}),
     };
     this.producerClient = new Kafka({
       ...common,

@@ -2,6 +2,8 @@
  * KafkaBuffer's configuration: a schema with defaults, validated when the buffer is constructed.
  * The process settings (MESHTEL_KAFKA_*) refer to these fields for their defaults.
  */
+import type { ConnectionOptions } from 'node:tls';
+import type { SASLOptions } from 'kafkajs';
 import { z } from 'zod';
 import type { BufferTopic } from '../buffer.js';
 
@@ -63,6 +65,10 @@ export const kafkaBufferOptionsSchema = z.object({
    */
   sessionTimeoutMs: positiveInt.default(10_000),
   heartbeatIntervalMs: positiveInt.default(3000),
+  /** TLS to the brokers (kafkajs `ssl`); see kafka-security.ts. */
+  ssl: z.custom<true | ConnectionOptions>((v) => v === true || (typeof v === 'object' && v !== null)).optional(),
+  /** SASL authentication (kafkajs `sasl`). */
+  sasl: z.custom<SASLOptions>((v) => typeof v === 'object' && v !== null && 'mechanism' in v).optional(),
 });
 
 export type KafkaBufferOptions = z.input<typeof kafkaBufferOptionsSchema>;

@@ -2,6 +2,7 @@
  * From remote-write's settings (settings.ts) to RemoteWriteSinkOptions: the one place those values
  * are interpreted, so every role that sends derived metrics does it the same way.
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Logger } from '../../telemetry/logger.js';
 import type { MetricsSource } from '../registry.js';
@@ -43,6 +44,7 @@ export function remoteWriteSinkOptions(
     instanceLabel: instance === '' ? undefined : { name: INSTANCE_LABEL_NAME, value: instance },
     basicAuth: settings.username === '' ? undefined : { username: settings.username, password: settings.password },
     bearerToken: settings.bearerToken === '' ? undefined : settings.bearerToken,
+    tlsCa: settings.tlsCaFile === '' ? undefined : readFileSync(settings.tlsCaFile),
     retry: { initialBackoffMs: 100, maxBackoffMs: 5000 },
   };
 }

@@ -20,7 +20,7 @@ import { compressBody, encodeLabels, encodeWriteRequest, type EncodedSeries } fr
 import { sampleKey, visitSnapshot } from './expand.js';
 import { baseLabels, isValidLabelName, seriesKey, withName, type LabelDefaults, type LabelPair } from '../labels.js';
 import { SampleQueue } from './sample-queue.js';
-import { postWriteRequest, remoteWriteHeaders, type SendTarget } from './send.js';
+import { dispatcherTrusting, postWriteRequest, remoteWriteHeaders, type SendTarget } from './send.js';
 import { REMOTE_WRITE_DEFAULTS } from './settings.js';
 
 /** Sent in User-Agent (`meshtel/<version>`), which the spec requires. */
@@ -48,6 +48,8 @@ export interface RemoteWriteSinkOptions {
   readonly instanceLabel?: { readonly name: string; readonly value: string };
   readonly basicAuth?: { readonly username: string; readonly password: string };
   readonly bearerToken?: string;
+  /** PEM CA the https endpoint's certificate is checked against; the system CAs when absent. */
+  readonly tlsCa?: Buffer;
   /** Per request. Default 10 s. */
   readonly timeoutMs?: number;
   /** Backoff between retries of one batch: doubles from initial up to max. Default 100 ms … 5 s. */
@@ -136,6 +138,7 @@ export class RemoteWriteSink implements MetricsSink {
       url: options.url,
       timeoutMs: options.timeoutMs ?? REMOTE_WRITE_DEFAULTS.timeoutMs,
       headers: remoteWriteHeaders(MESHTEL_VERSION, options),
+      ...(options.tlsCa ? { dispatcher: dispatcherTrusting(options.tlsCa) } : {}),
     };
     this.logger = options.logger.child({ component: 'remote-write' });
   }

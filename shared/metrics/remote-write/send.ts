@@ -3,10 +3,19 @@
  * 5xx, 429 and transport failures retried with backoff; any other status final (the receiver will
  * refuse the same bytes again — Prometheus answers 400 for out-of-order or out-of-bounds samples).
  */
+import { Agent, fetch as undiciFetch, type Dispatcher } from 'undici';
+
 export interface SendTarget {
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
+  /** Connection pool trusting a configured CA (https endpoints); the global one when absent. */
+  readonly dispatcher?: Dispatcher;
+}
+
+/** The connection pool for an endpoint whose certificate is signed by `ca` (PEM). */
+export function dispatcherTrusting(ca: Buffer): Dispatcher {
+  return new Agent({ connect: { ca } });
 }
 
 export type SendOutcome =
@@ -44,12 +53,11 @@ function retryAfterMs(header: string | null): number | undefined {
 export async function postWriteRequest(target: SendTarget, body: Uint8Array<ArrayBuffer>, abort: AbortSignal): Promise<SendOutcome> {
   let res: Response;
   try {
-    res = await fetch(target.url, {
-      method: 'POST',
-      headers: target.headers,
-      body,
-      signal: AbortSignal.any([abort, AbortSignal.timeout(target.timeoutMs)]),
-    });
+    const init = { method: 'POST', headers: target.headers, body, signal: AbortSignal.any([abort, AbortSignal.timeout(target.timeoutMs)]) };
+    // Node's fetch cannot be given a CA; undici's own fetch (the same implementation) can.
+    res = target.dispatcher
+      ? ((await undiciFetch(target.url, { ...init, dispatcher: target.dispatcher })) as unknown as Response)
+      : await fetch(target.url, init);
   } catch (err) {
     const timedOut = err instanceof Error && err.name === 'TimeoutError';
     const detail = err instanceof Error ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}` : String(err);

@@ -36,6 +36,8 @@ export const remoteWriteSettings = z.object({
   password: z.string().default(''),
   /** Bearer token when non-empty and no basic-auth user name is set. */
   bearerToken: z.string().default(''),
+  /** PEM CA bundle the endpoint's certificate is checked against (https:// URLs); '' = the system CAs. */
+  tlsCaFile: z.string().default(''),
 });
 
 export type RemoteWriteSettings = z.output<typeof remoteWriteSettings>;

@@ -46,7 +46,14 @@ export interface AccessLogDocument {
   readonly edgeParent?: string;
   readonly edgeChild?: string;
   readonly edgeRule?: EdgeRule;
+  /** Multi-tenancy: the tenant the entry was received for; absent otherwise. */
+  readonly tenant?: string;
   readonly record: StoredAccessLog;
+}
+
+/** Ids come from content, so two tenants' identical entries would share one: prefix the tenant. */
+export function accessLogDocumentId(record: AccessLogRecord): string {
+  return record.tenant === undefined ? record.id : `${record.tenant}/${record.id}`;
 }
 
 /** Which day's index the record goes to (epoch ms of its start). */
@@ -59,6 +66,7 @@ export function encodeAccessLogDocument(record: AccessLogRecord): AccessLogDocum
   const { source, destination } = record;
   return {
     id: record.id,
+    ...(record.tenant !== undefined ? { tenant: record.tenant } : {}),
     kind: record.kind,
     input: record.input,
     reporter: record.reporter,

@@ -3,6 +3,8 @@
  * the indices of its days (`indicesForRange`); missing days are normal (retention, quiet days),
  * hence `ignore_unavailable`. Filters mean what accesslog-match.ts says, expressed as queries.
  */
+import type { ReadScope } from '../read-scope.js';
+import { tenantFilter } from './reader.js';
 import type { Client, estypes } from '@elastic/elasticsearch';
 import type { AccessLogRecord } from '../../model/access-log.js';
 import { DEFAULT_ACCESS_LOG_KINDS } from '../accesslog-match.js';
@@ -56,10 +58,10 @@ export class ElasticsearchAccessLogReader implements AccessLogReader {
     return indicesForRange(this.prefix, 'accesslogs', Math.floor(startUs / 1000), Math.floor(endUs / 1000));
   }
 
-  async findAccessLogs(query: AccessLogQuery): Promise<AccessLogPage> {
+  async findAccessLogs(query: AccessLogQuery, scope?: ReadScope): Promise<AccessLogPage> {
     const index = this.indicesFor(query.startTimeMinUs, query.startTimeMaxUs);
     if (index.length === 0) return { records: [], total: 0 };
-    const filter = filtersOf(query);
+    const filter = [...filtersOf(query), ...tenantFilter(scope)];
     const limit = Math.max(0, query.limit);
     const offset = Math.max(0, query.offset);
     const search = (extra: Partial<estypes.SearchRequest>) =>
@@ -101,14 +103,14 @@ export class ElasticsearchAccessLogReader implements AccessLogReader {
    * request ids of `request` records plus the number of `count` records (rules in
    * accesslog-match.ts, derived at write time).
    */
-  async getAccessLogEdges(endTimeMs: number, lookbackMs: number): Promise<AccessLogEdge[]> {
+  async getAccessLogEdges(endTimeMs: number, lookbackMs: number, scope?: ReadScope): Promise<AccessLogEdge[]> {
     const fromUs = (endTimeMs - lookbackMs) * 1000;
     const toUs = endTimeMs * 1000;
     const index = this.indicesFor(fromUs, toUs);
     if (index.length === 0) return [];
     const query: estypes.QueryDslQueryContainer = {
       bool: {
-        filter: [{ range: { startTimeUs: { gte: fromUs, lte: toUs } } }, { terms: { edgeRule: ['request', 'count'] } }],
+        filter: [{ range: { startTimeUs: { gte: fromUs, lte: toUs } } }, { terms: { edgeRule: ['request', 'count'] } }, ...tenantFilter(scope)],
       },
     };
     type EdgeBucket = estypes.AggregationsCompositeBucket & {

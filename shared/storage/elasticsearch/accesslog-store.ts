@@ -4,11 +4,12 @@
  * returned for the dead-letter topic), `_id` = record.id so a redelivered record overwrites its
  * copy, read through ElasticsearchAccessLogReader. Only wiring code constructs it.
  */
+import type { ReadScope } from '../read-scope.js';
 import type { Client } from '@elastic/elasticsearch';
 import type { AccessLogRecord } from '../../model/access-log.js';
 import type { StoreMetrics } from '../store-metrics.js';
 import type { AccessLogEdge, AccessLogPage, AccessLogQuery, AccessLogStore, RejectedAccessLog } from '../accesslogstore.js';
-import { accessLogStartMs, encodeAccessLogDocument } from './accesslog-document.js';
+import { accessLogStartMs, accessLogDocumentId, encodeAccessLogDocument } from './accesslog-document.js';
 import {
   elasticsearchAccessLogStoreSettings,
   type ElasticsearchAccessLogStoreOptions,
@@ -73,7 +74,7 @@ export class ElasticsearchAccessLogStore implements AccessLogStore {
     const prefix = this.settings.indexPrefix;
     const docs: BulkDocument[] = records.map((record) => ({
       index: dailyIndex(prefix, 'accesslogs', accessLogStartMs(record)),
-      id: record.id,
+      id: accessLogDocumentId(record),
       source: JSON.stringify({ ...encodeAccessLogDocument(record), graph: observationOfAccessLog(record, this.settings.meshServiceNaming) }),
     }));
     const results = await this.lifecycle.indexer.index(docs);
@@ -97,11 +98,11 @@ export class ElasticsearchAccessLogStore implements AccessLogStore {
     return this.reader.indicesFor(startUs, endUs);
   }
 
-  findAccessLogs(query: AccessLogQuery): Promise<AccessLogPage> {
-    return this.reader.findAccessLogs(query);
+  findAccessLogs(query: AccessLogQuery, scope?: ReadScope): Promise<AccessLogPage> {
+    return this.reader.findAccessLogs(query, scope);
   }
 
-  getAccessLogEdges(endTimeMs: number, lookbackMs: number): Promise<AccessLogEdge[]> {
-    return this.reader.getAccessLogEdges(endTimeMs, lookbackMs);
+  getAccessLogEdges(endTimeMs: number, lookbackMs: number, scope?: ReadScope): Promise<AccessLogEdge[]> {
+    return this.reader.getAccessLogEdges(endTimeMs, lookbackMs, scope);
   }
 }

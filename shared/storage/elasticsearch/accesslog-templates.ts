@@ -45,6 +45,8 @@ export const accessLogMappings: estypes.MappingTypeMapping = {
     edgeParent: keyword,
     edgeChild: keyword,
     edgeRule: keyword,
+    /** Multi-tenancy: the tenant the entry was received for (absent without multi-tenancy). */
+    tenant: keyword,
     record: { type: 'object', enabled: false },
     graph: graphMapping,
   },

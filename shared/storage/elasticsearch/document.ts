@@ -10,6 +10,7 @@
  *    (`enabled: false`), from which the SpanRecord is rebuilt exactly: 64-bit integers travel as
  *    decimal strings and bytes as base64, because JSON numbers would round them to doubles.
  */
+import { tenantOfResource } from '../../model/tenant.js';
 import { createHash, hash } from 'node:crypto';
 import {
   durationUs,
@@ -85,6 +86,8 @@ export interface SpanDocument {
   name: string;
   kind: KindName;
   serviceName: string;
+  /** The tenant of the span's resource (multi-tenancy); absent otherwise. */
+  tenant?: string;
   /** Epoch ms, a `date` for Kibana and date histograms. */
   startTime: number;
   startTimeUs: number;
@@ -106,6 +109,7 @@ export interface ServiceDocument {
   serviceName: string;
   operationName: string;
   spanKind: KindName;
+  tenant?: string;
 }
 
 function shortHash(...parts: string[]): string {
@@ -120,16 +124,18 @@ function shortHash(...parts: string[]): string {
  * hash are plenty: they only separate the few spans that share one trace and span id.
  */
 export function spanDocumentId(span: SpanRecord): string {
-  return documentIdOf(span, spanContentHash(span));
+  return documentIdOf(span, spanContentHash(span), tenantOfResource(span.resource));
 }
 
 /** The id of a document already encoded (its `spanHash` computed once). */
-export function spanDocumentIdOf(doc: Pick<SpanDocument, 'traceId' | 'spanId' | 'serviceName' | 'spanHash'> & { kind: KindName }): string {
-  return documentIdOf({ ...doc, kind: kindFromName(doc.kind) }, doc.spanHash);
+export function spanDocumentIdOf(doc: Pick<SpanDocument, 'traceId' | 'spanId' | 'serviceName' | 'spanHash' | 'tenant'> & { kind: KindName }): string {
+  return documentIdOf({ ...doc, kind: kindFromName(doc.kind) }, doc.spanHash, doc.tenant);
 }
 
-function documentIdOf(span: Pick<SpanRecord, 'traceId' | 'spanId' | 'serviceName' | 'kind'>, contentHash: string): string {
-  return `${span.traceId}-${span.spanId}-${serviceKindHash(span.serviceName, span.kind)}-${contentHash}`;
+function documentIdOf(span: Pick<SpanRecord, 'traceId' | 'spanId' | 'serviceName' | 'kind'>, contentHash: string, tenant: string | undefined): string {
+  const id = `${span.traceId}-${span.spanId}-${serviceKindHash(span.serviceName, span.kind)}-${contentHash}`;
+  // With a tenant, its own id space: another tenant writing the same ids can never overwrite it.
+  return tenant === undefined ? id : `${tenant}/${id}`;
 }
 
 /**
@@ -158,11 +164,13 @@ function serviceKindHash(serviceName: string, kind: SpanKind): string {
 }
 
 export function serviceDocumentId(doc: ServiceDocument): string {
-  return shortHash(doc.serviceName, doc.operationName, doc.spanKind);
+  const id = shortHash(doc.serviceName, doc.operationName, doc.spanKind);
+  return doc.tenant === undefined ? id : `${doc.tenant}/${id}`;
 }
 
 export function serviceDocumentOf(span: SpanRecord): ServiceDocument {
-  return { serviceName: span.serviceName, operationName: span.name, spanKind: kindName(span.kind) };
+  const tenant = tenantOfResource(span.resource);
+  return { serviceName: span.serviceName, operationName: span.name, spanKind: kindName(span.kind), ...(tenant !== undefined ? { tenant } : {}) };
 }
 
 export function encodeSpanDocument(span: SpanRecord): SpanDocument {
@@ -174,6 +182,7 @@ export function encodeSpanDocument(span: SpanRecord): SpanDocument {
     name: span.name,
     kind: kindName(span.kind),
     serviceName: span.serviceName,
+    ...tenantField(tenantOfResource(span.resource)),
     startTime: Number(span.startTimeUnixNano / 1_000_000n),
     startTimeUs: startTimeUs(span),
     durationUs: durationUs(span),
@@ -294,4 +303,8 @@ export class SpanDocumentDecoder {
     }
     return scope;
   }
+}
+
+function tenantField(tenant: string | undefined): { tenant?: string } {
+  return tenant === undefined ? {} : { tenant };
 }

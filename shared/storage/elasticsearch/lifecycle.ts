@@ -24,6 +24,8 @@ export type ElasticsearchStoreSettings = Pick<
   | 'node'
   | 'username'
   | 'password'
+  | 'apiKey'
+  | 'tlsCaFile'
   | 'indexPrefix'
   | 'shards'
   | 'replicas'

@@ -16,6 +16,10 @@ export const elasticsearchSpanStoreSettings = z.object({
   node: z.url().default('http://127.0.0.1:9200'),
   username: z.string().default(''),
   password: z.string().default(''),
+  /** API key (base64 "encoded" form); used instead of username/password when set. */
+  apiKey: z.string().default(''),
+  /** PEM CA bundle for an https:// node; empty = the system CAs. */
+  tlsCaFile: z.string().default(''),
   // Index names must be lower case and may not contain other symbols (Elasticsearch rules).
   indexPrefix: z
     .string()

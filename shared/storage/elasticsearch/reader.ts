@@ -11,6 +11,12 @@ import type { DependencyLink, Operation, OperationQuery, SpanReader, TraceQuery 
 import { kindFromName, kindName, SpanDocumentDecoder, type SpanDocument } from './document.js';
 import { indexPattern, indicesForRange, type Signal } from './indices.js';
 import { tagTerm } from './tags.js';
+import type { ReadScope } from '../read-scope.js';
+
+/** The tenant filter of a scoped read ([] when unscoped). */
+export function tenantFilter(scope: ReadScope | undefined): estypes.QueryDslQueryContainer[] {
+  return scope?.tenant === undefined ? [] : [{ term: { tenant: scope.tenant } }];
+}
 
 export interface ElasticsearchSpanReaderOptions {
   readonly client: Client;
@@ -64,23 +70,25 @@ export class ElasticsearchSpanReader implements SpanReader {
     return indicesForRange(this.prefix, signal, Math.floor(startUs / 1000), Math.floor(endUs / 1000));
   }
 
-  async getTrace(traceId: string, hint?: { startTimeUs?: number; endTimeUs?: number }): Promise<SpanRecord[]> {
+  async getTrace(traceId: string, hint?: { startTimeUs?: number; endTimeUs?: number }, scope?: ReadScope): Promise<SpanRecord[]> {
     const around = this.lookaroundMs * 1000;
     const index =
       hint?.startTimeUs !== undefined && hint.endTimeUs !== undefined
         ? this.indicesFor('spans', hint.startTimeUs - around, hint.endTimeUs + around)
         : [indexPattern(this.prefix, 'spans')];
     if (index.length === 0) return [];
-    return this.readSpans(index, { term: { traceId } });
+    return this.readSpans(index, scoped({ term: { traceId } }, scope));
   }
 
-  async getServices(): Promise<string[]> {
-    const buckets = await this.composite({ match_all: {} }, [{ service: { terms: { field: 'serviceName' } } }]);
+  async getServices(scope?: ReadScope): Promise<string[]> {
+    const buckets = await this.composite(scope?.tenant === undefined ? { match_all: {} } : { bool: { filter: tenantFilter(scope) } }, [
+      { service: { terms: { field: 'serviceName' } } },
+    ]);
     return buckets.map((b) => String(b.service)).sort();
   }
 
-  async getOperations(query: OperationQuery): Promise<Operation[]> {
-    const filter: estypes.QueryDslQueryContainer[] = [{ term: { serviceName: query.service } }];
+  async getOperations(query: OperationQuery, scope?: ReadScope): Promise<Operation[]> {
+    const filter: estypes.QueryDslQueryContainer[] = [{ term: { serviceName: query.service } }, ...tenantFilter(scope)];
     if (query.spanKind !== undefined) filter.push({ term: { spanKind: kindName(query.spanKind) } });
     const buckets = await this.composite({ bool: { filter } }, [
       { name: { terms: { field: 'operationName' } } },
@@ -91,11 +99,14 @@ export class ElasticsearchSpanReader implements SpanReader {
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.spanKind - b.spanKind));
   }
 
-  async findTraces(query: TraceQuery): Promise<SpanRecord[][]> {
+  async findTraces(query: TraceQuery, scope?: ReadScope): Promise<SpanRecord[][]> {
     if (query.limit <= 0) return [];
     const index = this.indicesFor('spans', query.startTimeMinUs, query.startTimeMaxUs);
     if (index.length === 0) return [];
-    const filter: estypes.QueryDslQueryContainer[] = [{ range: { startTimeUs: { gte: query.startTimeMinUs, lte: query.startTimeMaxUs } } }];
+    const filter: estypes.QueryDslQueryContainer[] = [
+      { range: { startTimeUs: { gte: query.startTimeMinUs, lte: query.startTimeMaxUs } } },
+      ...tenantFilter(scope),
+    ];
     if (query.service !== undefined) filter.push({ term: { serviceName: query.service } });
     if (query.operation !== undefined) filter.push({ term: { name: query.operation } });
     if (query.durationMinUs !== undefined || query.durationMaxUs !== undefined) {
@@ -122,7 +133,7 @@ export class ElasticsearchSpanReader implements SpanReader {
     const traceIds = (Array.isArray(buckets) ? buckets : []).map((b) => String(b.key));
     if (traceIds.length === 0) return [];
 
-    const byTrace = await this.tracesByIds(traceIds, query.startTimeMinUs, query.startTimeMaxUs);
+    const byTrace = await this.tracesByIds(traceIds, query.startTimeMinUs, query.startTimeMaxUs, scope);
     return traceIds.map((id) => byTrace.get(id)!).filter((spans) => spans.length > 0);
   }
 
@@ -130,12 +141,12 @@ export class ElasticsearchSpanReader implements SpanReader {
    * Every span of the given traces found in the window's days plus the lookaround (a found
    * trace's other spans may start outside the window); each id maps to its spans, [] if none.
    */
-  async tracesByIds(traceIds: readonly string[], startTimeMinUs: number, startTimeMaxUs: number): Promise<Map<string, SpanRecord[]>> {
+  async tracesByIds(traceIds: readonly string[], startTimeMinUs: number, startTimeMaxUs: number, scope?: ReadScope): Promise<Map<string, SpanRecord[]>> {
     const around = this.lookaroundMs * 1000;
     const spanIndex = this.indicesFor('spans', startTimeMinUs - around, startTimeMaxUs + around);
     const byTrace = new Map<string, SpanRecord[]>(traceIds.map((id) => [id, []]));
     for (let i = 0; i < traceIds.length; i += IDS_PER_QUERY) {
-      const spans = await this.readSpans(spanIndex, { terms: { traceId: traceIds.slice(i, i + IDS_PER_QUERY) } });
+      const spans = await this.readSpans(spanIndex, scoped({ terms: { traceId: traceIds.slice(i, i + IDS_PER_QUERY) } }, scope));
       for (const span of spans) byTrace.get(span.traceId)?.push(span);
     }
     return byTrace;
@@ -150,7 +161,7 @@ export class ElasticsearchSpanReader implements SpanReader {
    * roughly a second per million on one node): fine for hours, slow for days of a busy mesh,
    * which is what the dependency roll-up job (stored `…-dependencies-…` indices) is for.
    */
-  async getDependencies(endTimeMs: number, lookbackMs: number): Promise<DependencyLink[]> {
+  async getDependencies(endTimeMs: number, lookbackMs: number, scope?: ReadScope): Promise<DependencyLink[]> {
     const fromUs = (endTimeMs - lookbackMs) * 1000;
     const toUs = endTimeMs * 1000;
     const scanFromUs = fromUs - PARENT_MARGIN_US;
@@ -167,7 +178,7 @@ export class ElasticsearchSpanReader implements SpanReader {
         track_total_hits: false,
         _source: false,
         docvalue_fields: ['traceId', 'spanId', 'parentSpanId', 'serviceName', 'kind', 'startTimeUs'],
-        query: { range: { startTimeUs: { gte: scanFromUs, lte: toUs } } },
+        query: scoped({ range: { startTimeUs: { gte: scanFromUs, lte: toUs } } }, scope),
         sort: SPAN_SORT,
         search_after: after,
       });
@@ -233,6 +244,11 @@ export class ElasticsearchSpanReader implements SpanReader {
     }
     return out;
   }
+}
+
+/** `query` as it was when unscoped (request bodies unchanged), else with the tenant filter added. */
+function scoped(query: estypes.QueryDslQueryContainer, scope: ReadScope | undefined): estypes.QueryDslQueryContainer {
+  return scope?.tenant === undefined ? query : { bool: { filter: [query, ...tenantFilter(scope)] } };
 }
 
 const NO_RESOURCE: Resource = { attributes: [], droppedAttributesCount: 0, schemaUrl: '' };

@@ -3,6 +3,8 @@
  * written through the BulkIndexer, read through ElasticsearchSpanReader. Only wiring code
  * constructs it; everything else sees a SpanStore.
  */
+import { tenantOfResource } from '../../model/tenant.js';
+import type { ReadScope } from '../read-scope.js';
 import type { Client } from '@elastic/elasticsearch';
 import type { SpanRecord } from '../../model/span.js';
 import type { Logger } from '../../telemetry/logger.js';
@@ -103,7 +105,8 @@ export class ElasticsearchSpanStore implements SpanStore {
     const newServiceKeys = new Set<string>();
     for (const span of spans) {
       const startMs = Number(span.startTimeUnixNano / 1_000_000n);
-      const key = `${Math.floor(startMs / DAY_MS)}\u0000${span.kind}\u0000${span.serviceName}\u0000${span.name}`;
+      const tenant = tenantOfResource(span.resource) ?? '';
+      const key = `${Math.floor(startMs / DAY_MS)}\u0000${span.kind}\u0000${span.serviceName}\u0000${span.name}\u0000${tenant}`;
       if (this.servicesWritten.has(key) || newServiceKeys.has(key)) continue;
       newServiceKeys.add(key);
       serviceKeys.push(key);
@@ -147,24 +150,24 @@ export class ElasticsearchSpanStore implements SpanStore {
     return this.reader.indicesFor('spans', startUs, endUs);
   }
 
-  getTrace(traceId: string, hint?: { startTimeUs?: number; endTimeUs?: number }): Promise<SpanRecord[]> {
-    return this.reader.getTrace(traceId, hint);
+  getTrace(traceId: string, hint?: { startTimeUs?: number; endTimeUs?: number }, scope?: ReadScope): Promise<SpanRecord[]> {
+    return this.reader.getTrace(traceId, hint, scope);
   }
 
-  getServices(): Promise<string[]> {
-    return this.reader.getServices();
+  getServices(scope?: ReadScope): Promise<string[]> {
+    return this.reader.getServices(scope);
   }
 
-  getOperations(query: OperationQuery): Promise<Operation[]> {
-    return this.reader.getOperations(query);
+  getOperations(query: OperationQuery, scope?: ReadScope): Promise<Operation[]> {
+    return this.reader.getOperations(query, scope);
   }
 
-  findTraces(query: TraceQuery): Promise<SpanRecord[][]> {
-    return this.reader.findTraces(query);
+  findTraces(query: TraceQuery, scope?: ReadScope): Promise<SpanRecord[][]> {
+    return this.reader.findTraces(query, scope);
   }
 
-  getDependencies(endTimeMs: number, lookbackMs: number): Promise<DependencyLink[]> {
-    return this.reader.getDependencies(endTimeMs, lookbackMs);
+  getDependencies(endTimeMs: number, lookbackMs: number, scope?: ReadScope): Promise<DependencyLink[]> {
+    return this.reader.getDependencies(endTimeMs, lookbackMs, scope);
   }
 
   searchTraceql(query: TraceqlSearchQuery): Promise<TraceqlTraceMatch[]> {

@@ -44,6 +44,8 @@ const spanMappings: estypes.MappingTypeMapping = {
     name: keyword,
     kind: keyword,
     serviceName: keyword,
+    /** Multi-tenancy: the tenant the span was received for (absent without multi-tenancy). */
+    tenant: keyword,
     startTime: { type: 'date', format: 'epoch_millis' },
     startTimeUs: { type: 'long' },
     durationUs: { type: 'long' },
@@ -66,6 +68,7 @@ const serviceMappings: estypes.MappingTypeMapping = {
     serviceName: keyword,
     operationName: keyword,
     spanKind: keyword,
+    tenant: keyword,
   },
 };
 

@@ -16,6 +16,12 @@ import { AccessLogEdgeCounter, accessLogMatches, accessLogStartUs, compareNewest
 import type { AccessLogEdge, AccessLogPage, AccessLogQuery, AccessLogStore, RejectedAccessLog } from '../accesslogstore.js';
 import { estimateAccessLogBytes } from './accesslog-size.js';
 import { MEMORY_ACCESS_LOG_STORE_DEFAULTS } from './memory-store-settings.js';
+import { inScope, type ReadScope } from '../read-scope.js';
+
+/** Ids are derived from content, so two tenants' identical entries share one: key by tenant too. */
+function keyOf(record: AccessLogRecord): string {
+  return record.tenant === undefined ? record.id : `${record.tenant}\u0000${record.id}`;
+}
 
 export interface MemoryAccessLogStoreOptions {
   /** Most records held; must be ≥ 1 (default {@link MEMORY_ACCESS_LOG_STORE_DEFAULTS}). */
@@ -80,12 +86,13 @@ export class MemoryAccessLogStore implements AccessLogStore {
   }
 
   private put(record: AccessLogRecord): void {
-    const previous = this.records.get(record.id);
-    if (previous === undefined) this.arrivals.push(record.id);
+    const key = keyOf(record);
+    const previous = this.records.get(key);
+    if (previous === undefined) this.arrivals.push(key);
     else this.byteCount -= previous.bytes;
     const stored: StoredRecord = { record, startUs: accessLogStartUs(record), bytes: estimateAccessLogBytes(record) };
     // Map.set on an existing key keeps its position, so a redelivered record keeps its age.
-    this.records.set(record.id, stored);
+    this.records.set(key, stored);
     this.byteCount += stored.bytes;
   }
 
@@ -107,10 +114,10 @@ export class MemoryAccessLogStore implements AccessLogStore {
     if (evicted > 0) this.metrics?.storeAccessLogsEvicted.inc(evicted);
   }
 
-  async findAccessLogs(query: AccessLogQuery): Promise<AccessLogPage> {
+  async findAccessLogs(query: AccessLogQuery, scope?: ReadScope): Promise<AccessLogPage> {
     const matches: AccessLogRecord[] = [];
     for (const stored of this.records.values()) {
-      if (accessLogMatches(stored.record, query, stored.startUs)) matches.push(stored.record);
+      if (inScope(scope, stored.record.tenant) && accessLogMatches(stored.record, query, stored.startUs)) matches.push(stored.record);
     }
     matches.sort(compareNewestFirst);
     const from = Math.max(0, query.offset);
@@ -122,12 +129,12 @@ export class MemoryAccessLogStore implements AccessLogStore {
     for (const stored of this.records.values()) if (stored.startUs >= fromUs && stored.startUs <= toUs) yield stored.record;
   }
 
-  async getAccessLogEdges(endTimeMs: number, lookbackMs: number): Promise<AccessLogEdge[]> {
+  async getAccessLogEdges(endTimeMs: number, lookbackMs: number, scope?: ReadScope): Promise<AccessLogEdge[]> {
     const fromUs = (endTimeMs - lookbackMs) * 1000;
     const toUs = endTimeMs * 1000;
     const counter = new AccessLogEdgeCounter();
     for (const stored of this.records.values()) {
-      if (stored.startUs >= fromUs && stored.startUs <= toUs) counter.add(stored.record);
+      if (stored.startUs >= fromUs && stored.startUs <= toUs && inScope(scope, stored.record.tenant)) counter.add(stored.record);
     }
     return counter.edges();
   }

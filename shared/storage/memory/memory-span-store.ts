@@ -18,6 +18,10 @@
  * entries — at the default bound of 500k spans ~0.05–0.15 s; a tag search reads the encoded
  * attributes of the spans that pass the other criteria, ~0.35 s when no service narrows it —
  * which suits a laptop or small cluster.
+ *
+ * Tenants (multi-tenancy on): each held span knows its tenant (its resource's tenant attribute);
+ * a span's identity includes it, so one tenant's write never replaces another's span, and a
+ * scoped read skips every span of another tenant — even in a trace that shares its id.
  */
 import type { AnyValue, InstrumentationScope, KeyValue, Resource, SpanKind, SpanRecord } from '../../model/span.js';
 import { attributeText } from '../../model/attribute-text.js';
@@ -25,6 +29,8 @@ import { durationUs, startTimeUs } from '../../model/span.js';
 import { SpanAttributeScanner, decodeSpanProtobuf, encodeSpanProtobuf } from '../../otlp/traces/traces.js';
 import type { StoreMetrics } from '../store-metrics.js';
 import type { MemoryStoreMetrics } from './memory-store-metrics.js';
+import { tenantOfResource } from '../../model/tenant.js';
+import { inScope, type ReadScope } from '../read-scope.js';
 import { addDependencyEdges, dependencyLinksFromCounts } from '../span-match.js';
 import { spanMayMatch } from '../../traceql/evaluate.js';
 import { spansetsOf, type SpanFilter, type TypedTagValue } from '../../traceql/model.js';
@@ -80,6 +86,7 @@ class StoredSpan {
     readonly durationUs: number,
     readonly resource: Resource,
     readonly scope: InstrumentationScope,
+    readonly tenant: string | undefined,
     readonly chunk: Uint8Array,
     readonly offset: number,
     readonly length: number,
@@ -116,6 +123,11 @@ export class MemorySpanStore implements SpanStore {
   private arrivals: string[] = [];
   private arrivalHead = 0;
   private readonly operations = new OperationIndex();
+  /** Services and operations per tenant, for scoped reads (spans with a tenant only). */
+  private readonly tenantOperations = new Map<string, OperationIndex>();
+  /** The last resource seen and its tenant: spans of one ResourceSpans share their resource. */
+  private lastResource: Resource | undefined;
+  private lastTenant: string | undefined;
   private spanCount = 0;
   private byteCount = 0;
   private chunk = new Uint8Array(CHUNK_BYTES);
@@ -191,7 +203,7 @@ export class MemorySpanStore implements SpanStore {
       trace.spans[at] = stored;
     } else {
       trace.spans.push(stored);
-      if (trace.byIdentity !== undefined) addToIndex(trace.byIdentity, identityOf(span), trace.spans.length - 1);
+      if (trace.byIdentity !== undefined) addToIndex(trace.byIdentity, identityOf(span, stored.tenant), trace.spans.length - 1);
       else if (trace.spans.length > SCAN_LIMIT) trace.byIdentity = identityIndex(trace.spans);
     }
     const bytes = stored.bytes;
@@ -199,6 +211,19 @@ export class MemorySpanStore implements SpanStore {
     this.spanCount++;
     this.byteCount += bytes;
     this.operations.add(span.serviceName, span.name, span.kind);
+    if (stored.tenant !== undefined) {
+      let index = this.tenantOperations.get(stored.tenant);
+      if (index === undefined) this.tenantOperations.set(stored.tenant, (index = new OperationIndex()));
+      index.add(span.serviceName, span.name, span.kind);
+    }
+  }
+
+  private tenantOf(resource: Resource): string | undefined {
+    if (resource !== this.lastResource) {
+      this.lastResource = resource;
+      this.lastTenant = tenantOfResource(resource);
+    }
+    return this.lastTenant;
   }
 
   /** Copies the span's message into the current chunk (or its own allocation) and indexes it. */
@@ -225,7 +250,7 @@ export class MemorySpanStore implements SpanStore {
     }
     return new StoredSpan(
       span.spanId, span.parentSpanId, span.kind, span.serviceName, span.name, span.startTimeUnixNano,
-      startTimeUs(span), durationUs(span), span.resource, span.scope, chunk, offset, length,
+      startTimeUs(span), durationUs(span), span.resource, span.scope, this.tenantOf(span.resource), chunk, offset, length,
     );
   }
 
@@ -235,6 +260,7 @@ export class MemorySpanStore implements SpanStore {
     this.spanCount--;
     this.byteCount -= bytes;
     this.operations.remove(stored.serviceName, stored.name, stored.kind);
+    if (stored.tenant !== undefined) this.tenantOperations.get(stored.tenant)?.remove(stored.serviceName, stored.name, stored.kind);
   }
 
   private evictToLimits(): void {
@@ -260,20 +286,26 @@ export class MemorySpanStore implements SpanStore {
     }
   }
 
-  async getTrace(traceId: string): Promise<SpanRecord[]> {
+  async getTrace(traceId: string, _hint?: unknown, scope?: ReadScope): Promise<SpanRecord[]> {
     const trace = this.traces.get(traceId);
-    return trace === undefined ? [] : spansOf(trace);
+    return trace === undefined ? [] : spansOf(trace, scope);
   }
 
-  async getServices(): Promise<string[]> {
-    return this.operations.services();
+  /** The operation index a read in `scope` sees (an empty one for a tenant that wrote nothing). */
+  private operationsIn(scope: ReadScope | undefined): OperationIndex {
+    if (scope?.tenant === undefined) return this.operations;
+    return this.tenantOperations.get(scope.tenant) ?? EMPTY_OPERATIONS;
   }
 
-  async getOperations(query: OperationQuery): Promise<Operation[]> {
-    return this.operations.operations(query.service, query.spanKind);
+  async getServices(scope?: ReadScope): Promise<string[]> {
+    return this.operationsIn(scope).services();
   }
 
-  async findTraces(query: TraceQuery): Promise<SpanRecord[][]> {
+  async getOperations(query: OperationQuery, scope?: ReadScope): Promise<Operation[]> {
+    return this.operationsIn(scope).operations(query.service, query.spanKind);
+  }
+
+  async findTraces(query: TraceQuery, scope?: ReadScope): Promise<SpanRecord[][]> {
     if (query.limit <= 0) return [];
     const tags = Object.entries(query.tags).map(([key, value]) => new TagMatcher(key, value));
     const scanner = new SpanAttributeScanner();
@@ -286,6 +318,7 @@ export class MemorySpanStore implements SpanStore {
       for (const stored of trace.spans) {
         // Cheapest checks first; the tag walk (which reads the encoded span) runs last.
         if (stored.startUs < startTimeMinUs || stored.startUs > startTimeMaxUs) continue;
+        if (!inScope(scope, stored.tenant)) continue;
         if (stored.startUs <= latestUs) continue;
         if (stored.durationUs < minDuration || stored.durationUs > maxDuration) continue;
         if (service !== undefined && stored.serviceName !== service) continue;
@@ -296,7 +329,7 @@ export class MemorySpanStore implements SpanStore {
       if (latestUs !== -Infinity) hits.push({ traceId, trace, latestUs });
     }
     hits.sort((a, b) => b.latestUs - a.latestUs || compareStrings(a.traceId, b.traceId));
-    return hits.slice(0, query.limit).map((hit) => spansOf(hit.trace));
+    return hits.slice(0, query.limit).map((hit) => spansOf(hit.trace, scope));
   }
 
   /** Client and producer spans started within [fromUs, toUs], decoded (the mesh graph reads their tags). */
@@ -344,20 +377,21 @@ export class MemorySpanStore implements SpanStore {
     }
   }
 
-  async getDependencies(endTimeMs: number, lookbackMs: number): Promise<DependencyLink[]> {
+  async getDependencies(endTimeMs: number, lookbackMs: number, scope?: ReadScope): Promise<DependencyLink[]> {
     const fromUs = (endTimeMs - lookbackMs) * 1000;
     const toUs = endTimeMs * 1000;
     const counts = new Map<string, number>();
     for (const trace of this.traces.values()) {
+      const spans = scope?.tenant === undefined ? trace.spans : trace.spans.filter((s) => s.tenant === scope.tenant);
       let inWindow = false;
-      for (const stored of trace.spans) {
+      for (const stored of spans) {
         if (stored.startUs >= fromUs && stored.startUs <= toUs) {
           inWindow = true;
           break;
         }
       }
       // The index entries carry every field edges need: nothing is decoded.
-      if (inWindow) addDependencyEdges(trace.spans, fromUs, toUs, counts);
+      if (inWindow) addDependencyEdges(spans, fromUs, toUs, counts);
     }
     return dependencyLinksFromCounts(counts);
   }
@@ -392,14 +426,17 @@ function hasAllTags(stored: StoredSpan, tags: readonly TagMatcher[], scanner: Sp
   return true;
 }
 
-function spansOf(trace: StoredTrace): SpanRecord[] {
+const EMPTY_OPERATIONS = new OperationIndex();
+
+function spansOf(trace: StoredTrace, scope?: ReadScope): SpanRecord[] {
+  if (scope?.tenant !== undefined) return trace.spans.filter((s) => s.tenant === scope.tenant).map((s) => s.decode());
   const out = new Array<SpanRecord>(trace.spans.length);
   for (let i = 0; i < trace.spans.length; i++) out[i] = trace.spans[i].decode();
   return out;
 }
 
-function identityOf(span: { readonly spanId: string; readonly kind: SpanKind; readonly serviceName: string }): string {
-  return `${span.spanId}\u0000${span.kind}\u0000${span.serviceName}`;
+function identityOf(span: { readonly spanId: string; readonly kind: SpanKind; readonly serviceName: string }, tenant: string | undefined): string {
+  return `${span.spanId}\u0000${span.kind}\u0000${span.serviceName}\u0000${tenant ?? ''}`;
 }
 
 function addToIndex(index: Map<string, number[]>, key: string, at: number): void {
@@ -410,24 +447,24 @@ function addToIndex(index: Map<string, number[]>, key: string, at: number): void
 
 function identityIndex(spans: readonly StoredSpan[]): Map<string, number[]> {
   const index = new Map<string, number[]>();
-  for (let i = 0; i < spans.length; i++) addToIndex(index, identityOf(spans[i]), i);
+  for (let i = 0; i < spans.length; i++) addToIndex(index, identityOf(spans[i], spans[i].tenant), i);
   return index;
 }
 
 /**
- * Index of the held copy of `stored` in its trace — same id, kind and service AND the same
- * encoded bytes (the span's content) — or -1. Two spans that differ in anything else are two
- * spans, as Jaeger keeps them, even when a buggy tracer gave them one id.
+ * Index of the held copy of `stored` in its trace — same id, kind, service and tenant AND the
+ * same encoded bytes (the span's content) — or -1. Two spans that differ in anything else are
+ * two spans, as Jaeger keeps them, even when a buggy tracer gave them one id.
  */
 function indexOfSame(trace: StoredTrace, stored: StoredSpan): number {
   const spans = trace.spans;
   if (trace.byIdentity !== undefined) {
-    for (const i of trace.byIdentity.get(identityOf(stored)) ?? []) if (sameBytes(spans[i], stored)) return i;
+    for (const i of trace.byIdentity.get(identityOf(stored, stored.tenant)) ?? []) if (sameBytes(spans[i], stored)) return i;
     return -1;
   }
   for (let i = 0; i < spans.length; i++) {
     const s = spans[i];
-    if (s.spanId === stored.spanId && s.kind === stored.kind && s.serviceName === stored.serviceName && sameBytes(s, stored)) return i;
+    if (s.spanId === stored.spanId && s.kind === stored.kind && s.serviceName === stored.serviceName && s.tenant === stored.tenant && sameBytes(s, stored)) return i;
   }
   return -1;
 }

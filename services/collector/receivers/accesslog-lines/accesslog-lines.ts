@@ -16,6 +16,7 @@
  * Error bodies are `{"error": "<what was wrong>"}`.
  * Register without fastify-plugin, so its content-type parsers stay inside it.
  */
+import { tenantOfRequest } from '../../../../shared/security/http-listener.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { parseAccessLogEntry } from '../../../../shared/accesslog/access-log-line.js';
 import type { CompiledEnvoyFormat } from '../../../../shared/accesslog/envoy-format.js';
@@ -127,7 +128,7 @@ export const accessLogLines: FastifyPluginAsync<AccessLogLinesOptions> = async (
         reply.code(400);
       } else {
         // Buffer refusals propagate to the error handler: 503 + Retry-After, nothing acknowledged.
-        if (records.length > 0) await intake.accept(records, TRANSPORT);
+        if (records.length > 0) await intake.accept(records, TRANSPORT, tenantOfRequest(request));
         reply.code(200);
       }
       const response: AccessLogLinesResponse = { accepted: records.length, rejected, errors };

@@ -21,6 +21,7 @@
  * and oversized messages, and unexpected failures; AccessLogIntake counts what the buffer took
  * (accepted) and what it refused (buffer_full / buffer_unavailable).
  */
+import { tenantOfMetadata } from '../../../../shared/security/grpc-listener.js';
 import type * as grpc from '@grpc/grpc-js';
 import { isRetryableBufferError } from '../../../../shared/buffer/buffer.js';
 import { AlsStreamDecoder } from '../../../../shared/envoy/als-stream.js';
@@ -80,6 +81,8 @@ export function envoyAlsImplementation(opts: EnvoyAlsOptions): grpc.UntypedServi
   const StreamAccessLogs: grpc.handleClientStreamingCall<Buffer, Buffer> = (call, callback) => {
     const decoder = new AlsStreamDecoder();
     const peer = safePeer(call);
+    // The tenant the listener's guard admitted the stream for (multi-tenancy on), else undefined.
+    const tenant = tenantOfMetadata(call.metadata);
     let messages = 0;
     let inFlight = 0;
     let halfClosed = false;
@@ -110,7 +113,7 @@ export function envoyAlsImplementation(opts: EnvoyAlsOptions): grpc.UntypedServi
     const handOver = (records: AccessLogRecord[]) => {
       inFlight++;
       if (inFlight >= maxInFlight) call.pause();
-      intake.accept(records, TRANSPORT).then(settled, (err: unknown) => {
+      intake.accept(records, TRANSPORT, tenant).then(settled, (err: unknown) => {
         if (isRetryableBufferError(err)) {
           // Counted by the intake; Envoy will not resend, so the stream simply goes on.
           warnOnce(err.name, { err: err.message, entries: records.length }, 'ALS entries refused by the buffer; the stream continues');

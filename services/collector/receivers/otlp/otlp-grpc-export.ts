@@ -4,6 +4,7 @@
  * errors and limits as OTLP/HTTP, and one way of timing, counting and logging a refusal. Each
  * service keeps only decoding, the intake call, the response encoding and its refusal mapping.
  */
+import { tenantOfMetadata } from '../../../../shared/security/grpc-listener.js';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../../../shared/telemetry/logger.js';
 import type { ReceiverMetrics } from '../../receiver-metrics.js';
@@ -40,8 +41,12 @@ export interface OtlpGrpcExport {
   readonly metrics: Pick<ReceiverMetrics, 'requestsRefused' | 'requestDuration'>;
   readonly logger: Logger;
   readonly refusalFor: (err: unknown) => OtlpGrpcRefusal;
-  /** Decodes the request, hands it on and encodes the export response; rejecting answers with `refusalFor`'s status. */
-  readonly handle: (request: Buffer) => Promise<Uint8Array>;
+  /**
+   * Decodes the request, hands it on and encodes the export response; rejecting answers with
+   * `refusalFor`'s status. `tenant`: the tenant the listener's guard admitted the call for
+   * (multi-tenancy on), else undefined.
+   */
+  readonly handle: (request: Buffer, tenant: string | undefined) => Promise<Uint8Array>;
 }
 
 export function exportServiceImplementation(opts: OtlpGrpcExport): grpc.UntypedServiceImplementation {
@@ -50,7 +55,7 @@ export function exportServiceImplementation(opts: OtlpGrpcExport): grpc.UntypedS
   const Export: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
     const stopTimer = metrics.requestDuration.startTimer({ transport });
     // Called from an async function so that a handle that throws synchronously still rejects.
-    (async () => handle(call.request))().then(
+    (async () => handle(call.request, tenantOfMetadata(call.metadata)))().then(
       (response) => {
         stopTimer();
         callback(null, Buffer.from(response));

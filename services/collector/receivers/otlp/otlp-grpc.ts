@@ -35,10 +35,10 @@ export function traceServiceImplementation(opts: OtlpGrpcTraceOptions): grpc.Unt
     metrics,
     logger,
     refusalFor: grpcRefusalFor,
-    handle: async (request) => {
+    handle: async (request, tenant) => {
       // Spans that validation leaves untouched are re-encoded per trace by copying their bytes.
       const spans = decodeTracesProtobuf(request, { keepEncodedSpans: true });
-      const partial = await intake.accept(spans, TRANSPORT);
+      const partial = await intake.accept(spans, TRANSPORT, tenant);
       return encodeTraceResponseProtobuf(partial);
     },
   });

@@ -4,6 +4,7 @@
  * parsers and error handler stay inside it and never change how sibling routes behave. What all
  * OTLP/HTTP receivers share (body reading, error bodies, 405) is in otlp-http-export.ts.
  */
+import { tenantOfRequest } from '../../../../shared/security/http-listener.js';
 import type { FastifyPluginAsync } from 'fastify';
 import {
   decodeTracesJson,
@@ -38,10 +39,10 @@ export const otlpHttpTraces: FastifyPluginAsync<OtlpHttpOptions> = async (app, o
     limits,
     metrics,
     refusalFor: httpRefusalFor,
-    handle: async (body, format) => {
+    handle: async (body, format, request) => {
       // Spans that validation leaves untouched are re-encoded per trace by copying their bytes.
       const spans = format === 'json' ? decodeTracesJson(decodeUtf8(body)) : decodeTracesProtobuf(body, { keepEncodedSpans: true });
-      const partial = await intake.accept(spans, TRANSPORT);
+      const partial = await intake.accept(spans, TRANSPORT, tenantOfRequest(request));
       return format === 'json' ? encodeTraceResponseJson(partial) : encodeTraceResponseProtobuf(partial);
     },
   });

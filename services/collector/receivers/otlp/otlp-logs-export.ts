@@ -31,6 +31,8 @@ export interface ExportLogsDeps {
   readonly metrics: LogsReceiverMetrics;
   /** Only `debug` is used, so fastify's request logger fits too. */
   readonly logger: Pick<Logger, 'debug'>;
+  /** The request's tenant (multi-tenancy on), stamped on every record. */
+  readonly tenant?: string;
 }
 
 /**
@@ -52,7 +54,7 @@ export async function exportLogs(logs: readonly OtlpLogRecord[], transport: Logs
   }
   if (result.attributesDropped > 0) metrics.attributesDropped.inc({ transport }, result.attributesDropped);
   if (result.valuesTruncated > 0) metrics.attributeValuesTruncated.inc({ transport }, result.valuesTruncated);
-  await intake.accept(result.records, transport);
+  await intake.accept(result.records, transport, deps.tenant);
   if (result.rejected > 0) {
     logger.debug({ transport, rejectedLogRecords: result.rejected, reason: result.errorMessage }, 'log records rejected individually');
   }

@@ -42,7 +42,7 @@ export function logsServiceImplementation(opts: OtlpGrpcLogsOptions): grpc.Untyp
     metrics,
     logger,
     refusalFor: grpcLogsRefusalFor,
-    handle: async (request) => encodeLogsResponseProtobuf(await exportLogs(decodeLogsProtobuf(request), TRANSPORT, opts)),
+    handle: async (request, tenant) => encodeLogsResponseProtobuf(await exportLogs(decodeLogsProtobuf(request), TRANSPORT, { ...opts, tenant })),
   });
 }
 

@@ -6,6 +6,7 @@
  * without fastify-plugin (as otlpHttpTraces) so its content-type parsers and error handler stay
  * inside it.
  */
+import { tenantOfRequest } from '../../../../shared/security/http-listener.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { decodeLogsJson, decodeLogsProtobuf } from '../../../../shared/otlp/logs/logs-decode.js';
 import type { LogLimits } from '../../../../shared/accesslog/logs-normalize.js';
@@ -40,7 +41,7 @@ export const otlpHttpLogs: FastifyPluginAsync<OtlpHttpLogsOptions> = async (app,
     refusalFor: httpLogsRefusalFor,
     handle: async (body, format, request) => {
       const logs = format === 'json' ? decodeLogsJson(decodeUtf8(body)) : decodeLogsProtobuf(body);
-      const partial = await exportLogs(logs, TRANSPORT, { intake, limits, metrics, logger: opts.logger ?? request.log });
+      const partial = await exportLogs(logs, TRANSPORT, { intake, limits, metrics, logger: opts.logger ?? request.log, tenant: tenantOfRequest(request) });
       return format === 'json' ? encodeLogsResponseJson(partial) : encodeLogsResponseProtobuf(partial);
     },
   });

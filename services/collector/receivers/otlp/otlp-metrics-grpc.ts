@@ -53,7 +53,7 @@ export function metricsServiceImplementation(opts: OtlpGrpcMetricsOptions): grpc
     metrics,
     logger,
     refusalFor: grpcMetricsRefusalFor,
-    handle: async (request) => encodeMetricsResponseProtobuf(await intake.accept(decodeMetricsProtobuf(request), TRANSPORT)),
+    handle: async (request, tenant) => encodeMetricsResponseProtobuf(await intake.accept(decodeMetricsProtobuf(request), TRANSPORT, tenant)),
   });
 }
 

@@ -5,6 +5,7 @@
  * partial success, and google.rpc.Status error bodies in the request's encoding. Register it
  * without fastify-plugin so its content-type parsers and error handler stay inside it.
  */
+import { tenantOfRequest } from '../../../../shared/security/http-listener.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { RpcCode } from '../../../../shared/otlp/common/status.js';
 import { decodeMetricsJson } from '../../../../shared/otlp/metrics/json-decode.js';
@@ -58,9 +59,9 @@ export const otlpHttpMetrics: FastifyPluginAsync<OtlpHttpMetricsOptions> = async
     metrics,
     logger: opts.logger,
     refusalFor: httpMetricsRefusalFor,
-    handle: async (body, format) => {
+    handle: async (body, format, request) => {
       const decoded = format === 'json' ? decodeMetricsJson(decodeUtf8(body)) : decodeMetricsProtobuf(body);
-      const partial = await intake.accept(decoded, TRANSPORT);
+      const partial = await intake.accept(decoded, TRANSPORT, tenantOfRequest(request));
       return format === 'json' ? encodeMetricsResponseJson(partial) : encodeMetricsResponseProtobuf(partial);
     },
   });

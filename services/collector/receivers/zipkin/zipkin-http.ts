@@ -20,6 +20,7 @@
  * gzip and deflate bodies are accepted. Zipkin v1 (`/api/v1/spans`, JSON v1 or Thrift) is not:
  * it is answered 404 with a message saying so.
  */
+import { tenantOfRequest } from '../../../../shared/security/http-listener.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { ZipkinDecodeError, decodeZipkinSpansJson, decodeZipkinSpansProtobuf } from '../../../../shared/zipkin/spans.js';
 import type { ReceiverMetrics, RefusalReason } from '../../receiver-metrics.js';
@@ -109,7 +110,7 @@ export const zipkinHttp: FastifyPluginAsync<ZipkinHttpOptions> = async (app, opt
       const format = zipkinBodyFormatOf(request.headers['content-type']);
       const body = await readRequestBody(request, limits.maxDecompressedBodyBytes);
       const spans = format === 'json' ? decodeZipkinSpansJson(decodeUtf8(body)) : decodeZipkinSpansProtobuf(body);
-      const partial = await intake.accept(spans, TRANSPORT);
+      const partial = await intake.accept(spans, TRANSPORT, tenantOfRequest(request));
       // The decoders already refuse every id TraceIntake would reject, so this stays 0; if a
       // future rule rejects spans individually, Zipkin has no way to say so, hence the log.
       if (partial.rejectedSpans > 0) {

@@ -5,8 +5,10 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { Component, ReadinessCheck } from '../model/component.js';
-import type { Logger } from './logger.js';
+import type { Component, ReadinessCheck } from '../shared/model/component.js';
+import { guardHttpRoutes, httpsServerOption } from '../shared/security/http-listener.js';
+import type { ListenerSecurity } from '../shared/security/listener-security.js';
+import type { Logger } from '../shared/telemetry/logger.js';
 
 export interface AdminServerOptions {
   readonly host: string;
@@ -14,6 +16,8 @@ export interface AdminServerOptions {
   readonly registry: Registry;
   readonly logger: Logger;
   readonly checks: () => readonly ReadinessCheck[];
+  /** TLS and credentials of the admin port; plain and open when absent. */
+  readonly security?: ListenerSecurity;
 }
 
 export class AdminServer implements Component {
@@ -26,7 +30,8 @@ export class AdminServer implements Component {
   constructor(private readonly options: AdminServerOptions) {
     // Typed as fastify's logger interface so the instance keeps fastify's default generics.
     const loggerInstance: FastifyBaseLogger = options.logger.child({ component: 'admin' });
-    this.app = Fastify({ loggerInstance, disableRequestLogging: true });
+    this.app = Fastify({ loggerInstance, disableRequestLogging: true, ...httpsServerOption(options.security) });
+    guardHttpRoutes(this.app, options.security);
     this.app.get('/metrics', async (_req, reply) => {
       reply.header('content-type', options.registry.contentType);
       return options.registry.metrics();
