@@ -4,7 +4,7 @@
  * drains into the stores next, and the admin port (health, metrics) goes last.
  */
 import type { Component, ReadinessCheck } from '../shared/model/component.js';
-import type { MeshtelConfig } from '../shared/config/settings.js';
+import { adminPortFor, type MeshtelConfig } from '../shared/config/settings.js';
 import { AdminServer } from '../shared/telemetry/admin-server.js';
 import type { Logger } from '../shared/telemetry/logger.js';
 import type { MeshtelMetrics } from '../shared/telemetry/metrics.js';
@@ -36,7 +36,7 @@ export async function startRole(role: string, build: RoleBuilder, ctx: RoleConte
   const parts = await build(ctx);
   const admin = new AdminServer({
     host: config.host,
-    port: config.adminPort,
+    port: adminPortFor(role, config.adminPort),
     registry: metrics.registry,
     logger,
     checks: () => parts.checks,

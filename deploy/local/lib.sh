@@ -7,6 +7,10 @@
 #   MESHTEL_LOCAL_START_TIMEOUT  seconds to wait for each server to become ready (default per server)
 #   MESHTEL_JAVA_HOME            JDK 17 for Kafka and Elasticsearch (default: found under /usr/lib/jvm)
 #   MESHTEL_MAVEN_CENTRAL        Maven Central base URL (default https://repo1.maven.org/maven2)
+#   MESHTEL_LOCAL_KAFKA_PORT, MESHTEL_LOCAL_KAFKA_CONTROLLER_PORT, MESHTEL_LOCAL_ES_PORT,
+#   MESHTEL_LOCAL_REDIS_PORT, MESHTEL_LOCAL_PROMETHEUS_PORT
+#                                ports (defaults 9092, 9093, 9200, 6379, 9090); with MESHTEL_LOCAL_RUN
+#                                they let a second, private instance run beside the shared one
 
 LOCAL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$LOCAL_DIR/../.." && pwd)
@@ -21,11 +25,11 @@ MAVEN_CENTRAL=${MESHTEL_MAVEN_CENTRAL:-https://repo1.maven.org/maven2}
 
 ALL_SERVERS=(kafka elasticsearch redis prometheus)
 
-KAFKA_PORT=9092
-KAFKA_CONTROLLER_PORT=9093
-ES_PORT=9200
-REDIS_PORT=6379
-PROMETHEUS_PORT=9090
+KAFKA_PORT=${MESHTEL_LOCAL_KAFKA_PORT:-9092}
+KAFKA_CONTROLLER_PORT=${MESHTEL_LOCAL_KAFKA_CONTROLLER_PORT:-9093}
+ES_PORT=${MESHTEL_LOCAL_ES_PORT:-9200}
+REDIS_PORT=${MESHTEL_LOCAL_REDIS_PORT:-6379}
+PROMETHEUS_PORT=${MESHTEL_LOCAL_PROMETHEUS_PORT:-9090}
 
 ES_USER=meshtel-es
 

@@ -14,7 +14,9 @@ import type { MeshtelConfig } from '../../shared/config/settings.js';
 import type { Component } from '../../shared/model/component.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
 import type { MeshtelMetrics } from '../../shared/telemetry/metrics.js';
+import { ByteBudget } from './transport/byte-budget.js';
 import { GrpcServer } from './transport/grpc-server.js';
+import { httpListenerOptions } from './transport/http-listener.js';
 import { addOtlpTraceService } from './receivers/otlp/otlp-grpc.js';
 import { otlpHttpTraces } from './receivers/otlp/otlp-http.js';
 import { compileEnvoyFormat } from '../../shared/accesslog/envoy-format.js';
@@ -46,6 +48,14 @@ export type CollectorConfig = Pick<
   | 'maxAccessLogLineBytes'
   | 'maxAccessLogLinesPerRequest'
   | 'shutdownTimeoutMs'
+  | 'maxBodyBytesInFlight'
+  | 'receiverBodyTimeoutMs'
+  | 'receiverIdleTimeoutMs'
+  | 'receiverMaxConnections'
+  | 'grpcMaxConcurrentStreams'
+  | 'grpcKeepaliveTimeMs'
+  | 'grpcKeepaliveTimeoutMs'
+  | 'maxClockSkew'
 >;
 
 export interface CollectorOptions {
@@ -77,6 +87,8 @@ export class Collector implements Component {
   readonly intake: TraceIntake;
   readonly accessLogIntake: AccessLogIntake;
   readonly metricsIntake: MetricsIntake;
+  /** Request bytes held at once across every receiver (MESHTEL_MAX_BODY_BYTES_IN_FLIGHT). */
+  readonly budget: ByteBudget;
   readonly #config: CollectorConfig;
   readonly #logger: Logger;
   #addresses: CollectorAddresses | undefined;
@@ -95,11 +107,14 @@ export class Collector implements Component {
         maxAttributesPerSpan: config.maxAttributesPerSpan,
         maxAttributeValueLength: config.maxAttributeValueLength,
       },
+      maxClockSkewMs: config.maxClockSkew,
     });
 
+    this.budget = new ByteBudget(config.maxBodyBytesInFlight);
     const limits = {
       maxRequestBodyBytes: config.maxRequestBodyBytes,
       maxDecompressedBodyBytes: config.maxDecompressedBodyBytes,
+      budget: this.budget,
     };
     this.accessLogIntake = new AccessLogIntake({ buffer, metrics, logger });
     this.metricsIntake = new MetricsIntake({ buffer, limits: { maxDataPointsPerRequest: config.maxDataPointsPerRequest }, logger });
@@ -132,6 +147,19 @@ export class Collector implements Component {
       maxReceiveMessageBytes: Math.max(config.maxDecompressedBodyBytes, config.maxRequestBodyBytes),
       shutdownTimeoutMs: config.shutdownTimeoutMs,
       logger: logger.child({ component: 'otlp-grpc' }),
+      connections: {
+        maxConnections: config.receiverMaxConnections,
+        maxConcurrentStreams: config.grpcMaxConcurrentStreams,
+        keepaliveTimeMs: config.grpcKeepaliveTimeMs,
+        keepaliveTimeoutMs: config.grpcKeepaliveTimeoutMs,
+        idleTimeoutMs: config.receiverIdleTimeoutMs,
+      },
+      guard: {
+        budget: this.budget,
+        maxDecompressedBytes: config.maxDecompressedBodyBytes,
+        messageTimeoutMs: config.receiverBodyTimeoutMs,
+        onRefused: (reason) => metrics.requestsRefused.inc({ transport: 'otlp_grpc', reason: reason === 'message_timeout' ? 'decode_error' : reason }),
+      },
     });
     const grpcLogger = logger.child({ component: 'otlp-grpc' });
     addOtlpTraceService(this.grpc, { intake: this.intake, metrics, logger: grpcLogger });
@@ -147,6 +175,7 @@ export class Collector implements Component {
       // refusals are logged by the receiver itself.
       logController: new LogController({ disableRequestLogging: true }),
       bodyLimit,
+      ...httpListenerOptions(this.#config),
     });
     // While stopping, a keep-alive connection would keep close() waiting after its in-flight
     // request was answered; asking the client to close it lets stop() finish as soon as the
@@ -162,6 +191,8 @@ export class Collector implements Component {
     try {
       await this.http.listen({ host, port: this.#config.otlpHttpPort });
       await this.zipkin.listen({ host, port: this.#config.zipkinPort });
+      this.http.server.maxConnections = this.#config.receiverMaxConnections;
+      this.zipkin.server.maxConnections = this.#config.receiverMaxConnections;
       const grpcPort = await this.grpc.start();
       this.#addresses = {
         otlpHttp: { host, port: (this.http.server.address() as AddressInfo).port },

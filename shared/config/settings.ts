@@ -7,11 +7,29 @@
 import { z } from 'zod';
 import { compileEnvoyFormat } from '../accesslog/envoy-format.js';
 import { parseLabelList } from '../metrics/remote-write/labels.js';
+import { parseGoDuration } from './duration.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().min(1);
 const nonNegativeInt = z.coerce.number().int().min(0);
 const MiB = 1024 * 1024;
+/** Settings the receivers (collector, all-in-one) read. */
+const RECEIVER_ROLES = ['collector', 'all-in-one'];
+/** Go-style duration text (24h, 90m, 1h30m, 0), parsed to milliseconds. */
+const goDuration = z.string().transform((text, ctx) => {
+  try {
+    return parseGoDuration(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+    return z.NEVER;
+  }
+});
+/** Admin port per role when none is set, Jaeger's numbers, so three roles fit on one host. */
+export const ADMIN_PORT_DEFAULTS: Readonly<Record<string, number>> = { 'all-in-one': 14269, collector: 14269, ingester: 14270, query: 16687 };
+/** The admin port a role listens on: the setting, or the role's default when it is 'auto'. */
+export function adminPortFor(role: string, setting: number | 'auto'): number {
+  return setting === 'auto' ? (ADMIN_PORT_DEFAULTS[role] ?? 14269) : setting;
+}
 /** Roles that talk to Kafka: the collector produces, the ingester consumes. */
 const KAFKA_ROLES = ['collector', 'ingester'];
 
@@ -43,8 +61,9 @@ export const SETTINGS = spec({
     help: 'Address every listener binds to.',
   },
   adminPort: {
-    env: 'MESHTEL_ADMIN_PORT', flag: '--admin-port', default: 14269, roles: ['*'], schema: port,
-    help: 'Admin port: /metrics, /healthz, /readyz. 0 picks a free port.',
+    env: 'MESHTEL_ADMIN_PORT', flag: '--admin-port', default: 'auto', roles: ['*'],
+    schema: z.union([z.literal('auto'), port]),
+    help: 'Admin port: /metrics, /healthz, /readyz. auto = the role\'s own (collector and all-in-one 14269, ingester 14270, query 16687, as Jaeger); 0 picks a free port.',
   },
   otlpGrpcPort: {
     env: 'MESHTEL_OTLP_GRPC_PORT', flag: '--otlp-grpc-port', default: 4317, roles: ['collector', 'all-in-one'], schema: port,
@@ -69,6 +88,38 @@ export const SETTINGS = spec({
   maxDecompressedBodyBytes: {
     env: 'MESHTEL_MAX_DECOMPRESSED_BODY_BYTES', flag: '--max-decompressed-body-bytes', default: 16 * MiB, roles: ['collector', 'all-in-one'], schema: positiveInt,
     help: 'Largest body after gzip decompression; decompression stops there (gzip-bomb guard) → HTTP 413 / gRPC RESOURCE_EXHAUSTED.',
+  },
+  maxBodyBytesInFlight: {
+    env: 'MESHTEL_MAX_BODY_BYTES_IN_FLIGHT', flag: '--max-body-bytes-in-flight', default: 256 * MiB, roles: RECEIVER_ROLES, schema: positiveInt,
+    help: 'Request bytes all receivers together may hold at once (bodies being read, inflated or decoded, gRPC messages in progress, a compressed gRPC message counting its worst-case inflated size); beyond it → HTTP 503 / gRPC RESOURCE_EXHAUSTED with Retry-After 1 s.',
+  },
+  receiverBodyTimeoutMs: {
+    env: 'MESHTEL_RECEIVER_BODY_TIMEOUT_MS', flag: '--receiver-body-timeout-ms', default: 30000, roles: RECEIVER_ROLES, schema: positiveInt,
+    help: 'An HTTP request (headers and body) or a gRPC message must arrive whole within this time from its first byte; slower ones are cut (HTTP 408 / gRPC DEADLINE_EXCEEDED).',
+  },
+  receiverIdleTimeoutMs: {
+    env: 'MESHTEL_RECEIVER_IDLE_TIMEOUT_MS', flag: '--receiver-idle-timeout-ms', default: 120000, roles: RECEIVER_ROLES, schema: positiveInt,
+    help: 'A receiver connection with no request (HTTP keep-alive) or no call (gRPC) for this long is closed; clients reconnect when they need to.',
+  },
+  receiverMaxConnections: {
+    env: 'MESHTEL_RECEIVER_MAX_CONNECTIONS', flag: '--receiver-max-connections', default: 1000, roles: RECEIVER_ROLES, schema: positiveInt,
+    help: 'Open connections each receiver listener (OTLP/HTTP, OTLP/gRPC, Zipkin) accepts at once; further ones are closed on arrival.',
+  },
+  grpcMaxConcurrentStreams: {
+    env: 'MESHTEL_GRPC_MAX_CONCURRENT_STREAMS', flag: '--grpc-max-concurrent-streams', default: 100, roles: RECEIVER_ROLES, schema: positiveInt,
+    help: 'Concurrent gRPC calls (HTTP/2 streams) per connection; clients queue the rest.',
+  },
+  grpcKeepaliveTimeMs: {
+    env: 'MESHTEL_GRPC_KEEPALIVE_TIME_MS', flag: '--grpc-keepalive-time-ms', default: 60000, roles: RECEIVER_ROLES, schema: positiveInt,
+    help: 'The gRPC receiver pings each connection this often to find dead peers (Envoy ALS streams never end by themselves)…',
+  },
+  grpcKeepaliveTimeoutMs: {
+    env: 'MESHTEL_GRPC_KEEPALIVE_TIMEOUT_MS', flag: '--grpc-keepalive-timeout-ms', default: 20000, roles: RECEIVER_ROLES, schema: positiveInt,
+    help: '…and closes a connection whose ping is not answered within this time.',
+  },
+  maxClockSkew: {
+    env: 'MESHTEL_MAX_CLOCK_SKEW', flag: '--max-clock-skew', default: '24h', roles: RECEIVER_ROLES, schema: goDuration,
+    help: 'Spans starting more than this before or after the collector\'s clock are rejected (OTLP partial success, counted as clock_skew): their timestamps would pick daily indices far from any query window. A Go duration (24h, 90m, 1h30m); 0 = accept any time.',
   },
   maxSpansPerRequest: {
     env: 'MESHTEL_MAX_SPANS_PER_REQUEST', flag: '--max-spans-per-request', default: 10000, roles: ['collector', 'all-in-one'], schema: positiveInt,
@@ -163,6 +214,14 @@ export const SETTINGS = spec({
   memoryMaxAccessLogs: {
     env: 'MESHTEL_MEMORY_MAX_ACCESSLOGS', flag: '--memory-max-accesslogs', default: 200000, roles: ['all-in-one'], schema: positiveInt,
     help: 'Memory access-log store: most access-log entries (and plain log records) held; the oldest are evicted first.',
+  },
+  memoryMaxAccessLogBytes: {
+    env: 'MESHTEL_MEMORY_MAX_ACCESSLOG_BYTES', flag: '--memory-max-accesslog-bytes', default: 128 * MiB, roles: ['all-in-one'], schema: positiveInt,
+    help: 'Memory access-log store: most (estimated) bytes of access-log entries and log records held; the oldest are evicted first.',
+  },
+  queryMaxResponseBytes: {
+    env: 'MESHTEL_QUERY_MAX_RESPONSE_BYTES', flag: '--query-max-response-bytes', default: 32 * MiB, roles: ['query', 'all-in-one'], schema: positiveInt,
+    help: 'Largest (estimated) access-log search response; results past it are left out and the response says it was truncated.',
   },
   memoryMaxSpans: {
     env: 'MESHTEL_MEMORY_MAX_SPANS', flag: '--memory-max-spans', default: 500000, roles: ['all-in-one'], schema: positiveInt,

@@ -17,7 +17,9 @@ export type RefusalReason =
   | 'body_too_large'
   | 'unsupported_media_type'
   | 'buffer_full'
-  | 'buffer_unavailable';
+  | 'buffer_unavailable'
+  | 'receiver_busy'
+  | 'clock_skew';
 
 export function createMetrics(registry: Registry = new Registry()) {
   collectDefaultMetrics({ register: registry, prefix: 'meshtel_' });

@@ -68,6 +68,14 @@ export const testConfig: CollectorConfig = {
   maxAttributesPerSpan: 128,
   maxAttributeValueLength: 4096,
   shutdownTimeoutMs: 5000,
+  maxBodyBytesInFlight: 256 * MiB,
+  receiverBodyTimeoutMs: 30_000,
+  receiverIdleTimeoutMs: 120_000,
+  receiverMaxConnections: 1000,
+  grpcMaxConcurrentStreams: 100,
+  grpcKeepaliveTimeMs: 60_000,
+  grpcKeepaliveTimeoutMs: 20_000,
+  maxClockSkew: 0,
 };
 
 export interface RunningCollector {

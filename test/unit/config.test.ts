@@ -18,7 +18,7 @@ describe('configuration', () => {
     expect(config.otlpGrpcPort).toBe(4317);
     expect(config.otlpHttpPort).toBe(4318);
     expect(config.queryPort).toBe(16686);
-    expect(config.adminPort).toBe(14269);
+    expect(config.adminPort).toBe('auto');
     expect(config.logLevel).toBe('info');
   });
 

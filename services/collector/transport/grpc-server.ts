@@ -6,6 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type * as http2 from 'node:http2';
 import type { Logger } from '../../../shared/telemetry/logger.js';
+import { guardGrpcStreams, type GrpcStreamGuardOptions } from './grpc-stream-guard.js';
 
 /**
  * HTTP/2 receive windows: per stream (SETTINGS_INITIAL_WINDOW_SIZE, grpc-java's default) and per
@@ -32,6 +33,23 @@ export interface GrpcServerOptions {
   /** How long stop() waits for in-flight calls before cutting them off. */
   readonly shutdownTimeoutMs: number;
   readonly logger: Logger;
+  /** Connection and stream limits (documented settings); grpc-js defaults where absent. */
+  readonly connections?: GrpcConnectionLimits;
+  /** Byte budget, message timeout and framing checks applied before grpc-js reads a message. */
+  readonly guard?: Omit<GrpcStreamGuardOptions, 'logger'>;
+}
+
+export interface GrpcConnectionLimits {
+  /** Open connections at once; further ones are closed as they arrive. */
+  readonly maxConnections: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS announced to every client. */
+  readonly maxConcurrentStreams: number;
+  /** Server pings an idle-looking connection this often… */
+  readonly keepaliveTimeMs: number;
+  /** …and drops it when the ping is not answered within this. */
+  readonly keepaliveTimeoutMs: number;
+  /** A connection without any call for this long is closed (GOAWAY); clients reconnect on need. */
+  readonly idleTimeoutMs: number;
 }
 
 export class GrpcServer {
@@ -41,8 +59,15 @@ export class GrpcServer {
 
   constructor(opts: GrpcServerOptions) {
     this.#opts = opts;
+    const limits = opts.connections;
     this.#server = new grpc.Server({
       'grpc.max_receive_message_length': opts.maxReceiveMessageBytes,
+      ...(limits && {
+        'grpc.max_concurrent_streams': limits.maxConcurrentStreams,
+        'grpc.keepalive_time_ms': limits.keepaliveTimeMs,
+        'grpc.keepalive_timeout_ms': limits.keepaliveTimeoutMs,
+        'grpc.max_connection_idle_ms': limits.idleTimeoutMs,
+      }),
       // Read by grpc-js releases that have grpc-node PR #3058; widenFlowControlWindows until then.
       'grpc-node.flow_control_window': STREAM_WINDOW_BYTES,
     });
@@ -65,6 +90,7 @@ export class GrpcServer {
         }
         this.#port = port;
         this.widenFlowControlWindows();
+        this.applyLimits();
         this.#opts.logger.info({ address: `${hostForUri(this.#opts.host)}:${port}` }, 'gRPC server listening');
         resolve(port);
       });
@@ -87,6 +113,19 @@ export class GrpcServer {
         session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
         session.settings({ initialWindowSize: STREAM_WINDOW_BYTES });
       });
+    }
+  }
+
+  /** Connection cap and stream guard, on the same private HTTP/2 servers as above. */
+  private applyLimits(): void {
+    const internals = this.#server as unknown as { http2Servers?: unknown };
+    if (!(internals.http2Servers instanceof Map)) {
+      this.#opts.logger.warn('grpc-js internals changed: gRPC connection cap and stream guard not applied');
+      return;
+    }
+    for (const server of (internals.http2Servers as Map<http2.Http2Server, unknown>).keys()) {
+      if (this.#opts.connections) server.maxConnections = this.#opts.connections.maxConnections;
+      if (this.#opts.guard) guardGrpcStreams(server, { ...this.#opts.guard, logger: this.#opts.logger });
     }
   }
 
