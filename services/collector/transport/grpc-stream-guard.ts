@@ -6,8 +6,9 @@
  *   size (MESHTEL_MAX_DECOMPRESSED_BODY_BYTES) while grpc-js inflates it; past the budget the
  *   call ends with RESOURCE_EXHAUSTED plus RetryInfo (150 concurrent 16 KiB gzip bombs otherwise
  *   held 2.5 GB);
- * - a message must arrive whole within `messageTimeoutMs` of its first byte (a stalled or
- *   trickled upload otherwise holds its bytes forever);
+ * - a message must arrive whole within `messageTimeoutMs` of its first byte, and a call's first
+ *   message within that time of the call's start (a stalled or trickled upload otherwise holds
+ *   its bytes forever); a streaming call may idle between messages (Envoy's ALS does);
  * - a compressed message on a call without `grpc-encoding` is refused (INTERNAL, as the gRPC
  *   protocol asks) instead of being decoded as if it were plain.
  *
@@ -66,12 +67,25 @@ class StreamGuard {
     const stream = this.#stream;
     const push = stream.push.bind(stream);
     stream.push = (chunk: unknown, encoding?: BufferEncoding): boolean => {
-      if (chunk === null || this.#refused || !Buffer.isBuffer(chunk)) {
-        return this.#refused && chunk !== null ? true : push(chunk, encoding);
-      }
+      // After a refusal nothing more reaches grpc-js, not even the end of the request (it would
+      // answer the call a second time).
+      if (this.#refused) return true;
+      if (chunk === null || !Buffer.isBuffer(chunk)) return push(chunk, encoding);
       return this.#admit(chunk) ? push(chunk, encoding) : true;
     };
     stream.once('close', () => this.#release());
+    // The first message is timed from the call's start: bytes a client cannot or will not send
+    // (a stalled or flow-control-starved call) would otherwise keep the call open for ever.
+    this.#startTimer();
+  }
+
+  #startTimer(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#opts.messageTimeoutMs > 0) {
+      this.#timer = setTimeout(() => this.#refuse('message_timeout'), this.#opts.messageTimeoutMs);
+      this.#timer.unref();
+    }
   }
 
   /** Walks the gRPC length-prefixed framing of `chunk`; false when the call was refused. */
@@ -109,10 +123,7 @@ class StreamGuard {
     this.#completedHeld = 0;
     this.#inMessage = true;
     this.#prefixHave = 0;
-    if (this.#opts.messageTimeoutMs > 0) {
-      this.#timer = setTimeout(() => this.#refuse('message_timeout'), this.#opts.messageTimeoutMs);
-      this.#timer.unref();
-    }
+    this.#startTimer();
   }
 
   #endMessage(): void {
@@ -168,6 +179,9 @@ class StreamGuard {
         // The stream went away meanwhile; the reset below is all that is left to do.
       }
     }
+    // grpc-js may still try to answer the call (a message it already had, its own deadline):
+    // the answer is given, so that becomes a no-op instead of ERR_HTTP2_HEADERS_SENT.
+    stream.respond = () => {};
     stream.close(http2.constants.NGHTTP2_NO_ERROR);
     this.#release();
     return false;
