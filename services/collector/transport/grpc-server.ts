@@ -55,6 +55,7 @@ export interface GrpcConnectionLimits {
 export class GrpcServer {
   readonly #opts: GrpcServerOptions;
   readonly #server: grpc.Server;
+  readonly #drainHooks: Array<() => void> = [];
   #port: number | undefined;
 
   constructor(opts: GrpcServerOptions) {
@@ -129,6 +130,14 @@ export class GrpcServer {
     }
   }
 
+  /**
+   * Called when stop() begins, before waiting for calls: long-lived streams whose clients never
+   * half-close (Envoy's ALS) end themselves here, or shutdown would wait for the timeout.
+   */
+  onDrain(hook: () => void): void {
+    this.#drainHooks.push(hook);
+  }
+
   get port(): number | undefined {
     return this.#port;
   }
@@ -155,6 +164,14 @@ export class GrpcServer {
         done();
       }, this.#opts.shutdownTimeoutMs);
       this.#server.tryShutdown(done);
+      // After tryShutdown, so no new call starts between a hook and the GOAWAY.
+      for (const hook of this.#drainHooks) {
+        try {
+          hook();
+        } catch (err) {
+          this.#opts.logger.error({ err }, 'gRPC drain hook failed');
+        }
+      }
     });
   }
 }
