@@ -9,6 +9,7 @@ import type { SpanReader } from '../../shared/storage/spanstore.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
 import type { AccessLogReader } from '../../shared/storage/accesslogstore.js';
 import { accessLogApi } from './accesslogs/accesslog-api.js';
+import { jaegerClientErrorHandler } from './client-error.js';
 import { withAccessLogEdges } from './dependencies.js';
 import { jaegerApi } from './jaeger/jaeger-api.js';
 
@@ -39,7 +40,7 @@ export class QueryService implements Component {
     if (!Number.isInteger(options.maxLimit) || options.maxLimit < options.defaultLimit) {
       throw new RangeError(`maxLimit must be an integer ≥ defaultLimit (${options.defaultLimit}), got ${options.maxLimit}`);
     }
-    this.app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger });
+    this.app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, clientErrorHandler: jaegerClientErrorHandler });
     const { accessLogReader, defaultLimit, maxLimit } = options;
     const reader = accessLogReader ? withAccessLogEdges(options.reader, accessLogReader) : options.reader;
     void this.app.register(jaegerApi, { reader, defaultLimit, maxLimit });

@@ -56,11 +56,16 @@ export function loadConfig(flags: ReadonlyMap<string, string>, env: NodeJS.Proce
     if (parsed.success) {
       config[key] = parsed.data;
     } else {
-      problems.push(`${spec.env} / ${spec.flag} = ${JSON.stringify(raw)} (from ${source}): ${describeIssue(parsed.error)}`);
+      problems.push(`${spec.env} / ${spec.flag} = ${JSON.stringify(redactCredentials(raw))} (from ${source}): ${describeIssue(parsed.error)}`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config as MeshtelConfig;
+}
+
+/** `scheme://user:secret@host` → `scheme://***@host`: a refused value is echoed, its secret never. */
+export function redactCredentials(value: unknown): unknown {
+  return typeof value === 'string' ? value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@') : value;
 }
 
 /** One line saying what the setting accepts, in words rather than zod's internals. */

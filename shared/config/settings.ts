@@ -284,7 +284,12 @@ export const SETTINGS = spec({
   },
   remoteWriteUrl: {
     env: 'MESHTEL_REMOTE_WRITE_URL', flag: '--remote-write-url', default: '', roles: ['ingester', 'all-in-one'],
-    schema: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]),
+    // Credentials in the URL would be sent by no fetch and logged with the URL: refused, naming
+    // the settings meant for them.
+    schema: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]).refine(
+      (url) => url === '' || !/^[a-z]+:\/\/[^/?#]*@/i.test(url),
+      'credentials in the URL are not accepted; set MESHTEL_REMOTE_WRITE_USERNAME and MESHTEL_REMOTE_WRITE_PASSWORD (or MESHTEL_REMOTE_WRITE_BEARER_TOKEN) instead',
+    ),
     help: 'Prometheus remote-write 1.0 endpoint the derived metrics are sent to (e.g. http://prometheus:9090/api/v1/write); empty = off (all-in-one then serves them on --metrics-port).',
   },
   remoteWriteFlushIntervalMs: {

@@ -54,3 +54,35 @@ describe('configuration', () => {
     expect(settingsHelp()).toContain(SETTINGS.otlpGrpcPort.env);
   });
 });
+
+describe('secrets in settings', () => {
+  it('refuses a remote-write URL with user:password@, naming the auth settings and never echoing the secret', () => {
+    const problems = problemsOf(() => loadConfig(new Map([['--remote-write-url', 'http://admin:s3cr3t@prom:9090/api/v1/write']]), {}));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/MESHTEL_REMOTE_WRITE_USERNAME/);
+    expect(problems[0]).not.toContain('s3cr3t');
+    expect(problems[0]).toContain('http://***@prom:9090/api/v1/write');
+  });
+
+  it('still accepts a plain remote-write URL', () => {
+    expect(loadConfig(new Map([['--remote-write-url', 'http://prom:9090/api/v1/write']]), {}).remoteWriteUrl).toBe('http://prom:9090/api/v1/write');
+  });
+});
+
+describe('MESHTEL_MAX_CLOCK_SKEW', () => {
+  it('reads a Go duration into milliseconds and names a malformed one', () => {
+    expect(loadConfig(new Map(), {}).maxClockSkew).toBe(24 * 3600 * 1000);
+    expect(loadConfig(new Map(), { MESHTEL_MAX_CLOCK_SKEW: '1h30m' }).maxClockSkew).toBe(90 * 60 * 1000);
+    expect(loadConfig(new Map(), { MESHTEL_MAX_CLOCK_SKEW: '0' }).maxClockSkew).toBe(0);
+    const problems = problemsOf(() => loadConfig(new Map(), { MESHTEL_MAX_CLOCK_SKEW: '3 days' }));
+    expect(problems[0]).toMatch(/MESHTEL_MAX_CLOCK_SKEW.*not a duration/);
+  });
+});
+
+describe('admin port per role', () => {
+  it('gives each role of the distributed mode its own default, as Jaeger does', async () => {
+    const { adminPortFor } = await import('../../shared/config/settings.js');
+    expect(['collector', 'ingester', 'query', 'all-in-one'].map((r) => adminPortFor(r, 'auto'))).toEqual([14269, 14270, 16687, 14269]);
+    expect(adminPortFor('ingester', 9000)).toBe(9000);
+  });
+});
