@@ -10,6 +10,7 @@
  * the page. A 400 names the parameter at fault.
  */
 import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify';
+import { BACKEND_ERROR_MESSAGE, isFastifyClientError } from '../backend-errors.js';
 import type { z } from 'zod';
 import type { AccessLogRecord } from '../../../shared/model/access-log.js';
 import type { AccessLogPage, AccessLogQuery, AccessLogReader } from '../../../shared/storage/accesslogstore.js';
@@ -114,9 +115,11 @@ export const accessLogApi: FastifyPluginAsync<AccessLogApiOptions> = async (app,
   // Scoped to this plugin: the Jaeger API and others on the same server keep their own handlers.
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof AccessLogParamError) return sendError(reply, 400, err.message);
-    const status = err.statusCode ?? 500;
-    if (status >= 500) request.log.error({ err }, 'access-log api request failed');
-    return sendError(reply, status, status >= 500 ? `internal error: ${err.message}` : err.message);
+    // Only fastify's own refusals (bad framing, body too large) are the client's to read; anything
+    // else — an Elasticsearch error above all — is logged and answered in meshtel's own words.
+    if (isFastifyClientError(err)) return sendError(reply, err.statusCode!, err.message);
+    request.log.error({ err }, 'access-log api request failed');
+    return sendError(reply, 500, BACKEND_ERROR_MESSAGE);
   });
 
   app.get('/api/v1/accesslogs', async (request) => {
