@@ -20,7 +20,7 @@ import type { RoleBuilder } from '../role.js';
 export const buildAllInOne: RoleBuilder = ({ config, logger, metrics }) => {
   const buffer = new InProcessBuffer({ capacityBytes: config.bufferMaxBytes, metrics, logger: logger.child({ component: 'buffer' }) });
   const spanStore = new MemorySpanStore({ maxSpans: config.memoryMaxSpans, maxBytes: config.memoryMaxBytes, metrics });
-  const accessLogStore = new MemoryAccessLogStore({ maxRecords: config.memoryMaxAccessLogs, metrics });
+  const accessLogStore = new MemoryAccessLogStore({ maxRecords: config.memoryMaxAccessLogs, maxBytes: config.memoryMaxAccessLogBytes, metrics });
   const derived = buildDerivedMetrics(config, { metrics, logger }, 'exposition')!;
   const ingesterLogger = logger.child({ component: 'ingester' });
   const spanIngester = new SpanIngester({ buffer, writer: spanStore, metrics, logger: ingesterLogger, observe: derived.generator.observeSpans });
@@ -36,6 +36,7 @@ export const buildAllInOne: RoleBuilder = ({ config, logger, metrics }) => {
     accessLogReader: accessLogStore,
     defaultLimit: config.queryDefaultLimit,
     maxLimit: config.queryMaxLimit,
+    maxResponseBytes: config.queryMaxResponseBytes,
     logger: logger.child({ component: 'query' }),
   });
   return {

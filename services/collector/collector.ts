@@ -116,7 +116,7 @@ export class Collector implements Component {
       maxDecompressedBodyBytes: config.maxDecompressedBodyBytes,
       budget: this.budget,
     };
-    this.accessLogIntake = new AccessLogIntake({ buffer, metrics, logger });
+    this.accessLogIntake = new AccessLogIntake({ buffer, metrics, logger, maxFieldLength: config.maxAttributeValueLength });
     this.metricsIntake = new MetricsIntake({ buffer, limits: { maxDataPointsPerRequest: config.maxDataPointsPerRequest }, logger });
     const logLimits = {
       maxLogRecordsPerRequest: config.maxLogRecordsPerRequest,

@@ -25,6 +25,8 @@ export interface QueryServiceOptions {
   readonly accessLogReader?: AccessLogReader;
   readonly defaultLimit: number;
   readonly maxLimit: number;
+  /** Largest access-log search response (MESHTEL_QUERY_MAX_RESPONSE_BYTES). */
+  readonly maxResponseBytes?: number;
   readonly logger: Logger;
 }
 
@@ -44,7 +46,9 @@ export class QueryService implements Component {
     const { accessLogReader, defaultLimit, maxLimit } = options;
     const reader = accessLogReader ? withAccessLogEdges(options.reader, accessLogReader) : options.reader;
     void this.app.register(jaegerApi, { reader, defaultLimit, maxLimit });
-    if (accessLogReader) void this.app.register(accessLogApi, { reader: accessLogReader, defaultLimit, maxLimit });
+    if (accessLogReader) {
+      void this.app.register(accessLogApi, { reader: accessLogReader, defaultLimit, maxLimit, maxResponseBytes: options.maxResponseBytes });
+    }
   }
 
   /** The bound port; throws before start(). */

@@ -17,6 +17,7 @@ export const buildQueryRole: RoleBuilder = ({ config, logger, metrics }) => {
     accessLogReader: accessLogStore,
     defaultLimit: config.queryDefaultLimit,
     maxLimit: config.queryMaxLimit,
+    maxResponseBytes: config.queryMaxResponseBytes,
     logger: logger.child({ component: 'query' }),
   });
   return {

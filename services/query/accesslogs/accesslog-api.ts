@@ -13,6 +13,7 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify';
 import { BACKEND_ERROR_MESSAGE, isFastifyClientError } from '../backend-errors.js';
 import type { z } from 'zod';
 import type { AccessLogRecord } from '../../../shared/model/access-log.js';
+import { estimateAccessLogBytes } from '../../../shared/storage/memory/accesslog-size.js';
 import type { AccessLogPage, AccessLogQuery, AccessLogReader } from '../../../shared/storage/accesslogstore.js';
 import {
   AccessLogParamError,
@@ -29,6 +30,8 @@ export interface AccessLogApiOptions {
   readonly defaultLimit: number;
   /** Largest `limit` accepted (and the page size of a trace's access logs). */
   readonly maxLimit: number;
+  /** Largest (estimated) response; records past it are left out and `truncated` is set. 32 MiB by default. */
+  readonly maxResponseBytes?: number;
   /** Largest `offset` accepted; 100 000 by default. */
   readonly maxOffset?: number;
   /** Clock for the default time windows; tests pin it. */
@@ -53,10 +56,16 @@ export interface AccessLogEnvelope {
   readonly offset: number;
   /** Present (true) when the store stopped counting matches: `total` is then a lower bound. */
   readonly totalIsLowerBound?: true;
+  /**
+   * Present (true) when the page was cut at MESHTEL_QUERY_MAX_RESPONSE_BYTES: `data` then holds
+   * the first records only; ask again with a larger offset (or a smaller limit) for the rest.
+   */
+  readonly truncated?: true;
   readonly errors: Array<{ readonly code: number; readonly msg: string }> | null;
 }
 
 const DEFAULT_MAX_OFFSET = 100_000;
+const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 const NANOS_PER_SECOND = 1_000_000_000n;
 
 /** `2026-01-01T00:00:00.123456789Z`: RFC 3339 with all nine fraction digits, as Go prints RFC3339Nano minus the trimming. */
@@ -80,13 +89,25 @@ export function accessLogJson(record: AccessLogRecord): AccessLogJson {
   };
 }
 
-function pageEnvelope(page: AccessLogPage, query: AccessLogQuery): AccessLogEnvelope {
+function pageEnvelope(page: AccessLogPage, query: AccessLogQuery, maxResponseBytes: number): AccessLogEnvelope {
+  // Estimated before serializing anything: 400 records of 1 MiB each once built a 420 MB answer.
+  let bytes = 0;
+  let kept = page.records.length;
+  for (let i = 0; i < page.records.length; i++) {
+    bytes += estimateAccessLogBytes(page.records[i]!);
+    if (bytes > maxResponseBytes && i > 0) {
+      kept = i;
+      break;
+    }
+  }
+  const records = kept < page.records.length ? page.records.slice(0, kept) : page.records;
   return {
-    data: page.records.map(accessLogJson),
+    data: records.map(accessLogJson),
     total: page.total,
     limit: query.limit,
     offset: query.offset,
     ...(page.totalIsLowerBound === true && { totalIsLowerBound: true as const }),
+    ...(kept < page.records.length && { truncated: true as const }),
     errors: null,
   };
 }
@@ -106,6 +127,7 @@ function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> 
 export const accessLogApi: FastifyPluginAsync<AccessLogApiOptions> = async (app, options) => {
   const { reader } = options;
   const nowMs = options.nowMs ?? Date.now;
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const limits: AccessLogLimits = {
     defaultLimit: options.defaultLimit,
     maxLimit: options.maxLimit,
@@ -124,12 +146,12 @@ export const accessLogApi: FastifyPluginAsync<AccessLogApiOptions> = async (app,
 
   app.get('/api/v1/accesslogs', async (request) => {
     const query = parseAccessLogsQuery(parseQuery(accessLogsQuerySchema, request.query), limits, nowMs());
-    return pageEnvelope(await reader.findAccessLogs(query), query);
+    return pageEnvelope(await reader.findAccessLogs(query), query, maxResponseBytes);
   });
 
   app.get<{ Params: { traceID: string } }>('/api/traces/:traceID/accesslogs', async (request) => {
     const q = parseQuery(traceAccessLogsQuerySchema, request.query);
     const query = parseTraceAccessLogsQuery(request.params.traceID, q, limits, nowMs());
-    return pageEnvelope(await reader.findAccessLogs(query), query);
+    return pageEnvelope(await reader.findAccessLogs(query), query, maxResponseBytes);
   });
 };
