@@ -184,7 +184,16 @@ export function acceptRawBodies(app: FastifyInstance, bodyLimit: number, budget?
   });
   app.addContentTypeParser('*', { bodyLimit }, (request, payload, done) => {
     const declared = Number(request.headers['content-length']);
-    if (declared > bodyLimit) return done(bodyTooLarge(bodyLimit));
+    if (declared > bodyLimit) {
+      // Answering before the body is read makes Node close the connection under the sender,
+      // which then often sees EPIPE instead of the 413. A body up to twice the limit is read and
+      // dropped first (nothing is kept; the body timeout still applies); a larger one is cut.
+      if (declared > 2 * bodyLimit) return done(bodyTooLarge(bodyLimit));
+      payload.on('error', () => {});
+      payload.once('end', () => done(bodyTooLarge(bodyLimit)));
+      payload.resume();
+      return;
+    }
     const reservation = reservations.get(request.raw);
     readBudgeted(payload, bodyLimit, reservation).then(
       (body) => done(null, body),
