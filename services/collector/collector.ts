@@ -158,7 +158,7 @@ export class Collector implements Component {
         budget: this.budget,
         maxDecompressedBytes: config.maxDecompressedBodyBytes,
         messageTimeoutMs: config.receiverBodyTimeoutMs,
-        onRefused: (reason) => metrics.requestsRefused.inc({ transport: 'otlp_grpc', reason: reason === 'message_timeout' ? 'decode_error' : reason }),
+        onRefused: (reason) => metrics.requestsRefused.inc({ transport: 'otlp_grpc', reason: reason === 'message_timeout' ? 'body_timeout' : reason }),
       },
     });
     const grpcLogger = logger.child({ component: 'otlp-grpc' });

@@ -19,6 +19,7 @@ export type RefusalReason =
   | 'buffer_full'
   | 'buffer_unavailable'
   | 'receiver_busy'
+  | 'body_timeout'
   | 'clock_skew';
 
 export function createMetrics(registry: Registry = new Registry()) {
