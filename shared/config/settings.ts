@@ -118,8 +118,10 @@ export const SETTINGS = spec({
     help: '…and closes a connection whose ping is not answered within this time.',
   },
   maxClockSkew: {
-    env: 'MESHTEL_MAX_CLOCK_SKEW', flag: '--max-clock-skew', default: '24h', roles: RECEIVER_ROLES, schema: goDuration,
-    help: 'Spans starting more than this before or after the collector\'s clock are rejected (OTLP partial success, counted as clock_skew): their timestamps would pick daily indices far from any query window. A Go duration (24h, 90m, 1h30m); 0 = accept any time.',
+    // Ten years by default: stops the absurd (1970, 2554) without refusing backfills or replays;
+    // deployments whose senders keep good time can tighten it to hours.
+    env: 'MESHTEL_MAX_CLOCK_SKEW', flag: '--max-clock-skew', default: '87600h', roles: RECEIVER_ROLES, schema: goDuration,
+    help: 'Spans starting more than this before or after the collector\'s clock are rejected (OTLP partial success, counted as clock_skew): their timestamps would create daily indices far from any query window (a span at 1 ns made a 1970 index). A Go duration (87600h = 10 years, 24h, 1h30m); 0 = accept any time.',
   },
   maxSpansPerRequest: {
     env: 'MESHTEL_MAX_SPANS_PER_REQUEST', flag: '--max-spans-per-request', default: 10000, roles: ['collector', 'all-in-one'], schema: positiveInt,

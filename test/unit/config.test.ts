@@ -71,7 +71,7 @@ describe('secrets in settings', () => {
 
 describe('MESHTEL_MAX_CLOCK_SKEW', () => {
   it('reads a Go duration into milliseconds and names a malformed one', () => {
-    expect(loadConfig(new Map(), {}).maxClockSkew).toBe(24 * 3600 * 1000);
+    expect(loadConfig(new Map(), {}).maxClockSkew).toBe(87600 * 3600 * 1000);
     expect(loadConfig(new Map(), { MESHTEL_MAX_CLOCK_SKEW: '1h30m' }).maxClockSkew).toBe(90 * 60 * 1000);
     expect(loadConfig(new Map(), { MESHTEL_MAX_CLOCK_SKEW: '0' }).maxClockSkew).toBe(0);
     const problems = problemsOf(() => loadConfig(new Map(), { MESHTEL_MAX_CLOCK_SKEW: '3 days' }));
