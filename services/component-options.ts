@@ -66,7 +66,7 @@ export function memorySpanStoreSettingsFromConfig(config: MeshtelConfig): Input<
 }
 
 export function memoryAccessLogStoreSettingsFromConfig(config: MeshtelConfig): Input<typeof memoryAccessLogStoreSettings> {
-  return { maxRecords: config.memoryMaxAccessLogs };
+  return { maxRecords: config.memoryMaxAccessLogs, maxBytes: config.memoryMaxAccessLogBytes };
 }
 
 export function querySettingsFromConfig(config: MeshtelConfig): Input<typeof querySettings> {
@@ -78,6 +78,7 @@ export function querySettingsFromConfig(config: MeshtelConfig): Input<typeof que
     maxClockSkewAdjustMs: config.queryMaxClockSkewAdjustMs,
     prometheusUrl: config.prometheusUrl,
     corsAllowedOrigins: config.queryCorsAllowedOrigins,
+    maxResponseBytes: config.queryMaxResponseBytes,
     serviceNaming: config.meshServiceNaming,
     graphDegradedPercent: config.graphDegradedPercent,
     graphFailingPercent: config.graphFailingPercent,

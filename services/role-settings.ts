@@ -7,9 +7,17 @@ import { z } from 'zod';
 export const roleSettings = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   host: z.string().min(1).default('0.0.0.0'),
-  /** Jaeger's admin port; 0 picks a free port. */
-  adminPort: z.number().int().min(0).max(65535).default(14269),
+  /** 'auto' = the role's own (as Jaeger: collector 14269, ingester 14270, query 16687); 0 picks a free port. */
+  adminPort: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(65535)]).default('auto'),
   shutdownTimeoutMs: z.number().int().min(0).default(30_000),
 });
 
 export type RoleSettings = z.output<typeof roleSettings>;
+
+/** Admin port per role when none is set, Jaeger's numbers, so three roles fit on one host. */
+export const ADMIN_PORT_DEFAULTS: Readonly<Record<string, number>> = { 'all-in-one': 14269, collector: 14269, ingester: 14270, query: 16687 };
+
+/** The admin port a role listens on: the setting, or the role's default when it is 'auto'. */
+export function adminPortFor(role: string, setting: number | 'auto'): number {
+  return setting === 'auto' ? (ADMIN_PORT_DEFAULTS[role] ?? 14269) : setting;
+}

@@ -5,6 +5,7 @@
  */
 import type { Registry } from 'prom-client';
 import type { Component, ReadinessCheck } from '../shared/model/component.js';
+import { adminPortFor } from './role-settings.js';
 import type { MeshtelConfig } from './settings.js';
 import { listenerSecurityFromConfig } from './component-options.js';
 import { AdminServer } from './admin-server.js';
@@ -38,7 +39,7 @@ export async function startRole(role: string, build: RoleBuilder, ctx: RoleConte
   const parts = await build(ctx);
   const admin = new AdminServer({
     host: config.host,
-    port: config.adminPort,
+    port: adminPortFor(role, config.adminPort),
     registry,
     logger,
     checks: () => parts.checks,

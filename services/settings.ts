@@ -36,7 +36,7 @@ export const SETTINGS = settingsTable({
   },
   adminPort: {
     env: 'MESHTEL_ADMIN_PORT', flag: '--admin-port', roles: ['*'], field: roleSettings.shape.adminPort,
-    help: 'Admin port: /metrics, /healthz, /readyz. 0 picks a free port.',
+    help: 'Admin port: /metrics, /healthz, /readyz. auto = the role\'s own (collector and all-in-one 14269, ingester 14270, query 16687, as Jaeger); 0 picks a free port.',
   },
   otlpGrpcPort: {
     env: 'MESHTEL_OTLP_GRPC_PORT', flag: '--otlp-grpc-port', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.otlpGrpcPort,
@@ -65,6 +65,38 @@ export const SETTINGS = settingsTable({
   maxDecompressedBodyBytes: {
     env: 'MESHTEL_MAX_DECOMPRESSED_BODY_BYTES', flag: '--max-decompressed-body-bytes', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.maxDecompressedBodyBytes,
     help: 'Largest body after gzip decompression; decompression stops there (gzip-bomb guard) → HTTP 413 / gRPC RESOURCE_EXHAUSTED.',
+  },
+  maxBodyBytesInFlight: {
+    env: 'MESHTEL_MAX_BODY_BYTES_IN_FLIGHT', flag: '--max-body-bytes-in-flight', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.maxBodyBytesInFlight,
+    help: 'Request bytes all receivers together may hold at once (bodies being read, inflated or decoded, gRPC messages in progress, a compressed gRPC message counting its worst-case inflated size); beyond it → HTTP 503 / gRPC RESOURCE_EXHAUSTED with Retry-After 1 s.',
+  },
+  receiverBodyTimeoutMs: {
+    env: 'MESHTEL_RECEIVER_BODY_TIMEOUT_MS', flag: '--receiver-body-timeout-ms', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.receiverBodyTimeoutMs,
+    help: 'An HTTP request (headers and body) or a gRPC message must arrive whole within this time from its first byte; slower ones are cut (HTTP 408 / gRPC DEADLINE_EXCEEDED).',
+  },
+  receiverIdleTimeoutMs: {
+    env: 'MESHTEL_RECEIVER_IDLE_TIMEOUT_MS', flag: '--receiver-idle-timeout-ms', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.receiverIdleTimeoutMs,
+    help: 'A receiver connection with no request (HTTP keep-alive) or no call (gRPC) for this long is closed; clients reconnect when they need to.',
+  },
+  receiverMaxConnections: {
+    env: 'MESHTEL_RECEIVER_MAX_CONNECTIONS', flag: '--receiver-max-connections', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.receiverMaxConnections,
+    help: 'Open connections each receiver listener (OTLP/HTTP, OTLP/gRPC, Zipkin) accepts at once; further ones are closed on arrival.',
+  },
+  grpcMaxConcurrentStreams: {
+    env: 'MESHTEL_GRPC_MAX_CONCURRENT_STREAMS', flag: '--grpc-max-concurrent-streams', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.grpcMaxConcurrentStreams,
+    help: 'Concurrent gRPC calls (HTTP/2 streams) per connection; clients queue the rest.',
+  },
+  grpcKeepaliveTimeMs: {
+    env: 'MESHTEL_GRPC_KEEPALIVE_TIME_MS', flag: '--grpc-keepalive-time-ms', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.grpcKeepaliveTimeMs,
+    help: 'The gRPC receiver pings each connection this often to find dead peers (Envoy ALS streams never end by themselves)…',
+  },
+  grpcKeepaliveTimeoutMs: {
+    env: 'MESHTEL_GRPC_KEEPALIVE_TIMEOUT_MS', flag: '--grpc-keepalive-timeout-ms', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.grpcKeepaliveTimeoutMs,
+    help: '…and closes a connection whose ping is not answered within this time.',
+  },
+  maxClockSkew: {
+    env: 'MESHTEL_MAX_CLOCK_SKEW', flag: '--max-clock-skew', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.maxClockSkew,
+    help: 'Spans starting more than this before or after the collector\'s clock are rejected (OTLP partial success, counted as clock_skew): their timestamps would create daily indices far from any query window (a span at 1 ns made a 1970 index). A Go duration (87600h = 10 years, 24h, 1h30m); 0 = accept any time.',
   },
   maxSpansPerRequest: {
     env: 'MESHTEL_MAX_SPANS_PER_REQUEST', flag: '--max-spans-per-request', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.maxSpansPerRequest,
@@ -145,6 +177,14 @@ export const SETTINGS = settingsTable({
   memoryMaxAccessLogs: {
     env: 'MESHTEL_MEMORY_MAX_ACCESSLOGS', flag: '--memory-max-accesslogs', roles: ['all-in-one'], field: memoryAccessLogStoreSettings.shape.maxRecords,
     help: 'Memory access-log store: most access-log entries (and plain log records) held; the oldest are evicted first.',
+  },
+  memoryMaxAccessLogBytes: {
+    env: 'MESHTEL_MEMORY_MAX_ACCESSLOG_BYTES', flag: '--memory-max-accesslog-bytes', roles: ['all-in-one'], field: memoryAccessLogStoreSettings.shape.maxBytes,
+    help: 'Memory access-log store: most (estimated) bytes of access-log entries and log records held; the oldest are evicted first.',
+  },
+  queryMaxResponseBytes: {
+    env: 'MESHTEL_QUERY_MAX_RESPONSE_BYTES', flag: '--query-max-response-bytes', roles: ['query', 'all-in-one'], field: querySettings.shape.maxResponseBytes,
+    help: 'Largest (estimated) access-log search response; results past it are left out and the response says it was truncated.',
   },
   memoryMaxSpans: {
     env: 'MESHTEL_MEMORY_MAX_SPANS', flag: '--memory-max-spans', roles: ['all-in-one'], field: memorySpanStoreSettings.shape.maxSpans,

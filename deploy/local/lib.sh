@@ -7,6 +7,10 @@
 #   MESHTEL_LOCAL_START_TIMEOUT  seconds to wait for each server to become ready (default per server)
 #   MESHTEL_JAVA_HOME            JDK 17 for Kafka and Elasticsearch (default: found under /usr/lib/jvm)
 #   MESHTEL_MAVEN_CENTRAL        Maven Central base URL (default https://repo1.maven.org/maven2)
+#   MESHTEL_LOCAL_KAFKA_PORT, MESHTEL_LOCAL_KAFKA_CONTROLLER_PORT, MESHTEL_LOCAL_ES_PORT,
+#   MESHTEL_LOCAL_REDIS_PORT, MESHTEL_LOCAL_PROMETHEUS_PORT
+#                                ports (defaults 9092, 9093, 9200, 6379, 9090); with MESHTEL_LOCAL_RUN
+#                                they let a second, private instance run beside the shared one
 
 LOCAL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$LOCAL_DIR/../.." && pwd)
@@ -21,11 +25,11 @@ MAVEN_CENTRAL=${MESHTEL_MAVEN_CENTRAL:-https://repo1.maven.org/maven2}
 
 ALL_SERVERS=(kafka elasticsearch redis prometheus)
 
-KAFKA_PORT=9092
-KAFKA_CONTROLLER_PORT=9093
-ES_PORT=9200
-REDIS_PORT=6379
-PROMETHEUS_PORT=9090
+KAFKA_PORT=${MESHTEL_LOCAL_KAFKA_PORT:-9092}
+KAFKA_CONTROLLER_PORT=${MESHTEL_LOCAL_KAFKA_CONTROLLER_PORT:-9093}
+ES_PORT=${MESHTEL_LOCAL_ES_PORT:-9200}
+REDIS_PORT=${MESHTEL_LOCAL_REDIS_PORT:-6379}
+PROMETHEUS_PORT=${MESHTEL_LOCAL_PROMETHEUS_PORT:-9090}
 
 ES_USER=meshtel-es
 
@@ -122,15 +126,91 @@ print_log_tail() {
   done
 }
 
+# The pid deploy/local/up started, while that process (or the shell about to exec it) is alive.
+# wait_ready uses this rather than managed_pid: right after the fork the child may still be the
+# shell that is about to exec the server, so its command line does not name the server yet, and
+# the marker check would wrongly report the server as gone ("exited before becoming ready" with
+# nothing in its logs: seen on loaded machines when the first readiness probe beat the exec).
+started_pid() {
+  local f pid
+  f=$(pidfile_of "$1")
+  [[ -s "$f" ]] || return 1
+  pid=$(tr -dc '0-9' <"$f")
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+  echo "$pid"
+}
+
+exitfile_of() { echo "$RUN_DIR/$1/$1.exit"; }
+
+# Why a started server is gone: its exit status (recorded by launch_detached), what holds its
+# ports now, and its log tails.
+explain_exit() {
+  local name=$1 status port
+  if [[ -s "$(exitfile_of "$name")" ]]; then
+    status=$(cat "$(exitfile_of "$name")")
+    if ((status > 128)); then
+      log "$name exited with status $status (killed by signal $((status - 128))$( ((status == 137)) && echo ': SIGKILL, e.g. the kernel OOM killer'))"
+    else
+      log "$name exited with status $status"
+    fi
+  else
+    log "$name exited; no exit status recorded"
+  fi
+  for port in $(ports_of "$name"); do
+    if command -v ss >/dev/null && ss -Htan "sport = :$port" 2>/dev/null | grep -q .; then
+      log "port $port now: $(ss -Htanp "sport = :$port" 2>/dev/null | awk '{print $1, $4, $5, $6}' | sort | uniq -c | tr '\n' ';')"
+    fi
+  done
+  print_log_tail "$name"
+}
+
+ports_of() {
+  case "$1" in
+    kafka) echo "$KAFKA_PORT $KAFKA_CONTROLLER_PORT" ;;
+    elasticsearch) echo "$ES_PORT" ;;
+    redis) echo "$REDIS_PORT" ;;
+    prometheus) echo "$PROMETHEUS_PORT" ;;
+  esac
+}
+
+# launch_detached <name> <command...>: runs the server in its own session, detached from the lock,
+# writes its pid file, and records its exit status in <name>.exit when it ends, so a server
+# that dies during start-up is reported with its status instead of silently.
+launch_detached() {
+  local name=$1
+  shift
+  rm -f "$(exitfile_of "$name")" "$(pidfile_of "$name")"
+  # The wrapper shell forks the server and waits for it; the pid file names the server itself,
+  # which is what down signals and status checks.
+  setsid nohup bash -c '
+    pidfile=$1 exitfile=$2 outfile=$3
+    shift 3
+    "$@" >>"$outfile" 2>&1 </dev/null &
+    echo $! >"$pidfile"
+    wait $!
+    echo $? >"$exitfile"
+  ' launch "$(pidfile_of "$name")" "$(exitfile_of "$name")" "$(outfile_of "$name")" "$@" \
+    >/dev/null 2>&1 </dev/null 9>&- &
+  # Return once the pid file exists, so callers can watch that pid.
+  local _
+  for _ in $(seq 1 100); do
+    [[ -s "$(pidfile_of "$name")" ]] && return 0
+    sleep 0.05
+  done
+  die "$name: launcher did not record a pid within 5 s"
+}
+
 wait_ready() {
   # wait_ready <name>: poll <name>_ready until it passes, the process dies, or the time runs out
   local name=$1 timeout start pid
   timeout=${MESHTEL_LOCAL_START_TIMEOUT:-$(default_timeout_of "$name")}
   start=$SECONDS
   while ! "${name}_ready"; do
-    if ! pid=$(managed_pid "$name"); then
-      log "$name exited before becoming ready"
-      print_log_tail "$name"
+    if ! pid=$(started_pid "$name"); then
+      # A last look: it may have become ready just as it was checked.
+      "${name}_ready" && break
+      log "$name exited before becoming ready (after $((SECONDS - start))s)"
+      explain_exit "$name"
       die "$name failed to start (logs under $LOG_DIR)"
     fi
     if ((SECONDS - start >= timeout)); then
@@ -141,6 +221,24 @@ wait_ready() {
     sleep 1
   done
   log "$name ready at $(address_of "$name") ($((SECONDS - start))s)"
+}
+
+# wait_ports_free <name>: before a start, wait (bounded) until nothing listens on the server's
+# ports: a previous instance that is still exiting would make the new one fail to bind.
+wait_ports_free() {
+  local name=$1 port waited=0
+  for port in $(ports_of "$name"); do
+    while tcp_open "$port"; do
+      if ((waited >= 60)); then
+        log "port $port is still taken after 30 s:"
+        command -v ss >/dev/null && ss -Htanp "sport = :$port" >&2
+        die "$name cannot start: port $port is in use"
+      fi
+      ((waited == 0)) && log "port $port still in use (previous $name exiting?); waiting"
+      sleep 0.5
+      waited=$((waited + 1))
+    done
+  done
 }
 
 stop_pid() {
@@ -294,15 +392,18 @@ kafka_start() {
       { print_log_tail kafka; die "kafka storage format failed"; }
   fi
   log "starting Kafka $KAFKA_VERSION (KRaft) on 127.0.0.1:$KAFKA_PORT"
+  wait_ports_free kafka
+  local java
+  # Resolved here, not in the child, so the child execs the JVM at once.
+  java="$(find_java_home)/bin/java"
   (
     cd "$KAFKA_RUN" || exit 1
-    setsid nohup "$(find_java_home)/bin/java" -Xms256m -Xmx512m \
+    launch_detached kafka "$java" -Xms256m -Xmx512m \
       -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
       -cp "$KAFKA_HOME/libs/*" \
       -Dlog4j.configuration="file:$LOCAL_DIR/kafka/log4j.properties" \
       -Dkafka.logs.dir="$LOG_DIR/kafka" \
-      kafka.Kafka "$KAFKA_RUN/server.properties" >>"$(outfile_of kafka)" 2>&1 </dev/null 9>&- &
-    echo $! >"$(pidfile_of kafka)"
+      kafka.Kafka "$KAFKA_RUN/server.properties"
   )
 }
 

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { compileEnvoyFormat } from '../../shared/accesslog/envoy-format.js';
+import { parseDurationNanos } from '../../shared/model/go-duration.js';
 import type { RoleSettings } from '../role-settings.js';
 
 const MiB = 1024 * 1024;
@@ -20,6 +21,20 @@ const envoyFormat = z.string().superRefine((format, ctx) => {
     ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
   }
 });
+
+/** Go duration text (87600h, 24h, 1h30m, 0), checked when validated; read with {@link durationMs}. */
+const goDuration = z.string().superRefine((text, ctx) => {
+  try {
+    parseDurationNanos(text.trim());
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+  }
+});
+
+/** Milliseconds of a Go duration text the schema accepted. */
+export function durationMs(text: string): number {
+  return parseDurationNanos(text.trim()) / 1e6;
+}
 
 export const collectorSettings = z.object({
   otlpGrpcPort: port.default(4317),
@@ -39,6 +54,22 @@ export const collectorSettings = z.object({
   accessLogFormat: envoyFormat.default(''),
   maxAccessLogLineBytes: positiveInt.default(65_536),
   maxAccessLogLinesPerRequest: positiveInt.default(10_000),
+  /** Request bytes all receivers together may hold at once (read, inflated or decoded). */
+  maxBodyBytesInFlight: positiveInt.default(256 * MiB),
+  /** An HTTP request or a gRPC message must arrive whole within this time from its first byte. */
+  receiverBodyTimeoutMs: positiveInt.default(30_000),
+  /** A connection with no request / call for this long is closed. */
+  receiverIdleTimeoutMs: positiveInt.default(120_000),
+  /** Open connections each receiver listener accepts at once. */
+  receiverMaxConnections: positiveInt.default(1000),
+  /** Concurrent gRPC calls (HTTP/2 streams) per connection. */
+  grpcMaxConcurrentStreams: positiveInt.default(100),
+  /** Keep-alive pings find dead peers (Envoy ALS streams never end by themselves). */
+  grpcKeepaliveTimeMs: positiveInt.default(60_000),
+  grpcKeepaliveTimeoutMs: positiveInt.default(20_000),
+  // Ten years by default: stops the absurd (1970, 2554) without refusing backfills or replays;
+  // deployments whose senders keep good time can tighten it to hours.
+  maxClockSkew: goDuration.default('87600h'),
 });
 
 export type CollectorSettings = z.output<typeof collectorSettings>;

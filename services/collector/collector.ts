@@ -15,7 +15,9 @@ import { guardHttpRoutes, httpsServerOption } from '../../shared/security/http-l
 import type { ListenerSecurity } from '../../shared/security/listener-security.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
 import type { ReceiverMetrics } from './receiver-metrics.js';
+import { ByteBudget } from './transport/byte-budget.js';
 import { GrpcServer } from './transport/grpc-server.js';
+import { httpListenerOptions } from './transport/http-listener.js';
 import { addOtlpTraceService } from './receivers/otlp/otlp-grpc.js';
 import { otlpHttpTraces } from './receivers/otlp/otlp-http.js';
 import { compileEnvoyFormat } from '../../shared/accesslog/envoy-format.js';
@@ -29,7 +31,7 @@ import { addOtlpMetricsService } from './receivers/otlp/otlp-metrics-grpc.js';
 import { otlpHttpMetrics } from './receivers/otlp/otlp-metrics-http.js';
 import { TraceIntake } from './intake/trace-intake.js';
 import { zipkinHttp } from './receivers/zipkin/zipkin-http.js';
-import { collectorSettings, type CollectorConfig, type CollectorSettings } from './collector-settings.js';
+import { collectorSettings, durationMs, type CollectorConfig, type CollectorSettings } from './collector-settings.js';
 import type { RoleSettings } from '../role-settings.js';
 
 export type { CollectorConfig } from './collector-settings.js';
@@ -65,6 +67,8 @@ export class Collector implements Component {
   readonly intake: TraceIntake;
   readonly accessLogIntake: AccessLogIntake;
   readonly metricsIntake: MetricsIntake;
+  /** Request bytes held at once across every receiver (MESHTEL_MAX_BODY_BYTES_IN_FLIGHT). */
+  readonly budget: ByteBudget;
   readonly #config: CollectorSettings & Pick<RoleSettings, 'host' | 'shutdownTimeoutMs'>;
   readonly #logger: Logger;
   #addresses: CollectorAddresses | undefined;
@@ -87,13 +91,16 @@ export class Collector implements Component {
         maxAttributesPerSpan: config.maxAttributesPerSpan,
         maxAttributeValueLength: config.maxAttributeValueLength,
       },
+      maxClockSkewMs: durationMs(config.maxClockSkew),
     });
 
+    this.budget = new ByteBudget(config.maxBodyBytesInFlight);
     const limits = {
       maxRequestBodyBytes: config.maxRequestBodyBytes,
       maxDecompressedBodyBytes: config.maxDecompressedBodyBytes,
+      budget: this.budget,
     };
-    this.accessLogIntake = new AccessLogIntake({ buffer, metrics, logger });
+    this.accessLogIntake = new AccessLogIntake({ buffer, metrics, logger, maxFieldLength: config.maxAttributeValueLength });
     this.metricsIntake = new MetricsIntake({ buffer, limits: { maxDataPointsPerRequest: config.maxDataPointsPerRequest }, logger });
     const logLimits = {
       maxLogRecordsPerRequest: config.maxLogRecordsPerRequest,
@@ -125,6 +132,19 @@ export class Collector implements Component {
       shutdownTimeoutMs: config.shutdownTimeoutMs,
       logger: logger.child({ component: 'otlp-grpc' }),
       security: opts.security,
+      connections: {
+        maxConnections: config.receiverMaxConnections,
+        maxConcurrentStreams: config.grpcMaxConcurrentStreams,
+        keepaliveTimeMs: config.grpcKeepaliveTimeMs,
+        keepaliveTimeoutMs: config.grpcKeepaliveTimeoutMs,
+        idleTimeoutMs: config.receiverIdleTimeoutMs,
+      },
+      guard: {
+        budget: this.budget,
+        maxDecompressedBytes: config.maxDecompressedBodyBytes,
+        messageTimeoutMs: config.receiverBodyTimeoutMs,
+        onRefused: (reason) => metrics.requestsRefused.inc({ transport: 'otlp_grpc', reason: reason === 'message_timeout' ? 'body_timeout' : reason }),
+      },
     });
     const grpcLogger = logger.child({ component: 'otlp-grpc' });
     addOtlpTraceService(this.grpc, { intake: this.intake, metrics, logger: grpcLogger });
@@ -141,6 +161,7 @@ export class Collector implements Component {
       logController: new LogController({ disableRequestLogging: true }),
       bodyLimit,
       ...httpsServerOption(this.#security),
+      ...httpListenerOptions(this.#config),
     });
     // google.rpc.Status JSON with code 16 (UNAUTHENTICATED), the OTLP/HTTP error shape.
     guardHttpRoutes(app, this.#security, { unauthorizedBody: (message) => ({ code: 16, message }) });
@@ -158,6 +179,8 @@ export class Collector implements Component {
     try {
       await this.http.listen({ host, port: this.#config.otlpHttpPort });
       await this.zipkin.listen({ host, port: this.#config.zipkinPort });
+      this.http.server.maxConnections = this.#config.receiverMaxConnections;
+      this.zipkin.server.maxConnections = this.#config.receiverMaxConnections;
       const grpcPort = await this.grpc.start();
       this.#addresses = {
         otlpHttp: { host, port: (this.http.server.address() as AddressInfo).port },

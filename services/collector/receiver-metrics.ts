@@ -17,7 +17,10 @@ export type RefusalReason =
   | 'body_too_large'
   | 'unsupported_media_type'
   | 'buffer_full'
-  | 'buffer_unavailable';
+  | 'buffer_unavailable'
+  | 'receiver_busy'
+  | 'body_timeout'
+  | 'clock_skew';
 
 export function createReceiverMetrics(registry: Registry) {
   return {

@@ -1,8 +1,8 @@
 /** collector: OTLP receivers in front of Kafka. Stateless; run as many as the load needs. */
 import { KafkaBuffer } from '../../shared/buffer/kafka/kafka-buffer.js';
-import { asComponent } from '../../shared/model/component.js';
 import { createBufferMetrics } from '../../shared/buffer/buffer-metrics.js';
 import { createKafkaMetrics } from '../../shared/buffer/kafka/kafka-metrics.js';
+import { startInBackground } from '../start-in-background.js';
 import { collectorConfigFromConfig, kafkaBufferOptionsFromConfig, listenerSecurityFromConfig } from '../component-options.js';
 import type { RoleBuilder } from '../role.js';
 import { Collector } from './collector.js';
@@ -19,7 +19,8 @@ export const buildCollectorRole: RoleBuilder = ({ config, logger, registry }) =>
   });
   return {
     // Stopped in reverse: receivers stop taking requests, then the producer flushes and disconnects.
-    components: [asComponent('kafka-buffer', buffer), collector],
+    // Kafka unreachable at start: the collector still starts, not ready, and keeps trying.
+    components: [startInBackground('kafka-buffer', buffer, { logger }), collector],
     checks: [{ name: 'kafka', check: () => buffer.isReady() }],
     endpoints: () => collector.endpoints(),
   };

@@ -13,6 +13,7 @@ import type { SpanReader } from '../../shared/storage/spanstore.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
 import type { AccessLogReader } from '../../shared/storage/accesslogstore.js';
 import { accessLogApi } from './accesslogs/accesslog-api.js';
+import { jaegerClientErrorHandler } from './client-error.js';
 import { withAccessLogEdges } from './dependencies.js';
 import { jaegerApi } from './jaeger/jaeger-api.js';
 import { jaegerV3Api } from './jaeger-v3/jaeger-v3-api.js';
@@ -50,6 +51,8 @@ export interface QueryServiceOptions {
   readonly graph?: { readonly reader: GraphReader; readonly health: HealthThresholds };
   /** How node ids are named (MESHTEL_MESH_SERVICE_NAMING), for access-log filters by node id. */
   readonly serviceNaming?: MeshServiceNaming;
+  /** Largest access-log search response (MESHTEL_QUERY_MAX_RESPONSE_BYTES). */
+  readonly maxResponseBytes?: number;
   readonly logger: Logger;
   /** TLS, credentials and tenancy of the query listeners; plain and open when absent. */
   readonly security?: ListenerSecurity;
@@ -82,7 +85,11 @@ export class QueryService implements Component {
       throw new RangeError(`maxLimit must be an integer ≥ defaultLimit (${defaultLimit}), got ${maxLimit}`);
     }
     this.configuredPort = options.port ?? QUERY_DEFAULTS.port;
-    this.app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, ...httpsServerOption(options.security) });
+    this.app = Fastify({
+      loggerInstance: options.logger as FastifyBaseLogger,
+      clientErrorHandler: jaegerClientErrorHandler,
+      ...httpsServerOption(options.security),
+    });
     const origin = corsOrigin(options.corsAllowedOrigins);
     // Before the guard, so refusals carry CORS headers too (a browser can then read the 401).
     if (origin !== undefined) void this.app.register(cors, { origin, exposedHeaders: ['www-authenticate'] });
@@ -113,7 +120,9 @@ export class QueryService implements Component {
     void this.app.register(monitorApi, { prometheusUrl: options.prometheusUrl ?? '' });
     void this.app.register(transformApi, { maxBodyBytes: TRANSFORM_MAX_BODY_BYTES });
     if (accessLogReader) {
-      void this.app.register(accessLogApi, { reader: accessLogReader, defaultLimit, maxLimit, serviceNaming: options.serviceNaming });
+      void this.app.register(accessLogApi, {
+        reader: accessLogReader, defaultLimit, maxLimit, serviceNaming: options.serviceNaming, maxResponseBytes: options.maxResponseBytes,
+      });
     }
     if (graph) {
       void this.app.register(graphApi, graph);

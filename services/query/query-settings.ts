@@ -25,6 +25,8 @@ export const querySettings = z.object({
     .string()
     .regex(/^\s*(\*|https?:\/\/[^\s,]+)?(\s*,\s*(https?:\/\/[^\s,]+))*\s*$/, 'a comma-separated list of origins (https://host[:port]) or *')
     .default(''),
+  /** Largest (estimated) access-log search response; results past it are left out, marked truncated. */
+  maxResponseBytes: positiveInt.default(32 * 1024 * 1024),
   /** How graph nodes are named (Istio's tracingServiceName), for access-log filters by node id. */
   serviceNaming: z.enum(MESH_SERVICE_NAMINGS).default(DEFAULT_MESH_SERVICE_NAMING),
   /** Graph health, as Kiali's defaults: an error rate (percent) above this is degraded … */

@@ -60,11 +60,16 @@ export function loadSettings<T extends SettingsTable>(
     if (parsed.success) {
       config[spec.key] = parsed.data;
     } else {
-      problems.push(`${spec.env} / ${spec.flag} = ${JSON.stringify(raw)} (from ${source}): ${describeIssue(parsed.error)}`);
+      problems.push(`${spec.env} / ${spec.flag} = ${JSON.stringify(redactCredentials(raw))} (from ${source}): ${describeIssue(parsed.error)}`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config as ConfigOf<T>;
+}
+
+/** `scheme://user:secret@host` → `scheme://***@host`: a refused value is echoed, its secret never. */
+export function redactCredentials(value: unknown): unknown {
+  return typeof value === 'string' ? value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@') : value;
 }
 
 /** One line saying what the setting accepts, in words rather than zod's internals. */

@@ -2,7 +2,7 @@ import { Client } from '@elastic/elasticsearch';
 import { afterAll, beforeAll } from 'vitest';
 import { ElasticsearchSpanStore } from '../../shared/storage/elasticsearch/store.js';
 import { ES_URL, ensureServers } from '../support/servers.js';
-import { describeApiV3Suite } from './jaeger-v3-api-suite.js';
+import { describeApiV3Suite } from '../support/jaeger-v3-api-suite.js';
 import { dropIndexPrefix, uniquePrefix } from './spanstore-elasticsearch-support.js';
 
 let admin: Client;

@@ -65,7 +65,7 @@ export async function spanDocsByTrace(indexPrefix: string): Promise<Map<string, 
  * Deletes a finished pipeline's topics, indices and templates: left behind, every test run would
  * add partitions that slow each later Kafka restart.
  */
-async function dropPipelineData(id: string): Promise<void> {
+export async function dropPipelineData(id: string): Promise<void> {
   const admin = new Kafka({ clientId: 'e2e-cleanup', brokers: [KAFKA_BROKERS], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {

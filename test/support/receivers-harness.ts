@@ -37,6 +37,7 @@ export const testConfig = {
   maxAttributesPerSpan: 128,
   maxAttributeValueLength: 4096,
   shutdownTimeoutMs: 5000,
+  maxClockSkew: '0',
 } satisfies CollectorConfig;
 
 export interface RunningCollector {

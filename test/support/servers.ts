@@ -138,7 +138,14 @@ export async function stopServer(name: ServerName): Promise<void> {
 
 /** Starts one server again and waits until it is ready. For fault tests. */
 export async function startServer(name: ServerName): Promise<void> {
-  await runScript('up', [name], UP_TIMEOUT_MS);
+  try {
+    await runScript('up', [name], UP_TIMEOUT_MS);
+  } catch (err) {
+    // The script's own output says why (exit status, port holders, log tails); the state of
+    // every server right after tells whether the failure is this one's alone.
+    const status = await serverStatus();
+    throw new Error(`${(err as Error).message}\n---- deploy/local/status after the failure ----\n${status}`);
+  }
 }
 
 /** deploy/local/status output: one line per server with its state and address. */

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BACKEND_ERROR_MESSAGE } from '../../services/query/backend-errors.js';
 import type { AccessLogRecord } from '../../shared/model/access-log.js';
 import type { AccessLogReader } from '../../shared/storage/accesslogstore.js';
 import { MemoryAccessLogStore } from '../../shared/storage/memory/memory-accesslog-store.js';
@@ -188,7 +189,8 @@ describe('GET /api/v1/accesslogs: answer', () => {
     await serve(failing);
     const { status, body } = await get('/api/v1/accesslogs');
     expect(status).toBe(500);
-    expect(body.errors?.[0]).toEqual({ code: 500, msg: 'internal error: elasticsearch down' });
+    // The store's own text stays in the log.
+    expect(body.errors?.[0]).toEqual({ code: 500, msg: BACKEND_ERROR_MESSAGE });
   });
 });
 

@@ -1,3 +1,4 @@
+import { durationMs } from '../../services/collector/collector-settings.js';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, loadSettings, parseArgs } from '../../shared/config/load.js';
@@ -20,7 +21,7 @@ describe('configuration', () => {
     expect(config.otlpGrpcPort).toBe(4317);
     expect(config.otlpHttpPort).toBe(4318);
     expect(config.queryPort).toBe(16686);
-    expect(config.adminPort).toBe(14269);
+    expect(config.adminPort).toBe('auto');
     expect(config.logLevel).toBe('info');
   });
 
@@ -83,5 +84,37 @@ describe('configuration', () => {
     expect(problemsOf(() => loadSettings(table, new Map([['--retries', '-1']]), {}))).toEqual([
       'X_RETRIES / --retries = "-1" (from --retries): expected a number >= 0',
     ]);
+  });
+});
+
+describe('secrets in settings', () => {
+  it('refuses a remote-write URL with user:password@, naming the auth settings and never echoing the secret', () => {
+    const problems = problemsOf(() => loadConfig(new Map([['--remote-write-url', 'http://admin:s3cr3t@prom:9090/api/v1/write']]), {}));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/MESHTEL_REMOTE_WRITE_USERNAME/);
+    expect(problems[0]).not.toContain('s3cr3t');
+    expect(problems[0]).toContain('http://***@prom:9090/api/v1/write');
+  });
+
+  it('still accepts a plain remote-write URL', () => {
+    expect(loadConfig(new Map([['--remote-write-url', 'http://prom:9090/api/v1/write']]), {}).remoteWriteUrl).toBe('http://prom:9090/api/v1/write');
+  });
+});
+
+describe('MESHTEL_MAX_CLOCK_SKEW', () => {
+  it('reads a Go duration (milliseconds through durationMs) and names a malformed one', () => {
+    expect(durationMs(loadConfig(new Map(), {}).maxClockSkew)).toBe(87600 * 3600 * 1000);
+    expect(durationMs(loadConfig(new Map(), { MESHTEL_MAX_CLOCK_SKEW: '1h30m' }).maxClockSkew)).toBe(90 * 60 * 1000);
+    expect(durationMs(loadConfig(new Map(), { MESHTEL_MAX_CLOCK_SKEW: '0' }).maxClockSkew)).toBe(0);
+    const problems = problemsOf(() => loadConfig(new Map(), { MESHTEL_MAX_CLOCK_SKEW: '3 days' }));
+    expect(problems[0]).toMatch(/MESHTEL_MAX_CLOCK_SKEW.*invalid duration|MESHTEL_MAX_CLOCK_SKEW.*unknown unit/);
+  });
+});
+
+describe('admin port per role', () => {
+  it('gives each role of the distributed mode its own default, as Jaeger does', async () => {
+    const { adminPortFor } = await import('../../services/role-settings.js');
+    expect(['collector', 'ingester', 'query', 'all-in-one'].map((r) => adminPortFor(r, 'auto'))).toEqual([14269, 14270, 16687, 14269]);
+    expect(adminPortFor('ingester', 9000)).toBe(9000);
   });
 });

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BACKEND_ERROR_MESSAGE } from '../../services/query/backend-errors.js';
 import type { JaegerTrace } from '../../services/query/jaeger/model.js';
 import { SpanKind, type SpanRecord } from '../../shared/model/span.js';
 import { MemorySpanStore } from '../../shared/storage/memory/memory-span-store.js';
@@ -393,6 +394,27 @@ describe('errors outside the parameters', () => {
     await app.register(jaegerApi, { reader: broken, defaultLimit: 3, maxLimit: 10 });
     const { status, body } = await get('/api/services');
     expect(status).toBe(500);
-    expect(body.errors).toEqual([{ code: 500, msg: 'internal error: elasticsearch unreachable' }]);
+    // The store's own text stays in the log.
+    expect(body.errors).toEqual([{ code: 500, msg: BACKEND_ERROR_MESSAGE }]);
+  });
+
+  it('never passes a backend 4xx (e.g. too_long_http_line_exception) or its text to the client', async () => {
+    const backend400 = Object.assign(new Error('too_long_http_line_exception: An HTTP line is larger than 4096 bytes.'), { statusCode: 400 });
+    const broken: SpanReader = {
+      getTrace: async () => [],
+      getServices: async () => {
+        throw backend400;
+      },
+      getOperations: async () => [],
+      findTraces: async () => [],
+      getDependencies: async () => [],
+    };
+    await app.close();
+    app = Fastify({ logger: false });
+    await app.register(jaegerApi, { reader: broken, defaultLimit: 3, maxLimit: 10 });
+    const { status, body } = await get('/api/services');
+    expect(status).toBe(500);
+    expect(JSON.stringify(body)).not.toContain('too_long_http_line');
+    expect(body.errors).toEqual([{ code: 500, msg: BACKEND_ERROR_MESSAGE }]);
   });
 });

@@ -46,3 +46,41 @@ describe('query service', () => {
     expect(() => new QueryService({ ...base, defaultLimit: 20, maxLimit: 10 })).toThrow(/maxLimit/);
   });
 });
+
+describe('query service: requests the HTTP parser refuses', () => {
+  /** Writes raw bytes, returns everything the server sent until it closed (or 5 s passed). */
+  async function raw(port: number, request: string): Promise<string> {
+    const net = await import('node:net');
+    return new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => socket.write(request));
+      let reply = '';
+      const timer = setTimeout(() => socket.destroy(), 5000);
+      socket.on('data', (d: Buffer) => (reply += d.toString('latin1')));
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(reply);
+      });
+    });
+  }
+
+  it.each([
+    ['DELETE with a body but no Content-Length', 'DELETE /api/services HTTP/1.1\r\nHost: x\r\n\r\n{"a":1}'],
+    ['OPTIONS with broken chunking', 'OPTIONS /api/services HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
+  ])('answers %s with the Jaeger envelope, not fastify\'s "Client Error"', async (_name, request) => {
+    const query = new QueryService({
+      host: '127.0.0.1', port: 0, reader: new MemorySpanStore({ maxSpans: 10, maxBytes: 1e6 }), defaultLimit: 20, maxLimit: 100, logger: createLogger('silent'),
+    });
+    await query.start();
+    try {
+      const reply = await raw(query.port, request);
+      expect(reply).not.toContain('Client Error');
+      const last = reply.lastIndexOf('HTTP/1.1 ');
+      const [head, body] = reply.slice(last).split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1.1 400/);
+      expect(JSON.parse(body!)).toMatchObject({ data: null, errors: [{ code: 400, msg: expect.stringMatching(/malformed HTTP request/) }] });
+    } finally {
+      await query.stop();
+    }
+  });
+});

@@ -28,6 +28,16 @@ describe('daily index names', () => {
     expect(indicesForRange('mt', 'spans', 10, 5)).toEqual([]);
   });
 
+  it('cuts extreme windows to the days an index can exist for, quickly, and never names NaN', () => {
+    const max = Number.MAX_SAFE_INTEGER;
+    // lookback=2^53-1 from endTs=2^53-1: before, 10^8 days were walked (18 s, 3 GB) into NaN.NaN.NaN.
+    expect(indicesForRange('mt', 'spans', -max, max)).toEqual(['mt-spans-*']);
+    expect(indicesForRange('mt', 'spans', max - 1000, max)).toEqual([]);
+    expect(indicesForRange('mt', 'spans', -max, -1)).toEqual([]);
+    expect(indicesForRange('mt', 'spans', -max, utc('1970-01-01T10:00:00Z'))).toEqual(['mt-spans-1970.01.01']);
+    for (const name of indicesForRange('mt', 'spans', utc('2020-01-01T00:00:00Z'), max)) expect(name).not.toMatch(/NaN/);
+  });
+
   it('collapses whole months and years into wildcards so long look-backs keep the request line short', () => {
     expect(indicesForRange('mt', 'spans', utc('2024-12-30T00:00:00Z'), utc('2026-02-02T05:00:00Z'))).toEqual([
       'mt-spans-2024.12.30',

@@ -11,6 +11,7 @@
 import type { BufferRecord, TelemetryBuffer } from '../../../shared/buffer/buffer.js';
 import { BufferFullError, BufferUnavailableError } from '../../../shared/buffer/buffer.js';
 import { accessLogKey, encodeAccessLogsProtobuf } from '../../../shared/accesslog/otlp-codec.js';
+import { truncateAccessLogFields } from '../../../shared/accesslog/truncate-fields.js';
 import type { AccessLogKind, AccessLogRecord } from '../../../shared/model/access-log.js';
 import type { Logger } from '../../../shared/telemetry/logger.js';
 import type { ReceiverMetrics, Transport } from '../receiver-metrics.js';
@@ -19,6 +20,8 @@ export interface AccessLogIntakeOptions {
   readonly buffer: TelemetryBuffer;
   readonly metrics: ReceiverMetrics;
   readonly logger: Logger;
+  /** Longest string kept in any field (MESHTEL_MAX_ATTRIBUTE_VALUE_LENGTH); absent = no cut. */
+  readonly maxFieldLength?: number;
 }
 
 export class AccessLogIntake {
@@ -32,7 +35,16 @@ export class AccessLogIntake {
    */
   async accept(records: readonly AccessLogRecord[], transport: Transport, tenant?: string): Promise<void> {
     if (records.length === 0) return;
-    const { buffer, metrics } = this.options;
+    const { buffer, metrics, maxFieldLength } = this.options;
+    if (maxFieldLength !== undefined) {
+      let cut = 0;
+      records = records.map((r) => {
+        const result = truncateAccessLogFields(r, maxFieldLength);
+        cut += result.truncated;
+        return result.record;
+      });
+      if (cut > 0) metrics.attributeValuesTruncated.inc({ transport }, cut);
+    }
     try {
       await buffer.publish(recordsPerKey(withTenant(records, tenant)));
     } catch (err) {

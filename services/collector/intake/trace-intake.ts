@@ -24,6 +24,14 @@ export interface TraceIntakeOptions {
   readonly limits: SpanLimits;
   readonly metrics: IntakeMetrics;
   readonly logger: Logger;
+  /**
+   * Spans starting further than this from now (either way) are rejected individually (partial
+   * success, counted as clock_skew): a daily index is chosen by start time, so a span at 1 ns or
+   * 2^64-1 ns would otherwise create an index in 1970 or 2554. 0 or absent = no check.
+   */
+  readonly maxClockSkewMs?: number;
+  /** The clock the skew is measured against (tests pin it). */
+  readonly now?: () => number;
 }
 
 export class TraceIntake {
@@ -31,8 +39,12 @@ export class TraceIntake {
   readonly #limits: SpanLimits;
   readonly #metrics: IntakeMetrics;
   readonly #logger: Logger;
+  readonly #maxSkewNs: bigint;
+  readonly #now: () => number;
 
   constructor(opts: TraceIntakeOptions) {
+    this.#maxSkewNs = BigInt(Math.round(opts.maxClockSkewMs ?? 0)) * 1_000_000n;
+    this.#now = opts.now ?? Date.now;
     this.#buffer = opts.buffer;
     this.#limits = opts.limits;
     this.#metrics = opts.metrics;
@@ -57,6 +69,8 @@ export class TraceIntake {
       }
       throw err;
     }
+
+    if (this.#maxSkewNs > 0n) result = this.#rejectSkewed(result);
 
     for (const [reason, count] of Object.entries(result.rejectedByReason)) {
       if (count) this.#metrics.spansRefused.inc({ transport, reason: reason as RefusalReason }, count);
@@ -84,6 +98,26 @@ export class TraceIntake {
       );
     }
     return { rejectedSpans: result.rejectedSpans, errorMessage: result.errorMessage };
+  }
+
+  /** Moves spans whose start is outside now ± the allowed skew from accepted to rejected. */
+  #rejectSkewed(result: ValidationResult): ValidationResult {
+    const nowNs = BigInt(this.#now()) * 1_000_000n;
+    const low = nowNs - this.#maxSkewNs;
+    const high = nowNs + this.#maxSkewNs;
+    const inWindow = result.accepted.filter((s) => s.startTimeUnixNano >= low && s.startTimeUnixNano <= high);
+    const skewed = result.accepted.length - inWindow.length;
+    if (skewed === 0) return result;
+    const skewMs = Number(this.#maxSkewNs / 1_000_000n);
+    return {
+      ...result,
+      accepted: inWindow,
+      rejectedSpans: result.rejectedSpans + skewed,
+      rejectedByReason: { ...result.rejectedByReason, clock_skew: (result.rejectedByReason.clock_skew ?? 0) + skewed },
+      errorMessage:
+        result.errorMessage ||
+        `${skewed} span(s) start more than ${skewMs} ms away from the collector's clock (MESHTEL_MAX_CLOCK_SKEW) and were rejected`,
+    };
   }
 }
 

@@ -8,6 +8,7 @@ import type * as http2 from 'node:http2';
 import { grpcGuardInterceptors, grpcServerCredentials } from '../../../shared/security/grpc-listener.js';
 import type { ListenerSecurity } from '../../../shared/security/listener-security.js';
 import type { Logger } from '../../../shared/telemetry/logger.js';
+import { guardGrpcStreams, type GrpcStreamGuardOptions } from './grpc-stream-guard.js';
 
 /**
  * HTTP/2 receive windows: per stream (SETTINGS_INITIAL_WINDOW_SIZE, grpc-java's default) and per
@@ -36,18 +37,43 @@ export interface GrpcServerOptions {
   readonly logger: Logger;
   /** TLS, credentials and tenancy of the receiver listeners; plain and open when absent. */
   readonly security?: ListenerSecurity;
+  /** Connection and stream limits (documented settings); grpc-js defaults where absent. */
+  readonly connections?: GrpcConnectionLimits;
+  /** Byte budget, message timeout and framing checks applied before grpc-js reads a message. */
+  readonly guard?: Omit<GrpcStreamGuardOptions, 'logger'>;
+}
+
+export interface GrpcConnectionLimits {
+  /** Open connections at once; further ones are closed as they arrive. */
+  readonly maxConnections: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS announced to every client. */
+  readonly maxConcurrentStreams: number;
+  /** Server pings an idle-looking connection this often… */
+  readonly keepaliveTimeMs: number;
+  /** …and drops it when the ping is not answered within this. */
+  readonly keepaliveTimeoutMs: number;
+  /** A connection without any call for this long is closed (GOAWAY); clients reconnect on need. */
+  readonly idleTimeoutMs: number;
 }
 
 export class GrpcServer {
   readonly #opts: GrpcServerOptions;
   readonly #server: grpc.Server;
+  readonly #drainHooks: Array<() => void> = [];
   #port: number | undefined;
   #releaseCredentialsWatch: (() => void) | undefined;
 
   constructor(opts: GrpcServerOptions) {
     this.#opts = opts;
+    const limits = opts.connections;
     this.#server = new grpc.Server({
       'grpc.max_receive_message_length': opts.maxReceiveMessageBytes,
+      ...(limits && {
+        'grpc.max_concurrent_streams': limits.maxConcurrentStreams,
+        'grpc.keepalive_time_ms': limits.keepaliveTimeMs,
+        'grpc.keepalive_timeout_ms': limits.keepaliveTimeoutMs,
+        'grpc.max_connection_idle_ms': limits.idleTimeoutMs,
+      }),
       // Read by grpc-js releases that have grpc-node PR #3058; widenFlowControlWindows until then.
       'grpc-node.flow_control_window': STREAM_WINDOW_BYTES,
       interceptors: grpcGuardInterceptors(opts.security),
@@ -72,6 +98,7 @@ export class GrpcServer {
         this.#port = port;
         this.#releaseCredentialsWatch = this.#opts.security?.credentials?.watch();
         this.widenFlowControlWindows();
+        this.applyLimits();
         this.#opts.logger.info({ address: `${hostForUri(this.#opts.host)}:${port}` }, 'gRPC server listening');
         resolve(port);
       });
@@ -95,6 +122,27 @@ export class GrpcServer {
         session.settings({ initialWindowSize: STREAM_WINDOW_BYTES });
       });
     }
+  }
+
+  /** Connection cap and stream guard, on the same private HTTP/2 servers as above. */
+  private applyLimits(): void {
+    const internals = this.#server as unknown as { http2Servers?: unknown };
+    if (!(internals.http2Servers instanceof Map)) {
+      this.#opts.logger.warn('grpc-js internals changed: gRPC connection cap and stream guard not applied');
+      return;
+    }
+    for (const server of (internals.http2Servers as Map<http2.Http2Server, unknown>).keys()) {
+      if (this.#opts.connections) server.maxConnections = this.#opts.connections.maxConnections;
+      if (this.#opts.guard) guardGrpcStreams(server, { ...this.#opts.guard, logger: this.#opts.logger });
+    }
+  }
+
+  /**
+   * Called when stop() begins, before waiting for calls: long-lived streams whose clients never
+   * half-close (Envoy's ALS) end themselves here, or shutdown would wait for the timeout.
+   */
+  onDrain(hook: () => void): void {
+    this.#drainHooks.push(hook);
   }
 
   get port(): number | undefined {
@@ -124,6 +172,14 @@ export class GrpcServer {
         done();
       }, this.#opts.shutdownTimeoutMs);
       this.#server.tryShutdown(done);
+      // After tryShutdown, so no new call starts between a hook and the GOAWAY.
+      for (const hook of this.#drainHooks) {
+        try {
+          hook();
+        } catch (err) {
+          this.#opts.logger.error({ err }, 'gRPC drain hook failed');
+        }
+      }
     });
   }
 }

@@ -11,6 +11,7 @@ import { BufferFullError, BufferUnavailableError } from '../../../shared/buffer/
 import { TooManySpansError } from '../../../shared/otlp/traces/limits.js';
 import { OtlpDecodeError, RpcCode } from '../../../shared/otlp/traces/traces.js';
 import type { RefusalReason } from '../receiver-metrics.js';
+import { ReceiverBusyError } from './byte-budget.js';
 import { BodyEncodingError, BodyTooLargeError, UnsupportedMediaTypeError } from './http-body.js';
 
 export interface HttpRefusal {
@@ -57,6 +58,15 @@ export function httpRefusalFor(err: unknown): HttpRefusal {
       message: `cannot take data now, retry later: ${err.message}`,
       retryAfterSeconds: err.retryAfterSeconds,
       reason: 'buffer_full',
+    };
+  }
+  if (err instanceof ReceiverBusyError) {
+    return {
+      statusCode: 503,
+      grpcCode: RpcCode.UNAVAILABLE,
+      message: err.message,
+      retryAfterSeconds: err.retryAfterSeconds,
+      reason: 'receiver_busy',
     };
   }
   if (err instanceof BufferUnavailableError) {

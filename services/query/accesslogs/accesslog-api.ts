@@ -11,9 +11,11 @@
  */
 import { scopeOf } from '../read-scope.js';
 import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify';
+import { BACKEND_ERROR_MESSAGE, isFastifyClientError } from '../backend-errors.js';
 import type { z } from 'zod';
 import type { MeshServiceNaming } from '../../../shared/istio/service-naming.js';
 import type { AccessLogRecord } from '../../../shared/model/access-log.js';
+import { estimateAccessLogBytes } from '../../../shared/storage/accesslog-size.js';
 import type { AccessLogPage, AccessLogQuery, AccessLogReader } from '../../../shared/storage/accesslogstore.js';
 import {
   AccessLogParamError,
@@ -30,6 +32,8 @@ export interface AccessLogApiOptions {
   readonly defaultLimit: number;
   /** Largest `limit` accepted (and the page size of a trace's access logs). */
   readonly maxLimit: number;
+  /** Largest (estimated) response; records past it are left out and `truncated` is set. 32 MiB by default. */
+  readonly maxResponseBytes?: number;
   /** Largest `offset` accepted; 100 000 by default. */
   readonly maxOffset?: number;
   /** Clock for the default time windows; tests pin it. */
@@ -56,10 +60,16 @@ export interface AccessLogEnvelope {
   readonly offset: number;
   /** Present (true) when the store stopped counting matches: `total` is then a lower bound. */
   readonly totalIsLowerBound?: true;
+  /**
+   * Present (true) when the page was cut at MESHTEL_QUERY_MAX_RESPONSE_BYTES: `data` then holds
+   * the first records only; ask again with a larger offset (or a smaller limit) for the rest.
+   */
+  readonly truncated?: true;
   readonly errors: Array<{ readonly code: number; readonly msg: string }> | null;
 }
 
 const DEFAULT_MAX_OFFSET = 100_000;
+const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 const NANOS_PER_SECOND = 1_000_000_000n;
 
 /** `2026-01-01T00:00:00.123456789Z`: RFC 3339 with all nine fraction digits, as Go prints RFC3339Nano minus the trimming. */
@@ -83,13 +93,25 @@ export function accessLogJson(record: AccessLogRecord): AccessLogJson {
   };
 }
 
-function pageEnvelope(page: AccessLogPage, query: AccessLogQuery): AccessLogEnvelope {
+function pageEnvelope(page: AccessLogPage, query: AccessLogQuery, maxResponseBytes: number): AccessLogEnvelope {
+  // Estimated before serializing anything: 400 records of 1 MiB each once built a 420 MB answer.
+  let bytes = 0;
+  let kept = page.records.length;
+  for (let i = 0; i < page.records.length; i++) {
+    bytes += estimateAccessLogBytes(page.records[i]!);
+    if (bytes > maxResponseBytes && i > 0) {
+      kept = i;
+      break;
+    }
+  }
+  const records = kept < page.records.length ? page.records.slice(0, kept) : page.records;
   return {
-    data: page.records.map(accessLogJson),
+    data: records.map(accessLogJson),
     total: page.total,
     limit: query.limit,
     offset: query.offset,
     ...(page.totalIsLowerBound === true && { totalIsLowerBound: true as const }),
+    ...(kept < page.records.length && { truncated: true as const }),
     errors: null,
   };
 }
@@ -110,6 +132,7 @@ function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> 
 export const accessLogApi: FastifyPluginAsync<AccessLogApiOptions> = async (app, options) => {
   const { reader } = options;
   const nowMs = options.nowMs ?? Date.now;
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const limits: AccessLogLimits = {
     defaultLimit: options.defaultLimit,
     maxLimit: options.maxLimit,
@@ -119,20 +142,22 @@ export const accessLogApi: FastifyPluginAsync<AccessLogApiOptions> = async (app,
   // Scoped to this plugin: the Jaeger API and others on the same server keep their own handlers.
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof AccessLogParamError) return sendError(reply, 400, err.message);
-    const status = err.statusCode ?? 500;
-    if (status >= 500) request.log.error({ err }, 'access-log api request failed');
-    return sendError(reply, status, status >= 500 ? `internal error: ${err.message}` : err.message);
+    // Only fastify's own refusals (bad framing, body too large) are the client's to read; anything
+    // else — an Elasticsearch error above all — is logged and answered in meshtel's own words.
+    if (isFastifyClientError(err)) return sendError(reply, err.statusCode!, err.message);
+    request.log.error({ err }, 'access-log api request failed');
+    return sendError(reply, 500, BACKEND_ERROR_MESSAGE);
   });
 
   app.get('/api/v1/accesslogs', async (request) => {
     const parsed = parseAccessLogsQuery(parseQuery(accessLogsQuerySchema, request.query), limits, nowMs());
     const query = options.serviceNaming ? { ...parsed, serviceNaming: options.serviceNaming } : parsed;
-    return pageEnvelope(await reader.findAccessLogs(query, scopeOf(request)), query);
+    return pageEnvelope(await reader.findAccessLogs(query, scopeOf(request)), query, maxResponseBytes);
   });
 
   app.get<{ Params: { traceID: string } }>('/api/traces/:traceID/accesslogs', async (request) => {
     const q = parseQuery(traceAccessLogsQuerySchema, request.query);
     const query = parseTraceAccessLogsQuery(request.params.traceID, q, limits, nowMs());
-    return pageEnvelope(await reader.findAccessLogs(query, scopeOf(request)), query);
+    return pageEnvelope(await reader.findAccessLogs(query, scopeOf(request)), query, maxResponseBytes);
   });
 };

@@ -6,6 +6,7 @@
  */
 import { scopeOf } from '../read-scope.js';
 import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify';
+import { BACKEND_ERROR_MESSAGE, isFastifyClientError } from '../backend-errors.js';
 import type { z } from 'zod';
 import { jaegerSpanKind } from './from-spans.js';
 import { jaegerTraceId } from './ids.js';
@@ -83,9 +84,11 @@ export const jaegerApi: FastifyPluginAsync<JaegerApiOptions> = async (app, optio
   // Scoped to this plugin: other APIs on the same server keep their own error shapes.
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof JaegerParamError) return sendError(reply, 400, err.message);
-    const status = err.statusCode ?? 500;
-    if (status >= 500) request.log.error({ err }, 'jaeger api request failed');
-    return sendError(reply, status, status >= 500 ? `internal error: ${err.message}` : err.message);
+    // Only fastify's own refusals (bad framing, body too large) are the client's to read; anything
+    // else — an Elasticsearch error above all — is logged and answered in meshtel's own words.
+    if (isFastifyClientError(err)) return sendError(reply, err.statusCode!, err.message);
+    request.log.error({ err }, 'jaeger api request failed');
+    return sendError(reply, 500, BACKEND_ERROR_MESSAGE);
   });
 
   app.get('/api/services', async (request) => {

@@ -19,7 +19,15 @@ const labelListText = z.string().superRefine((text, ctx) => {
 
 export const remoteWriteSettings = z.object({
   /** Receiver endpoint; empty = remote-write off. */
-  url: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]).default(''),
+  // Credentials in the URL would be sent by no fetch and logged with the URL: refused, naming the
+  // settings meant for them.
+  url: z
+    .union([z.literal(''), z.url({ protocol: /^https?$/ })])
+    .refine(
+      (url) => url === '' || !/^[a-z]+:\/\/[^/?#]*@/i.test(url),
+      'credentials in the URL are not accepted; set MESHTEL_REMOTE_WRITE_USERNAME and MESHTEL_REMOTE_WRITE_PASSWORD (or MESHTEL_REMOTE_WRITE_BEARER_TOKEN) instead',
+    )
+    .default(''),
   /** Snapshot period; also the longest a sample waits before its first send attempt. */
   flushIntervalMs: positiveInt.default(10_000),
   /** Samples per request (Prometheus's own max_samples_per_send). */

@@ -38,8 +38,8 @@ export class TooManySpansError extends Error {
   }
 }
 
-/** Why validation rejects a span (a label value of the receivers' refusal counter). */
-export type SpanRejectionReason = 'invalid_trace_id' | 'invalid_span_id' | 'invalid_parent_span_id';
+/** Why a span is rejected (a label value of the receivers' refusal counter); clock_skew is judged by the collector's intake against its own clock. */
+export type SpanRejectionReason = 'invalid_trace_id' | 'invalid_span_id' | 'invalid_parent_span_id' | 'clock_skew';
 
 /** How each refusal is explained to the sender, in the order reasons are checked. */
 const ID_RULES: readonly { reason: SpanRejectionReason; what: string; rule: string; field: 'traceId' | 'spanId' | 'parentSpanId' }[] = [

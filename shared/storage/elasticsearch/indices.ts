@@ -7,6 +7,11 @@
 export type Signal = 'spans' | 'services' | 'accesslogs';
 
 export const DAY_MS = 86_400_000;
+/** 1970-01-01 and 9999-12-31: the days a daily index name can stand for. */
+const FIRST_INDEXED_MS = 0;
+const LAST_INDEXED_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+/** Windows longer than this (about five years) read the signal's pattern instead of a name list. */
+const MAX_LISTED_SPAN_MS = 5 * 366 * DAY_MS;
 
 function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
@@ -48,10 +53,19 @@ export function indexPattern(prefix: string, signal: Signal): string {
  */
 export function indicesForRange(prefix: string, signal: Signal, startMs: number, endMs: number): string[] {
   if (!(endMs >= startMs)) return [];
+  // Only days from 1970 to 9999 can have an index (a span's day comes from a Date, and the
+  // collector refuses starts far from now): a window is cut to them, and one entirely outside
+  // them reads nothing. Without this, `lookback=2^53` walked 10^8 days and named `NaN.NaN.NaN`.
+  const from = Math.max(startMs, FIRST_INDEXED_MS);
+  const to = Math.min(endMs, LAST_INDEXED_MS);
+  if (to < from) return [];
+  // Past a few years the pattern of the signal costs less than listing years; the query's own
+  // time range still selects the documents.
+  if (to - from > MAX_LISTED_SPAN_MS) return [indexPattern(prefix, signal)];
   const base = `${prefix}-${signal}-`;
   const names: string[] = [];
-  let day = Math.floor(startMs / DAY_MS) * DAY_MS;
-  const lastDay = Math.floor(endMs / DAY_MS) * DAY_MS;
+  let day = Math.floor(from / DAY_MS) * DAY_MS;
+  const lastDay = Math.floor(to / DAY_MS) * DAY_MS;
   while (day <= lastDay) {
     const d = new Date(day);
     const y = d.getUTCFullYear();

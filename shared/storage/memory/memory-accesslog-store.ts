@@ -14,7 +14,7 @@ import type { StoreMetrics } from '../store-metrics.js';
 import type { MemoryStoreMetrics } from './memory-store-metrics.js';
 import { AccessLogEdgeCounter, accessLogMatches, accessLogStartUs, compareNewestFirst } from '../accesslog-match.js';
 import type { AccessLogEdge, AccessLogPage, AccessLogQuery, AccessLogStore, RejectedAccessLog } from '../accesslogstore.js';
-import { estimateAccessLogBytes } from './accesslog-size.js';
+import { estimateAccessLogBytes } from '../accesslog-size.js';
 import { MEMORY_ACCESS_LOG_STORE_DEFAULTS } from './memory-store-settings.js';
 import { inScope, type ReadScope } from '../read-scope.js';
 
@@ -59,7 +59,7 @@ export class MemoryAccessLogStore implements AccessLogStore {
       throw new RangeError(`maxBytes must be a positive integer, got ${options.maxBytes}`);
     }
     this.maxRecords = maxRecords;
-    this.maxBytes = options.maxBytes ?? Infinity;
+    this.maxBytes = options.maxBytes ?? MEMORY_ACCESS_LOG_STORE_DEFAULTS.maxBytes;
     this.metrics = options.metrics;
   }
 

@@ -13,6 +13,8 @@ export const memorySpanStoreSettings = z.object({
 export const memoryAccessLogStoreSettings = z.object({
   /** Most access-log entries (and plain log records) held. */
   maxRecords: positiveInt.default(200_000),
+  /** Most estimated bytes held (entries carry long paths and headers; a count alone bounds nothing). */
+  maxBytes: positiveInt.default(128 * 1024 * 1024),
 });
 
 export const MEMORY_SPAN_STORE_DEFAULTS = memorySpanStoreSettings.parse({});

@@ -26,6 +26,7 @@ import type { ReceiverMetrics } from '../../receiver-metrics.js';
 import type { AccessLogIntake } from '../../intake/access-log-intake.js';
 import { splitAccessLogBody, TooManyLinesError, type BodyEntry } from './accesslog-lines-body.js';
 import { UnsupportedMediaTypeError, acceptRawBodies, contentCodingOf, mediaTypeOf, readRequestBody } from '../../transport/http-body.js';
+import type { ByteBudget } from '../../transport/byte-budget.js';
 import { httpRefusalFor, type HttpRefusal } from '../../transport/http-errors.js';
 
 export interface AccessLogLinesLimits {
@@ -33,6 +34,8 @@ export interface AccessLogLinesLimits {
   readonly maxRequestBodyBytes: number;
   /** Body after decompression; inflating stops there → 413. */
   readonly maxDecompressedBodyBytes: number;
+  /** Shared by every receiver: request bytes held at once across all requests (503 beyond). */
+  readonly budget?: ByteBudget;
   /** Longest line parsed; a longer one is rejected alone. */
   readonly maxLineBytes: number;
   /** Most non-empty lines (or array elements) per request; more → 413 for the whole request. */
@@ -73,7 +76,7 @@ const LINE_TYPES = new Set(['', 'text/plain', 'application/x-ndjson', 'applicati
 export const accessLogLines: FastifyPluginAsync<AccessLogLinesOptions> = async (app, opts) => {
   const { intake, metrics, limits, format } = opts;
 
-  acceptRawBodies(app, limits.maxRequestBodyBytes);
+  acceptRawBodies(app, limits.maxRequestBodyBytes, limits.budget);
 
   app.setErrorHandler((err, request, reply) => {
     const refusal = refusalFor(err);

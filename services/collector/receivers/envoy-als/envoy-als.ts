@@ -74,7 +74,11 @@ export interface EnvoyAlsOptions {
   readonly maxInFlightPerStream?: number;
 }
 
-export function envoyAlsImplementation(opts: EnvoyAlsOptions): grpc.UntypedServiceImplementation {
+/**
+ * `drains` collects one function per open stream; calling it ends that stream the way a half-close
+ * would (stop reading, let hand-overs settle, answer OK). Shutdown uses it: Envoy never half-closes.
+ */
+export function envoyAlsImplementation(opts: EnvoyAlsOptions, drains: Set<() => void> = new Set()): grpc.UntypedServiceImplementation {
   const { intake, metrics, logger } = opts;
   const maxInFlight = Math.max(1, opts.maxInFlightPerStream ?? DEFAULT_MAX_IN_FLIGHT_PER_STREAM);
 
@@ -100,13 +104,14 @@ export function envoyAlsImplementation(opts: EnvoyAlsOptions): grpc.UntypedServi
     const close = (answer: boolean) => {
       if (closed) return;
       closed = true;
+      drains.delete(drain);
       metrics.alsStreamsActive.dec();
       if (answer) callback(null, EMPTY_RESPONSE);
     };
 
     const settled = () => {
       inFlight--;
-      if (call.isPaused() && inFlight < maxInFlight) call.resume();
+      if (call.isPaused() && inFlight < maxInFlight && !halfClosed) call.resume();
       if (halfClosed && inFlight === 0) close(true);
     };
 
@@ -152,6 +157,16 @@ export function envoyAlsImplementation(opts: EnvoyAlsOptions): grpc.UntypedServi
       if (inFlight === 0) close(true);
     });
 
+    // Shutdown: what arrived is handed over; then the stream is answered as if Envoy had
+    // half-closed it, and Envoy reconnects (to another collector) for what comes next.
+    function drain(): void {
+      if (halfClosed || closed) return;
+      halfClosed = true;
+      call.pause();
+      if (inFlight === 0) close(true);
+    }
+    drains.add(drain);
+
     // Envoy ends streams by cancelling them too (e.g. at shutdown); hand-overs already started
     // still complete, there is just nobody to answer.
     call.on('cancelled', () => close(false));
@@ -166,7 +181,11 @@ export function envoyAlsImplementation(opts: EnvoyAlsOptions): grpc.UntypedServi
 
 /** Adds the Envoy Access Log Service to the collector's gRPC server (before it starts). */
 export function addEnvoyAlsService(server: GrpcServer, opts: EnvoyAlsOptions): void {
-  server.addService(accessLogServiceDefinition, envoyAlsImplementation(opts));
+  const drains = new Set<() => void>();
+  server.addService(accessLogServiceDefinition, envoyAlsImplementation(opts, drains));
+  server.onDrain(() => {
+    for (const drain of [...drains]) drain();
+  });
 }
 
 function safePeer(call: grpc.ServerReadableStream<Buffer, Buffer>): string | undefined {

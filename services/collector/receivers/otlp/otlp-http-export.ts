@@ -13,12 +13,15 @@ import type { Logger } from '../../../../shared/telemetry/logger.js';
 import type { ReceiverMetrics } from '../../receiver-metrics.js';
 import { acceptRawBodies, bodyFormatOf, contentCodingOf, mediaTypeOf, readRequestBody, type BodyFormat } from '../../transport/http-body.js';
 import type { HttpRefusal } from '../../transport/http-errors.js';
+import type { ByteBudget } from '../../transport/byte-budget.js';
 
 export interface OtlpHttpLimits {
   /** Body as sent (possibly compressed); larger → 413 before it is read. */
   readonly maxRequestBodyBytes: number;
   /** Body after decompression; inflating stops there → 413. */
   readonly maxDecompressedBodyBytes: number;
+  /** Shared by every receiver: request bytes held at once across all requests (503 beyond). */
+  readonly budget?: ByteBudget;
 }
 
 /** An HTTP refusal whose metric reason may be one a signal adds to the trace ones. */
@@ -52,7 +55,7 @@ const CONTENT_TYPE: Record<BodyFormat, string> = {
 export function registerOtlpExportRoute(app: FastifyInstance, route: OtlpHttpExportRoute): void {
   const { path, signal, transport, limits, metrics, refusalFor, handle } = route;
 
-  acceptRawBodies(app, limits.maxRequestBodyBytes);
+  acceptRawBodies(app, limits.maxRequestBodyBytes, limits.budget);
 
   app.setErrorHandler((err, request, reply) => {
     const refusal = refusalFor(err);

@@ -25,6 +25,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { ZipkinDecodeError, decodeZipkinSpansJson, decodeZipkinSpansProtobuf } from '../../../../shared/zipkin/spans.js';
 import type { ReceiverMetrics, RefusalReason } from '../../receiver-metrics.js';
 import { UnsupportedMediaTypeError, acceptRawBodies, contentCodingOf, decodeUtf8, mediaTypeOf, readRequestBody, type BodyFormat } from '../../transport/http-body.js';
+import type { ByteBudget } from '../../transport/byte-budget.js';
 import { httpRefusalFor } from '../../transport/http-errors.js';
 import type { TraceIntake } from '../../intake/trace-intake.js';
 
@@ -33,6 +34,8 @@ export interface ZipkinHttpLimits {
   readonly maxRequestBodyBytes: number;
   /** Body after decompression; inflating stops there → 413. */
   readonly maxDecompressedBodyBytes: number;
+  /** Shared by every receiver: request bytes held at once across all requests (503 beyond). */
+  readonly budget?: ByteBudget;
 }
 
 export interface ZipkinHttpOptions {
@@ -80,7 +83,7 @@ export function zipkinBodyFormatOf(contentType: string | undefined): BodyFormat 
 export const zipkinHttp: FastifyPluginAsync<ZipkinHttpOptions> = async (app, opts) => {
   const { intake, limits, metrics } = opts;
 
-  acceptRawBodies(app, limits.maxRequestBodyBytes);
+  acceptRawBodies(app, limits.maxRequestBodyBytes, limits.budget);
 
   app.setErrorHandler((err, request, reply) => {
     const refusal = zipkinRefusalFor(err);

@@ -3,7 +3,7 @@
  * only needs to grow with the record's real size: one pass over its string fields, far cheaper
  * than serializing it.
  */
-import type { AccessLogRecord, Workload } from '../../model/access-log.js';
+import type { AccessLogRecord, Workload } from '../model/access-log.js';
 
 /** Object headers, numbers, the bigint, the flag array and the store's own index entries. */
 const RECORD_OVERHEAD_BYTES = 480;
