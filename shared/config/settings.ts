@@ -4,6 +4,7 @@
  * `MESHTEL_*` environment variables, then `--flags`. `loadConfig` validates all of them at start
  * and reports every wrong one by name with the values it accepts.
  */
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { compileEnvoyFormat } from '../accesslog/envoy-format.js';
 import { parseLabelList } from '../metrics/remote-write/labels.js';
@@ -12,6 +13,27 @@ const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().min(1);
 const nonNegativeInt = z.coerce.number().int().min(0);
 const MiB = 1024 * 1024;
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** `10m`, `90s`, `2h`, `1d`, `250ms` or a plain number of milliseconds → milliseconds. */
+const duration = z.union([z.number(), z.string()]).transform((raw, ctx) => {
+  const m = /^\s*(\d+)\s*(ms|s|m|h|d)?\s*$/.exec(String(raw));
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration such as 500ms, 30s, 10m, 2h or 1d' });
+    return z.NEVER;
+  }
+  return Number(m[1]) * DURATION_UNITS_MS[m[2] ?? 'ms']!;
+});
+/** A cron expression (5 fields, or 6 with seconds first) checked at start; empty = never. */
+const cron = z.string().superRefine((expr, ctx) => {
+  if (expr.trim() === '') return;
+  try {
+    CronExpressionParser.parse(expr);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `not a cron expression: ${err instanceof Error ? err.message : String(err)}` });
+  }
+});
+/** Roles that run or enqueue background jobs: query enqueues trace archiving. */
+const JOB_ROLES = ['jobs', 'all-in-one'];
 /** Roles that talk to Kafka: the collector produces, the ingester consumes. */
 const KAFKA_ROLES = ['collector', 'ingester'];
 
@@ -116,17 +138,17 @@ export const SETTINGS = spec({
     help: 'In-process buffer capacity; when full, receivers answer HTTP 503 / gRPC UNAVAILABLE with Retry-After.',
   },
   kafkaBrokers: {
-    env: 'MESHTEL_KAFKA_BROKERS', flag: '--kafka-brokers', default: '127.0.0.1:9092', roles: KAFKA_ROLES,
+    env: 'MESHTEL_KAFKA_BROKERS', flag: '--kafka-brokers', default: '127.0.0.1:9092', roles: [...KAFKA_ROLES, 'jobs'],
     schema: z.string().regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, 'a comma-separated list of host:port'),
     help: 'Kafka bootstrap brokers, a comma-separated list of host:port.',
   },
   kafkaClientId: {
-    env: 'MESHTEL_KAFKA_CLIENT_ID', flag: '--kafka-client-id', default: 'meshtel', roles: KAFKA_ROLES,
+    env: 'MESHTEL_KAFKA_CLIENT_ID', flag: '--kafka-client-id', default: 'meshtel', roles: [...KAFKA_ROLES, 'jobs'],
     schema: z.string().min(1),
     help: 'Kafka client id, shown in broker logs and quotas.',
   },
   kafkaTopicPrefix: {
-    env: 'MESHTEL_KAFKA_TOPIC_PREFIX', flag: '--kafka-topic-prefix', default: 'meshtel', roles: KAFKA_ROLES,
+    env: 'MESHTEL_KAFKA_TOPIC_PREFIX', flag: '--kafka-topic-prefix', default: 'meshtel', roles: [...KAFKA_ROLES, 'jobs'],
     schema: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, ".", "_" or "-" (at most 200)'),
     help: 'Kafka topic prefix: topics are <prefix>.spans, <prefix>.accesslogs, <prefix>.metrics and <prefix>.dlq.',
   },
@@ -181,12 +203,12 @@ export const SETTINGS = spec({
     help: 'Largest limit /api/traces accepts; larger values are answered with 400.',
   },
   esUrl: {
-    env: 'MESHTEL_ES_URL', flag: '--es-url', default: 'http://127.0.0.1:9200', roles: ['ingester', 'query'],
+    env: 'MESHTEL_ES_URL', flag: '--es-url', default: 'http://127.0.0.1:9200', roles: ['ingester', 'query', 'jobs'],
     schema: z.url(),
     help: 'Elasticsearch node URL the span store writes to and reads from.',
   },
   esIndexPrefix: {
-    env: 'MESHTEL_ES_INDEX_PREFIX', flag: '--es-index-prefix', default: 'meshtel', roles: ['ingester', 'query'],
+    env: 'MESHTEL_ES_INDEX_PREFIX', flag: '--es-index-prefix', default: 'meshtel', roles: ['ingester', 'query', 'jobs'],
     // Index names must be lower case and may not contain these characters (Elasticsearch rules).
     schema: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_" or "-", not starting with a symbol'),
     help: 'Prefix of every index and index template name: <prefix>-spans-YYYY.MM.DD, <prefix>-services-YYYY.MM.DD.',
@@ -208,19 +230,19 @@ export const SETTINGS = spec({
     help: 'How long a partly filled bulk request waits for more spans before it is sent (0 = at once).',
   },
   esUsername: {
-    env: 'MESHTEL_ES_USERNAME', flag: '--es-username', default: '', roles: ['ingester', 'query'], schema: z.string(),
+    env: 'MESHTEL_ES_USERNAME', flag: '--es-username', default: '', roles: ['ingester', 'query', 'jobs'], schema: z.string(),
     help: 'Elasticsearch basic-auth user name; empty = no authentication.',
   },
   esPassword: {
-    env: 'MESHTEL_ES_PASSWORD', flag: '--es-password', default: '', roles: ['ingester', 'query'], schema: z.string(),
+    env: 'MESHTEL_ES_PASSWORD', flag: '--es-password', default: '', roles: ['ingester', 'query', 'jobs'], schema: z.string(),
     help: 'Elasticsearch basic-auth password (used with --es-username).',
   },
   esShards: {
-    env: 'MESHTEL_ES_SHARDS', flag: '--es-shards', default: 1, roles: ['ingester', 'query'], schema: positiveInt,
+    env: 'MESHTEL_ES_SHARDS', flag: '--es-shards', default: 1, roles: ['ingester', 'query', 'jobs'], schema: positiveInt,
     help: 'number_of_shards in the index templates (applies to indices created after the change).',
   },
   esReplicas: {
-    env: 'MESHTEL_ES_REPLICAS', flag: '--es-replicas', default: 0, roles: ['ingester', 'query'], schema: nonNegativeInt,
+    env: 'MESHTEL_ES_REPLICAS', flag: '--es-replicas', default: 0, roles: ['ingester', 'query', 'jobs'], schema: nonNegativeInt,
     help: 'number_of_replicas in the index templates; 0 suits a single node (otherwise the cluster stays yellow).',
   },
   remoteWriteUrl: {
@@ -289,6 +311,65 @@ export const SETTINGS = spec({
   metricsMaxSeries: {
     env: 'MESHTEL_METRICS_MAX_SERIES', flag: '--metrics-max-series', default: 10000, roles: ['ingester', 'all-in-one'], schema: positiveInt,
     help: 'Series per derived metric; further label sets fold into one overflow series (meshtel_overflow="true"), counted in meshtel_derived_series_overflow_total.',
+  },
+  redisUrl: {
+    env: 'MESHTEL_REDIS_URL', flag: '--redis-url', default: 'redis://127.0.0.1:6379', roles: ['jobs', 'query'],
+    schema: z.url(),
+    help: 'Redis the background jobs run on (bullmq queues, schedules, the dead-letter replay record); query connects only when a trace is archived. all-in-one needs none.',
+  },
+  redisPrefix: {
+    env: 'MESHTEL_REDIS_PREFIX', flag: '--redis-prefix', default: 'meshtel', roles: ['jobs', 'query'],
+    schema: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, ".", "_" or "-" (at most 100)'),
+    help: 'Prefix of every Redis key meshtel writes (bullmq queues, replayed dead-letter set); separate deployments sharing one Redis use different prefixes.',
+  },
+  jobsConcurrency: {
+    env: 'MESHTEL_JOBS_CONCURRENCY', flag: '--jobs-concurrency', default: 1, roles: JOB_ROLES, schema: positiveInt,
+    help: 'Runs of one job (rollup, retention, dlq-replay, archive) a jobs process works on at once.',
+  },
+  rollupSchedule: {
+    env: 'MESHTEL_ROLLUP_SCHEDULE', flag: '--rollup-schedule', default: '*/5 * * * *', roles: JOB_ROLES, schema: cron,
+    help: 'Cron schedule (UTC) of the dependency roll-up; each run rolls up the closed hours (and days) not yet final. Empty = never.',
+  },
+  retentionSchedule: {
+    env: 'MESHTEL_RETENTION_SCHEDULE', flag: '--retention-schedule', default: '15 0 * * *', roles: ['jobs'], schema: cron,
+    help: 'Cron schedule (UTC) of index retention. Empty = never.',
+  },
+  dlqReplaySchedule: {
+    env: 'MESHTEL_DLQ_REPLAY_SCHEDULE', flag: '--dlq-replay-schedule', default: '', roles: ['jobs'], schema: cron,
+    help: 'Cron schedule (UTC) of dead-letter replay (records matching MESHTEL_DLQ_REPLAY_STAGES). Empty (default) = only on demand (meshtel dlq replay).',
+  },
+  rollupLateness: {
+    env: 'MESHTEL_ROLLUP_LATENESS', flag: '--rollup-lateness', default: '10m', roles: ['jobs', 'query', 'all-in-one'], schema: duration,
+    help: 'How late a span may arrive and still be counted: an hour is rolled up again until this long after it closed, and /api/dependencies computes an hour live until its roll-up is that old.',
+  },
+  rollupBackfill: {
+    env: 'MESHTEL_ROLLUP_BACKFILL', flag: '--rollup-backfill', default: '48h', roles: JOB_ROLES, schema: duration,
+    help: 'How far back a scheduled roll-up looks for closed hours without a final roll-up (older ones: meshtel jobs run rollup --from … --to …).',
+  },
+  retentionSpansDays: {
+    env: 'MESHTEL_RETENTION_SPANS_DAYS', flag: '--retention-spans-days', default: 7, roles: ['jobs'], schema: nonNegativeInt,
+    help: 'Daily span indices kept (today included); older ones are deleted by the retention job. 0 = keep forever.',
+  },
+  retentionServicesDays: {
+    env: 'MESHTEL_RETENTION_SERVICES_DAYS', flag: '--retention-services-days', default: 7, roles: ['jobs'], schema: nonNegativeInt,
+    help: 'Daily services indices kept (today included). 0 = keep forever.',
+  },
+  retentionAccessLogsDays: {
+    env: 'MESHTEL_RETENTION_ACCESSLOGS_DAYS', flag: '--retention-accesslogs-days', default: 7, roles: ['jobs'], schema: nonNegativeInt,
+    help: 'Daily access-log indices kept (today included). 0 = keep forever.',
+  },
+  retentionRollupsDays: {
+    env: 'MESHTEL_RETENTION_ROLLUPS_DAYS', flag: '--retention-rollups-days', default: 90, roles: ['jobs'], schema: nonNegativeInt,
+    help: 'Daily dependency roll-up indices kept (today included). 0 = keep forever.',
+  },
+  dlqReplayRate: {
+    env: 'MESHTEL_DLQ_REPLAY_RATE', flag: '--dlq-replay-rate', default: 100, roles: ['jobs'], schema: positiveInt,
+    help: 'Most dead-letter records replayed per second, so a replay does not flood the ingesters.',
+  },
+  dlqReplayStages: {
+    env: 'MESHTEL_DLQ_REPLAY_STAGES', flag: '--dlq-replay-stages', default: '', roles: ['jobs'],
+    schema: z.string().regex(/^[A-Za-z0-9._,\s-]*$/, 'a comma-separated list of stage names'),
+    help: 'Stages (meshtel.dlq.stage header) the scheduled dead-letter replay takes; empty = every stage.',
   },
   shutdownTimeoutMs: {
     env: 'MESHTEL_SHUTDOWN_TIMEOUT_MS', flag: '--shutdown-timeout-ms', default: 30000, roles: ['*'], schema: nonNegativeInt,
