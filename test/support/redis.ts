@@ -1,7 +1,8 @@
 /** The deploy/local Redis the job tests use, and clean-up of a test run's keys (by its own prefix only). */
 import { Redis } from 'ioredis';
+import { REDIS_URL } from './servers.js';
 
-export const REDIS_URL = process.env.MESHTEL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export { REDIS_URL };
 
 /** Deletes the keys matching `pattern` (SCAN, never KEYS: Redis is shared with other runs). */
 export async function deleteRedisKeys(pattern: string): Promise<void> {

@@ -4,7 +4,7 @@
  * tolerate missing days (`ignore_unavailable`).
  */
 
-export type Signal = 'spans' | 'services' | 'accesslogs';
+export type Signal = 'spans' | 'services' | 'accesslogs' | 'dependencies';
 
 export const DAY_MS = 86_400_000;
 

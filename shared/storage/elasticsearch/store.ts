@@ -8,6 +8,7 @@ import type { SpanRecord } from '../../model/span.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { MeshtelMetrics } from '../../telemetry/metrics.js';
 import type { DependencyLink, Operation, OperationQuery, RejectedSpan, SpanStore, TraceQuery } from '../spanstore.js';
+import type { DependencyRangeReader } from '../dependency-range.js';
 import type { BulkDocument } from './bulk.js';
 import { encodeSpanDocument, serviceDocumentId, serviceDocumentOf, spanDocumentId } from './document.js';
 import { dailyIndex, DAY_MS } from './indices.js';
@@ -16,7 +17,7 @@ import { elasticsearchSpanStoreSettings, type ElasticsearchSpanStoreOptions, typ
 import { ElasticsearchSpanReader } from './reader.js';
 import { indexTemplates } from './templates.js';
 
-export class ElasticsearchSpanStore implements SpanStore {
+export class ElasticsearchSpanStore implements SpanStore, DependencyRangeReader {
   readonly name = 'elasticsearch-span-store';
   readonly settings: ElasticsearchSpanStoreSettings;
   /** Exposed for tests and for the wiring's other Elasticsearch users; do not close it. */
@@ -147,5 +148,9 @@ export class ElasticsearchSpanStore implements SpanStore {
 
   getDependencies(endTimeMs: number, lookbackMs: number): Promise<DependencyLink[]> {
     return this.reader.getDependencies(endTimeMs, lookbackMs);
+  }
+
+  getDependenciesBetween(fromUs: number, toUs: number): Promise<DependencyLink[]> {
+    return this.reader.getDependenciesBetween(fromUs, toUs);
   }
 }

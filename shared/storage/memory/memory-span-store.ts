@@ -25,6 +25,7 @@ import { SpanAttributeScanner, decodeSpanProtobuf, encodeSpanProtobuf } from '..
 import type { MeshtelMetrics } from '../../telemetry/metrics.js';
 import { addDependencyEdges, attributeValueAsString, dependencyLinksFromCounts } from '../span-match.js';
 import type { DependencyLink, Operation, OperationQuery, RejectedSpan, SpanStore, TraceQuery } from '../spanstore.js';
+import type { DependencyRangeReader } from '../dependency-range.js';
 import { OperationIndex, compareStrings } from './operation-index.js';
 import { storedSpanBytes } from './span-size.js';
 
@@ -88,7 +89,7 @@ interface StoredTrace {
   bytes: number;
 }
 
-export class MemorySpanStore implements SpanStore {
+export class MemorySpanStore implements SpanStore, DependencyRangeReader {
   private readonly traces = new Map<string, StoredTrace>();
   /**
    * Trace ids in first-written order, oldest at `arrivalHead`. Kept beside the map because
@@ -280,8 +281,11 @@ export class MemorySpanStore implements SpanStore {
   }
 
   async getDependencies(endTimeMs: number, lookbackMs: number): Promise<DependencyLink[]> {
-    const fromUs = (endTimeMs - lookbackMs) * 1000;
-    const toUs = endTimeMs * 1000;
+    return this.getDependenciesBetween((endTimeMs - lookbackMs) * 1000, endTimeMs * 1000);
+  }
+
+  /** DependencyRangeReader: children started within [fromUs, toUs]. */
+  async getDependenciesBetween(fromUs: number, toUs: number): Promise<DependencyLink[]> {
     const counts = new Map<string, number>();
     for (const trace of this.traces.values()) {
       let inWindow = false;
