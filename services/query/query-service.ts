@@ -9,6 +9,7 @@ import type { SpanReader } from '../../shared/storage/spanstore.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
 import type { AccessLogReader } from '../../shared/storage/accesslogstore.js';
 import { accessLogApi } from './accesslog-api.js';
+import { archiveApi } from './archive-api.js';
 import { withAccessLogEdges } from './dependencies.js';
 import { jaegerApi } from './jaeger-api.js';
 
@@ -22,6 +23,8 @@ export interface QueryServiceOptions {
    * /api/dependencies adds the edges seen only in access logs.
    */
   readonly accessLogReader?: AccessLogReader;
+  /** When set, POST /api/archive/{traceID} is served and queues the trace's archiving with it. */
+  readonly enqueueArchive?: (traceId: string) => Promise<void>;
   readonly defaultLimit: number;
   readonly maxLimit: number;
   readonly logger: Logger;
@@ -44,6 +47,7 @@ export class QueryService implements Component {
     const reader = accessLogReader ? withAccessLogEdges(options.reader, accessLogReader) : options.reader;
     void this.app.register(jaegerApi, { reader, defaultLimit, maxLimit });
     if (accessLogReader) void this.app.register(accessLogApi, { reader: accessLogReader, defaultLimit, maxLimit });
+    if (options.enqueueArchive) void this.app.register(archiveApi, { enqueueArchive: options.enqueueArchive });
   }
 
   /** The bound port; throws before start(). */
