@@ -1,26 +1,51 @@
-/** query: the Jaeger API and the access-log API over Elasticsearch. Stateless; run as many as the load needs. */
+/**
+ * query: the Jaeger API and the access-log API over Elasticsearch. Stateless; run as many as the
+ * load needs. Dependencies come from the jobs role's roll-ups where final, trace-by-id falls back
+ * to the trace archive, and POST /api/archive queues the archive job on Redis.
+ */
 import { asComponent } from '../../shared/model/component.js';
 import { elasticsearchAccessLogOptionsFromConfig } from '../../shared/storage/elasticsearch/accesslog-options.js';
 import { ElasticsearchAccessLogStore } from '../../shared/storage/elasticsearch/accesslog-store.js';
 import { elasticsearchOptionsFromConfig } from '../../shared/storage/elasticsearch/options.js';
 import { ElasticsearchSpanStore } from '../../shared/storage/elasticsearch/store.js';
+import { ARCHIVE_JOB, archiveRunId } from '../../shared/jobs/archive.js';
+import { BullmqScheduler } from '../../shared/jobs/bullmq/bullmq-scheduler.js';
+import { withArchiveFallback } from '../../shared/storage/archivestore.js';
+import { ElasticsearchArchiveStore } from '../../shared/storage/elasticsearch/archive-store.js';
+import { ElasticsearchRollupStore } from '../../shared/storage/elasticsearch/rollup-store.js';
+import { withDependencyRollups } from '../../shared/storage/rollup-dependencies.js';
 import type { RoleBuilder } from '../role.js';
 import { QueryService } from './query-service.js';
 
 export const buildQueryRole: RoleBuilder = ({ config, logger, metrics }) => {
   const spanStore = new ElasticsearchSpanStore({ ...elasticsearchOptionsFromConfig(config), metrics, logger });
   const accessLogStore = new ElasticsearchAccessLogStore({ ...elasticsearchAccessLogOptionsFromConfig(config), metrics, logger });
+  // Read-only here: the jobs role installs the roll-up template and creates the archive index.
+  const rollups = new ElasticsearchRollupStore({ client: spanStore.client, indexPrefix: config.esIndexPrefix });
+  const archive = new ElasticsearchArchiveStore({ client: spanStore.client, indexPrefix: config.esIndexPrefix });
+  // Enqueue-only (no jobs registered): connects to Redis on the first archive request.
+  let jobQueue: BullmqScheduler | undefined;
+  const enqueueArchive = (traceId: string) => {
+    jobQueue ??= new BullmqScheduler({ redisUrl: config.redisUrl, prefix: config.redisPrefix, logger });
+    return jobQueue.enqueue(ARCHIVE_JOB, { traceId }, { runId: archiveRunId(traceId) });
+  };
   const query = new QueryService({
     host: config.host,
     port: config.queryPort,
-    reader: spanStore,
+    reader: withArchiveFallback(withDependencyRollups(spanStore, rollups), archive),
+    enqueueArchive,
     accessLogReader: accessLogStore,
     defaultLimit: config.queryDefaultLimit,
     maxLimit: config.queryMaxLimit,
     logger: logger.child({ component: 'query' }),
   });
   return {
-    components: [asComponent('span-store', spanStore), asComponent('accesslog-store', accessLogStore), query],
+    components: [
+      asComponent('span-store', spanStore),
+      asComponent('accesslog-store', accessLogStore),
+      { name: 'job-queue', start: async () => {}, stop: async () => jobQueue?.stop() },
+      query,
+    ],
     checks: [{ name: 'elasticsearch', check: async () => (await spanStore.isReady()) && (await accessLogStore.isReady()) }],
     endpoints: () => ({ query: `${config.host}:${query.port}` }),
   };
