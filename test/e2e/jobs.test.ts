@@ -136,3 +136,39 @@ describe('meshtel jobs', () => {
     expect(await query.stop('SIGTERM')).toBe(0);
   });
 });
+
+describe('all-in-one jobs', () => {
+  let aio: MeshtelProcess | undefined;
+  afterAll(async () => {
+    await aio?.stop();
+  });
+
+  it('rolls up dependencies and archives traces on its in-process scheduler, with no Redis to reach', async () => {
+    aio = await startMeshtel('all-in-one', [], {
+      // Nothing listens there: all-in-one must not need it.
+      MESHTEL_REDIS_URL: 'redis://127.0.0.1:1',
+      MESHTEL_ROLLUP_SCHEDULE: '* * * * * *',
+    });
+    const traceHex = randomBytes(16).toString('hex');
+    const otlp = {
+      resourceSpans: [{
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'aio-frontend' } }] },
+        scopeSpans: [{ spans: [{ traceId: traceHex, spanId: randomBytes(8).toString('hex'), name: 'GET /', kind: 2, startTimeUnixNano: String(BigInt(Date.now() - 1000) * 1_000_000n), endTimeUnixNano: String(BigInt(Date.now()) * 1_000_000n) }] }],
+      }],
+    };
+    const sent = await fetch(aio.url('otlpHttp', '/v1/traces'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(otlp) });
+    expect(sent.status).toBe(200);
+    await eventually(async () => ((await fetch(aio!.url('query', `/api/traces/${traceHex}`))).status === 200 ? true : undefined), 30_000);
+    expect((await fetch(aio.url('query', `/api/archive/${traceHex}`), { method: 'POST' })).status).toBe(200);
+
+    const counted = (text: string, job: string) => Number(new RegExp(`meshtel_jobs_runs_total\\{job="${job}",outcome="success"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    const metrics = await eventually(async () => {
+      const text = await (await fetch(aio!.url('admin', '/metrics'))).text();
+      return counted(text, 'rollup') >= 1 && counted(text, 'archive') === 1 ? text : undefined;
+    }, 30_000);
+    expect(metrics).toMatch(/meshtel_rollup_windows_total\{granularity="hour"\} [1-9]/);
+    expect((await fetch(aio.url('admin', '/readyz'))).status).toBe(200);
+    expect(await aio.stop('SIGTERM')).toBe(0);
+    aio = undefined;
+  });
+});

@@ -28,7 +28,7 @@ export async function dropIndexPrefix(client: Client, prefix: string): Promise<v
   const indices = await client.indices.get({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true, expand_wildcards: 'all' });
   const names = Object.keys(indices);
   if (names.length > 0) await client.indices.delete({ index: names });
-  for (const signal of ['spans', 'services']) await deleteIndexTemplateIfPresent(client, `${prefix}-${signal}`);
+  for (const signal of ['spans', 'services', 'dependencies']) await deleteIndexTemplateIfPresent(client, `${prefix}-${signal}`);
 }
 
 /** The sum of a prom-client metric's values whose labels include `labels` (and, given, named `name`). */
