@@ -82,6 +82,14 @@ export class RollupJob {
 
     let days = 0;
     if (!dryRun) {
+      // Whole days in range whose day window is missing or not final (a failed write, hours that
+      // became final in an earlier run) are summed again too, not only the days touched now.
+      const firstDay = Math.ceil(fromMs / DAY) * DAY;
+      const endDay = Math.floor(toMs / DAY) * DAY;
+      if (endDay > firstDay) {
+        const stored = new Map((await store.listWindows('dependency', 'day', firstDay, endDay)).map((w) => [w.startMs, w]));
+        for (let d = firstDay; d < endDay; d += DAY) if (!stored.get(d)?.final) touchedDays.add(d);
+      }
       for (const dayStart of [...touchedDays].sort((a, b) => a - b)) {
         const written = await this.rollUpDay(dayStart, now);
         if (written !== undefined) {

@@ -32,7 +32,7 @@ const cron = z.string().superRefine((expr, ctx) => {
     ctx.addIssue({ code: 'custom', message: `not a cron expression: ${err instanceof Error ? err.message : String(err)}` });
   }
 });
-/** Roles that run or enqueue background jobs: query enqueues trace archiving. */
+/** Roles that run background jobs (all-in-one: the roll-up and archive jobs, in process). */
 const JOB_ROLES = ['jobs', 'all-in-one'];
 /** Roles that talk to Kafka: the collector produces, the ingester consumes. */
 const KAFKA_ROLES = ['collector', 'ingester'];
@@ -339,8 +339,8 @@ export const SETTINGS = spec({
     help: 'Cron schedule (UTC) of dead-letter replay (records matching MESHTEL_DLQ_REPLAY_STAGES). Empty (default) = only on demand (meshtel dlq replay).',
   },
   rollupLateness: {
-    env: 'MESHTEL_ROLLUP_LATENESS', flag: '--rollup-lateness', default: '10m', roles: ['jobs', 'query', 'all-in-one'], schema: duration,
-    help: 'How late a span may arrive and still be counted: an hour is rolled up again until this long after it closed, and /api/dependencies computes an hour live until its roll-up is that old.',
+    env: 'MESHTEL_ROLLUP_LATENESS', flag: '--rollup-lateness', default: '10m', roles: JOB_ROLES, schema: duration,
+    help: 'How late a span may arrive and still be counted: an hour is rolled up again on every run until this long after it closed, and only then marked final; /api/dependencies computes non-final hours live.',
   },
   rollupBackfill: {
     env: 'MESHTEL_ROLLUP_BACKFILL', flag: '--rollup-backfill', default: '48h', roles: JOB_ROLES, schema: duration,
