@@ -120,10 +120,11 @@ export class InProcessScheduler implements JobScheduler {
     state.cronTimer = setTimeout(() => {
       if (this.stopped) return;
       if (this.nowMs() >= next) {
-        // One run per tick: a tick whose previous run is still going is skipped, as bullmq's
-        // scheduler keeps one upcoming run per scheduler.
+        // Ticks do not pile up behind a slow run: while an earlier tick's run still waits for a
+        // free slot, this tick is skipped (bullmq's scheduler likewise keeps one upcoming run).
         const runId = `${state.job.name}:tick:${next}`;
-        if (!state.live.has(runId)) {
+        const tickWaiting = state.waiting.some((r) => r.runId.startsWith(`${state.job.name}:tick:`));
+        if (!tickWaiting && !state.live.has(runId)) {
           state.live.add(runId);
           state.waiting.push({ runId, payload: {}, dueAtMs: next, attempt: 1 });
           this.pump(state);
