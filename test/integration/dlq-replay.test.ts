@@ -10,6 +10,7 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DLQ_HEADERS } from '../../shared/buffer/dead-letter-headers.js';
 import { createLogger } from '../../shared/telemetry/logger.js';
+import { runCommand } from '../../services/jobs/commands.js';
 import { DeadLetterQueue, REPLAYED_FROM_HEADER } from '../../services/jobs/dead-letter-replay.js';
 import { deleteRedisKeys } from '../support/redis.js';
 import { ensureServers, KAFKA_BROKERS, REDIS_URL } from '../support/servers.js';
@@ -143,5 +144,19 @@ describe('dead-letter replay', () => {
     }
     // What was not selected is still replayable later.
     expect(await dlq(redis()).replay({}, { dryRun: true })).toMatchObject({ matched: 5, replayed: 2, alreadyReplayed: 3 });
+  });
+
+  it('`meshtel dlq list` prints one JSON line per selected record and `dlq replay --dry-run` one summary line', async () => {
+    const env = { MESHTEL_KAFKA_BROKERS: KAFKA_BROKERS, MESHTEL_KAFKA_TOPIC_PREFIX: topicPrefix, MESHTEL_REDIS_URL: REDIS_URL, MESHTEL_REDIS_PREFIX: redisPrefix, MESHTEL_LOG_LEVEL: 'warn' };
+    const lines: string[] = [];
+    expect(await runCommand(['dlq', 'list'], new Map([['--stage', 'decode']]), (l) => lines.push(l), env)).toBe(0);
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ stage: 'decode', error: 'invalid wire type 7', sourceTopic: 'spans', valueBytes: 'span-c'.length, time: new Date(now - HOUR).toISOString() }),
+    ]);
+    const summary: string[] = [];
+    expect(await runCommand(['dlq', 'replay'], new Map([['--stage', 'decode'], ['--dry-run', '']]), (l) => summary.push(l), env)).toBe(0);
+    expect(summary).toHaveLength(1);
+    expect(JSON.parse(summary[0]!)).toMatchObject({ job: 'dlq-replay', dryRun: true, matched: 1, replayed: 1, alreadyReplayed: 0 });
+    expect(await runCommand(['dlq', 'list'], new Map([['--from', 'last tuesday']]), () => undefined, env)).toBe(2);
   });
 });
