@@ -29,6 +29,12 @@ export interface BullmqSchedulerOptions {
   readonly logger?: Logger;
   /** Failed runs kept per queue for inspection (the newest). */
   readonly keepFailed?: number;
+  /**
+   * Longest enqueue() waits for Redis before rejecting (default 5000 ms). bullmq's connections
+   * retry for ever, so without it a caller (an HTTP request queueing an archive) would hang while
+   * Redis is down. A run added after the timeout fired is still a valid run (jobs are idempotent).
+   */
+  readonly enqueueTimeoutMs?: number;
 }
 
 /** Options every run gets, whoever enqueued it. */
@@ -71,7 +77,18 @@ export class BullmqScheduler implements JobScheduler {
     const job = this.registrations.get(name);
     const opts = runOptions(job?.attempts ?? DEFAULT_ATTEMPTS, job?.backoffMs ?? DEFAULT_BACKOFF_MS, this.keepFailed);
     // bullmq ignores an add whose jobId already exists (waiting, active, delayed or kept failed).
-    await this.queue(name).add(name, payload, options.runId ? { ...opts, jobId: options.runId } : opts);
+    const added = this.queue(name).add(name, payload, options.runId ? { ...opts, jobId: options.runId } : opts);
+    const timeoutMs = this.options.enqueueTimeoutMs ?? 5000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not take the ${name} run within ${timeoutMs} ms`)), timeoutMs);
+    });
+    added.catch(() => undefined); // a late failure after the timeout is not unhandled
+    try {
+      await Promise.race([added, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async counts(name: string): Promise<JobCounts> {
