@@ -76,7 +76,8 @@ describe('meshtel jobs', () => {
     await store?.stop();
     if (admin) {
       await dropIndexPrefix(admin, prefix);
-      await deleteIndexTemplateIfPresent(admin, `${prefix}-dependencies`);
+      // The query role installs the access-log template too.
+      for (const signal of ['dependencies', 'accesslogs']) await deleteIndexTemplateIfPresent(admin, `${prefix}-${signal}`);
       await admin.close();
     }
     await deleteRedisKeys(`${prefix}:*`);
