@@ -78,6 +78,24 @@ export interface JobAttemptOutcome {
   readonly final: boolean;
 }
 
+/** What GET /api/v1/jobs shows of a job. */
+export interface JobStatus {
+  readonly name: string;
+  /** Cron expression, when the job runs on a schedule. */
+  readonly schedule?: string;
+  /** Next scheduled run, epoch ms. */
+  readonly nextRunAtMs?: number;
+  /** The last run that finished (succeeded, or failed its last attempt), by any process sharing the scheduler. */
+  readonly lastRun?: {
+    readonly finishedAtMs: number;
+    readonly ok: boolean;
+    readonly durationMs: number;
+    readonly result?: unknown;
+    readonly error?: string;
+  };
+  readonly runs: JobCounts;
+}
+
 export interface JobScheduler {
   register(job: JobRegistration): void;
   /** Adds one run of a job (registered here or in another process sharing the scheduler). */
@@ -85,6 +103,8 @@ export interface JobScheduler {
   /** Called after every attempt of a job registered on this scheduler. */
   onOutcome(listener: (outcome: JobAttemptOutcome) => void): void;
   counts(name: string): Promise<JobCounts>;
+  /** Status of these jobs (registered here or in another process sharing the scheduler). */
+  status(names: readonly string[]): Promise<JobStatus[]>;
   start(): Promise<void>;
   stop(): Promise<void>;
   isReady(): Promise<boolean>;

@@ -131,6 +131,45 @@ export function describeSchedulerContract(name: string, options: SchedulerContra
       expect(new Set(ticks).size).toBe(ticks.length);
     });
 
+    it('reports schedules, next runs and the last finished run with its result, to every process sharing the scheduler', async () => {
+      const s = make();
+      const outcomes: JobAttemptOutcome[] = [];
+      s.register({ name: 'nightly', concurrency: 1, schedule: '0 3 * * *', handler: async () => 'slept' });
+      s.register({ name: 'ondemand', concurrency: 1, attempts: 1, handler: async (p) => { if (p.fail) throw new Error('no luck'); return { did: p.what }; } });
+      s.onOutcome((o) => outcomes.push(o));
+      await s.start();
+      await s.enqueue('ondemand', { what: 'it' });
+      await waitUntil(() => outcomes.length === 1, TIMEOUT, 'the run');
+      const viewer = options.peer ? options.peer() : s;
+      if (viewer !== s) made.push(viewer);
+      const status = async () => {
+        const deadline = Date.now() + TIMEOUT;
+        for (;;) {
+          const all = await viewer.status(['nightly', 'ondemand']);
+          if (all[1]?.lastRun || Date.now() > deadline) return all;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      const [nightly, ondemand] = await status();
+      expect(nightly).toMatchObject({ name: 'nightly', schedule: '0 3 * * *' });
+      expect(nightly!.nextRunAtMs).toBeGreaterThan(Date.now());
+      expect(new Date(nightly!.nextRunAtMs!).getUTCHours()).toBe(3);
+      expect(nightly!.lastRun).toBeUndefined();
+      expect(ondemand).toMatchObject({ name: 'ondemand', lastRun: { ok: true, result: { did: 'it' } } });
+      expect(ondemand!.schedule).toBeUndefined();
+
+      await s.enqueue('ondemand', { fail: true });
+      await waitUntil(() => outcomes.length === 2, TIMEOUT, 'the failing run');
+      const deadline = Date.now() + TIMEOUT;
+      let failed = (await viewer.status(['ondemand']))[0]!;
+      while (failed.lastRun?.ok !== false && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+        failed = (await viewer.status(['ondemand']))[0]!;
+      }
+      expect(failed.lastRun).toMatchObject({ ok: false, error: 'no luck' });
+      expect(failed.runs.failed).toBe(1);
+    });
+
     it('stop() waits for the active run to finish', async () => {
       const s = make();
       let finished = false;

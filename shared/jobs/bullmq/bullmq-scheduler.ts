@@ -19,6 +19,7 @@ import {
   type JobPayload,
   type JobRegistration,
   type JobScheduler,
+  type JobStatus,
 } from '../scheduler.js';
 
 export interface BullmqSchedulerOptions {
@@ -55,8 +56,8 @@ export class BullmqScheduler implements JobScheduler {
   private readonly workers: Worker[] = [];
   private readonly listeners: Array<(o: JobAttemptOutcome) => void> = [];
   private started = false;
-  /** Readiness probe's own connection (bullmq does not expose its clients). */
-  private pinger: Redis | undefined;
+  /** Own connection for readiness and the last-run record (bullmq does not expose its clients). */
+  private client: Redis | undefined;
 
   constructor(options: BullmqSchedulerOptions) {
     this.options = options;
@@ -96,6 +97,28 @@ export class BullmqScheduler implements JobScheduler {
     return { waiting: c.waiting ?? 0, active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0, completed: c.completed ?? 0 };
   }
 
+  async status(names: readonly string[]): Promise<JobStatus[]> {
+    const last = await this.redis().hgetall(this.lastRunKey).catch(() => ({}) as Record<string, string>);
+    return Promise.all(
+      names.map(async (name) => {
+        const scheduler = await this.queue(name).getJobScheduler(name);
+        let lastRun: JobStatus['lastRun'] | undefined;
+        try {
+          lastRun = last[name] ? (JSON.parse(last[name]) as JobStatus['lastRun']) : undefined;
+        } catch {
+          lastRun = undefined;
+        }
+        return {
+          name,
+          ...(scheduler?.pattern && { schedule: scheduler.pattern }),
+          ...(scheduler?.next !== undefined && { nextRunAtMs: scheduler.next }),
+          ...(lastRun && { lastRun }),
+          runs: await this.counts(name),
+        };
+      }),
+    );
+  }
+
   async start(): Promise<void> {
     this.started = true;
     for (const job of this.registrations.values()) {
@@ -131,17 +154,39 @@ export class BullmqScheduler implements JobScheduler {
     this.workers.length = 0;
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();
-    this.pinger?.disconnect();
-    this.pinger = undefined;
+    this.client?.disconnect();
+    this.client = undefined;
   }
 
   async isReady(): Promise<boolean> {
     try {
-      this.pinger ??= new Redis(this.options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000 });
-      return (await this.pinger.ping()) === 'PONG';
+      return (await this.redis().ping()) === 'PONG';
     } catch {
       return false;
     }
+  }
+
+  private redis(): Redis {
+    this.client ??= new Redis(this.options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+    return this.client;
+  }
+
+  /** Hash of job name → its last finished run (JSON), shared by every process on this prefix. */
+  private get lastRunKey(): string {
+    return `${this.options.prefix}:meshtel:last-run`;
+  }
+
+  private recordLastRun(outcome: JobAttemptOutcome): void {
+    const lastRun: JobStatus['lastRun'] = {
+      finishedAtMs: Date.now(),
+      ok: outcome.ok,
+      durationMs: outcome.durationMs,
+      ...(outcome.ok ? { result: outcome.result } : { error: outcome.error }),
+    };
+    // Best effort: a status record lost to a Redis hiccup must not fail the run itself.
+    this.redis()
+      .hset(this.lastRunKey, outcome.name, JSON.stringify(lastRun))
+      .catch((err: unknown) => this.options.logger?.warn({ err, job: outcome.name }, 'could not record the last run'));
   }
 
   private get keepFailed(): number {
@@ -179,6 +224,7 @@ export class BullmqScheduler implements JobScheduler {
   }
 
   private emit(outcome: JobAttemptOutcome): void {
+    if (outcome.final) this.recordLastRun(outcome);
     for (const l of this.listeners) l(outcome);
   }
 }

@@ -17,6 +17,7 @@ import {
   type JobPayload,
   type JobRegistration,
   type JobScheduler,
+  type JobStatus,
 } from '../scheduler.js';
 
 interface PendingRun {
@@ -36,6 +37,8 @@ interface JobState {
   failed: number;
   completed: number;
   cronTimer?: NodeJS.Timeout;
+  nextTickMs?: number;
+  lastRun?: JobStatus['lastRun'];
 }
 
 /** setTimeout's ceiling (~24.8 days); a longer wait is re-armed. */
@@ -90,6 +93,21 @@ export class InProcessScheduler implements JobScheduler {
     return { waiting: s.waiting.length, active: s.active, delayed: s.delayed, failed: s.failed, completed: s.completed };
   }
 
+  async status(names: readonly string[]): Promise<JobStatus[]> {
+    return Promise.all(
+      names.map(async (name) => {
+        const s = this.jobs.get(name);
+        return {
+          name,
+          ...(s?.job.schedule && { schedule: s.job.schedule }),
+          ...(s?.nextTickMs !== undefined && { nextRunAtMs: s.nextTickMs }),
+          ...(s?.lastRun && { lastRun: s.lastRun }),
+          runs: await this.counts(name),
+        };
+      }),
+    );
+  }
+
   async start(): Promise<void> {
     this.started = true;
     for (const state of this.jobs.values()) {
@@ -117,6 +135,7 @@ export class InProcessScheduler implements JobScheduler {
     const now = this.nowMs();
     const next = CronExpressionParser.parse(state.job.schedule!, { currentDate: new Date(now), tz: 'UTC' }).next().getTime();
     const wait = Math.min(Math.max(0, next - now), MAX_TIMER_MS);
+    state.nextTickMs = next;
     state.cronTimer = setTimeout(() => {
       if (this.stopped) return;
       if (this.nowMs() >= next) {
@@ -177,6 +196,14 @@ export class InProcessScheduler implements JobScheduler {
         }, delay);
         this.retryTimers.add(timer);
       }
+    }
+    if (outcome.final) {
+      state.lastRun = {
+        finishedAtMs: Date.now(),
+        ok: outcome.ok,
+        durationMs: outcome.durationMs,
+        ...(outcome.ok ? { result: outcome.result } : { error: outcome.error }),
+      };
     }
     for (const l of this.listeners) l(outcome);
   }
