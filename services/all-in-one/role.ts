@@ -10,7 +10,7 @@ import { InProcessBuffer } from '../../shared/buffer/inprocess/inprocess-buffer.
 import { asComponent } from '../../shared/model/component.js';
 import { MemoryAccessLogStore } from '../../shared/storage/memory/memory-accesslog-store.js';
 import { MemorySpanStore } from '../../shared/storage/memory/memory-span-store.js';
-import { ARCHIVE_JOB, archiveRunId } from '../../shared/jobs/archive.js';
+import { ARCHIVE_JOB, archiveRunId } from '../../shared/jobs/names.js';
 import { InProcessScheduler } from '../../shared/jobs/inprocess/inprocess-scheduler.js';
 import { withArchiveFallback } from '../../shared/storage/archivestore.js';
 import { MemoryArchiveStore } from '../../shared/storage/memory/memory-archive-store.js';

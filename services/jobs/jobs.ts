@@ -4,6 +4,7 @@
  * request it takes; which jobs exist depends on what the process has (retention needs
  * Elasticsearch, dead-letter replay needs Kafka and Redis).
  */
+import { JOB_NAMES, type JobName } from '../../shared/jobs/names.js';
 import type { JobPayload, JobScheduler } from '../../shared/jobs/scheduler.js';
 import type { ArchiveJob, ArchiveResult } from './archive-job.js';
 import type { DeadLetterFilter, DeadLetterQueue, ReplayResult } from './dead-letter-replay.js';
@@ -11,8 +12,7 @@ import type { JobMetrics } from './job-metrics.js';
 import type { RetentionJob, RetentionResult } from './retention-job.js';
 import type { RollupJob, RollupResult } from './rollup-job.js';
 
-export const JOB_NAMES = ['rollup', 'retention', 'dlq-replay', 'archive'] as const;
-export type JobName = (typeof JOB_NAMES)[number];
+export { JOB_NAMES, type JobName };
 
 export type DlqReplayResult = ReplayResult;
 export type JobResult = RollupResult | RetentionResult | DlqReplayResult | ArchiveResult;

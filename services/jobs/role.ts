@@ -7,12 +7,12 @@ import { BullmqScheduler } from '../../shared/jobs/bullmq/bullmq-scheduler.js';
 import type { RoleBuilder } from '../role.js';
 import { buildJobBackends } from './backends.js';
 import { JobMetrics } from './job-metrics.js';
-import { registerJobs } from './jobs.js';
+import { JOB_NAMES, registerJobs } from './jobs.js';
 
 export const buildJobsRole: RoleBuilder = ({ config, logger, metrics }) => {
   const backends = buildJobBackends(config, { metrics, logger });
   const scheduler = new BullmqScheduler({ redisUrl: config.redisUrl, prefix: config.redisPrefix, logger: logger.child({ component: 'jobs' }) });
-  const jobMetrics = new JobMetrics(metrics.registry, { scheduler, jobs: ['rollup', 'retention', 'dlq-replay', 'archive'] });
+  const jobMetrics = new JobMetrics(metrics.registry, { scheduler, jobs: JOB_NAMES });
   const names = registerJobs(
     scheduler,
     backends.parts,

@@ -8,7 +8,7 @@ import { elasticsearchAccessLogOptionsFromConfig } from '../../shared/storage/el
 import { ElasticsearchAccessLogStore } from '../../shared/storage/elasticsearch/accesslog-store.js';
 import { elasticsearchOptionsFromConfig } from '../../shared/storage/elasticsearch/options.js';
 import { ElasticsearchSpanStore } from '../../shared/storage/elasticsearch/store.js';
-import { ARCHIVE_JOB, archiveRunId } from '../../shared/jobs/archive.js';
+import { ARCHIVE_JOB, archiveRunId } from '../../shared/jobs/names.js';
 import { BullmqScheduler } from '../../shared/jobs/bullmq/bullmq-scheduler.js';
 import { withArchiveFallback } from '../../shared/storage/archivestore.js';
 import { ElasticsearchArchiveStore } from '../../shared/storage/elasticsearch/archive-store.js';
