@@ -48,12 +48,13 @@ export const buildAllInOne: RoleBuilder = ({ config, logger, metrics }) => {
     rollup: new RollupJob({ source: spanStore, store: rollups, latenessMs: config.rollupLateness, backfillMs: config.rollupBackfill }),
     archive: new ArchiveJob({ source: spanStore, archive }),
   };
-  registerJobs(scheduler, jobParts, { concurrency: config.jobsConcurrency, schedules: { rollup: config.rollupSchedule } }, new JobMetrics(metrics.registry));
+  const jobNames = registerJobs(scheduler, jobParts, { concurrency: config.jobsConcurrency, schedules: { rollup: config.rollupSchedule } }, new JobMetrics(metrics.registry));
   const query = new QueryService({
     host: config.host,
     port: config.queryPort,
     reader: withArchiveFallback(withDependencyRollups(spanStore, rollups), archive),
     enqueueArchive: (traceId) => scheduler.enqueue(ARCHIVE_JOB, { traceId }, { runId: archiveRunId(traceId) }),
+    jobStatus: () => scheduler.status(jobNames),
     accessLogReader: accessLogStore,
     defaultLimit: config.queryDefaultLimit,
     maxLimit: config.queryMaxLimit,

@@ -5,11 +5,13 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Component } from '../../shared/model/component.js';
+import type { JobStatus } from '../../shared/jobs/scheduler.js';
 import type { SpanReader } from '../../shared/storage/spanstore.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
 import type { AccessLogReader } from '../../shared/storage/accesslogstore.js';
 import { accessLogApi } from './accesslog-api.js';
 import { archiveApi } from './archive-api.js';
+import { jobsApi } from './jobs-api.js';
 import { withAccessLogEdges } from './dependencies.js';
 import { jaegerApi } from './jaeger-api.js';
 
@@ -25,6 +27,8 @@ export interface QueryServiceOptions {
   readonly accessLogReader?: AccessLogReader;
   /** When set, POST /api/archive/{traceID} is served and queues the trace's archiving with it. */
   readonly enqueueArchive?: (traceId: string) => Promise<void>;
+  /** When set, GET /api/v1/jobs lists the background jobs with it. */
+  readonly jobStatus?: () => Promise<JobStatus[]>;
   readonly defaultLimit: number;
   readonly maxLimit: number;
   readonly logger: Logger;
@@ -48,6 +52,7 @@ export class QueryService implements Component {
     void this.app.register(jaegerApi, { reader, defaultLimit, maxLimit });
     if (accessLogReader) void this.app.register(accessLogApi, { reader: accessLogReader, defaultLimit, maxLimit });
     if (options.enqueueArchive) void this.app.register(archiveApi, { enqueueArchive: options.enqueueArchive });
+    if (options.jobStatus) void this.app.register(jobsApi, { jobStatus: options.jobStatus });
   }
 
   /** The bound port; throws before start(). */

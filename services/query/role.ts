@@ -8,7 +8,7 @@ import { elasticsearchAccessLogOptionsFromConfig } from '../../shared/storage/el
 import { ElasticsearchAccessLogStore } from '../../shared/storage/elasticsearch/accesslog-store.js';
 import { elasticsearchOptionsFromConfig } from '../../shared/storage/elasticsearch/options.js';
 import { ElasticsearchSpanStore } from '../../shared/storage/elasticsearch/store.js';
-import { ARCHIVE_JOB, archiveRunId } from '../../shared/jobs/names.js';
+import { ARCHIVE_JOB, archiveRunId, JOB_NAMES } from '../../shared/jobs/names.js';
 import { BullmqScheduler } from '../../shared/jobs/bullmq/bullmq-scheduler.js';
 import { withArchiveFallback } from '../../shared/storage/archivestore.js';
 import { ElasticsearchArchiveStore } from '../../shared/storage/elasticsearch/archive-store.js';
@@ -25,15 +25,15 @@ export const buildQueryRole: RoleBuilder = ({ config, logger, metrics }) => {
   const archive = new ElasticsearchArchiveStore({ client: spanStore.client, indexPrefix: config.esIndexPrefix });
   // Enqueue-only (no jobs registered): connects to Redis on the first archive request.
   let jobQueue: BullmqScheduler | undefined;
-  const enqueueArchive = (traceId: string) => {
-    jobQueue ??= new BullmqScheduler({ redisUrl: config.redisUrl, prefix: config.redisPrefix, logger });
-    return jobQueue.enqueue(ARCHIVE_JOB, { traceId }, { runId: archiveRunId(traceId) });
-  };
+  const jobs = () => (jobQueue ??= new BullmqScheduler({ redisUrl: config.redisUrl, prefix: config.redisPrefix, logger }));
+  const enqueueArchive = (traceId: string) => jobs().enqueue(ARCHIVE_JOB, { traceId }, { runId: archiveRunId(traceId) });
+  const jobStatus = () => withTimeout(jobs().status(JOB_NAMES), 5000, 'Redis did not answer the job status');
   const query = new QueryService({
     host: config.host,
     port: config.queryPort,
     reader: withArchiveFallback(withDependencyRollups(spanStore, rollups), archive),
     enqueueArchive,
+    jobStatus,
     accessLogReader: accessLogStore,
     defaultLimit: config.queryDefaultLimit,
     maxLimit: config.queryMaxLimit,
@@ -50,3 +50,12 @@ export const buildQueryRole: RoleBuilder = ({ config, logger, metrics }) => {
     endpoints: () => ({ query: `${config.host}:${query.port}` }),
   };
 };
+
+/** bullmq's connections retry for ever; a status request must not hang while Redis is down. */
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  p.catch(() => undefined);
+  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
+}

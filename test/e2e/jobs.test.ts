@@ -128,6 +128,14 @@ describe('meshtel jobs', () => {
     expect(body.data[0]!.traceID).toBe(jaegerTraceId(traceId));
     expect(body.data[0]!.spans.map((s) => s.spanID).sort()).toEqual([spanIdOf(0xa1), spanIdOf(0xa2)].sort());
 
+    interface JobsAnswer { jobs: Array<{ name: string; schedule: string | null; lastRun: { ok: boolean; result?: unknown } | null }> }
+    const listed = await eventually(async () => {
+      const answer = (await (await fetch(query.url('query', '/api/v1/jobs'))).json()) as JobsAnswer;
+      return answer.jobs.find((j) => j.name === 'archive')?.lastRun ? answer : undefined;
+    }, 30_000);
+    expect(listed.jobs.map((j) => j.name)).toEqual(['rollup', 'retention', 'dlq-replay', 'archive']);
+    expect(listed.jobs.find((j) => j.name === 'archive')!.lastRun).toMatchObject({ ok: true, result: { job: 'archive', traceId, spans: 2 } });
+
     const metrics = await (await fetch(jobs.url('admin', '/metrics'))).text();
     expect(metrics).toMatch(/meshtel_jobs_runs_total\{job="archive",outcome="success"\} 1/);
     expect(metrics).toMatch(/meshtel_jobs_last_success_timestamp_seconds\{job="archive"\} \d/);
@@ -168,6 +176,10 @@ describe('all-in-one jobs', () => {
       return counted(text, 'rollup') >= 1 && counted(text, 'archive') === 1 ? text : undefined;
     }, 30_000);
     expect(metrics).toMatch(/meshtel_rollup_windows_total\{granularity="hour"\} [1-9]/);
+    const listed = (await (await fetch(aio.url('query', '/api/v1/jobs'))).json()) as { jobs: Array<{ name: string; schedule: string | null; nextRunAt: string | null; lastRun: { ok: boolean } | null }> };
+    expect(listed.jobs.map((j) => j.name)).toEqual(['rollup', 'archive']);
+    expect(listed.jobs[0]).toMatchObject({ name: 'rollup', schedule: '* * * * * *', lastRun: { ok: true } });
+    expect(listed.jobs[1]).toMatchObject({ name: 'archive', schedule: null, nextRunAt: null, lastRun: { ok: true } });
     expect((await fetch(aio.url('admin', '/readyz'))).status).toBe(200);
     expect(await aio.stop('SIGTERM')).toBe(0);
     aio = undefined;
