@@ -26,7 +26,14 @@ const ROLES: Record<string, { summary: string; load: () => Promise<RoleBuilder> 
     summary: 'Jaeger query API over Elasticsearch',
     load: async () => (await import('./query/role.js')).buildQueryRole,
   },
+  jobs: {
+    summary: 'background jobs on bullmq (Redis): dependency roll-ups, retention, dead-letter replay, trace archive',
+    load: async () => (await import('./jobs/role.js')).buildJobsRole,
+  },
 };
+
+/** One-shot commands (`meshtel jobs run …`, `meshtel dlq …`), loaded only when asked for. */
+const loadCommands = () => import('./jobs/commands.js');
 
 function usage(role?: string): string {
   const roles = Object.entries(ROLES)
@@ -38,6 +45,10 @@ function usage(role?: string): string {
     'Roles:',
     roles,
     '',
+    'Commands (run once, print JSON lines, exit):',
+    '  jobs run <rollup|retention|dlq-replay> [--from <RFC 3339>] [--to <RFC 3339>] [--dry-run]',
+    '  dlq list|replay [--stage a,b] [--error <text>] [--source-topic <topic>] [--from …] [--to …] [--limit n] [--dry-run]',
+    '',
     `Settings${role ? ` read by ${role}` : ''} (flag, environment variable, default; flags win over the environment):`,
     settingsHelp(role),
     '',
@@ -47,6 +58,9 @@ function usage(role?: string): string {
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const role = args.positional[0] ?? 'all-in-one';
+  if (!args.help && (role === 'dlq' || (role === 'jobs' && args.positional[1] === 'run'))) {
+    return (await loadCommands()).runCommand(args.positional, args.flags);
+  }
   if (!ROLES[role]) {
     process.stderr.write(`meshtel: unknown role "${role}"; roles are: ${Object.keys(ROLES).join(', ')}\n\n${usage()}`);
     return 2;

@@ -23,6 +23,7 @@ import { elasticsearchAccessLogStoreSettings, type ElasticsearchAccessLogStoreSe
 import { elasticsearchSpanStoreSettings, type ElasticsearchSpanStoreSettings } from '../shared/storage/elasticsearch/options.js';
 import { memoryAccessLogStoreSettings, memorySpanStoreSettings } from '../shared/storage/memory/memory-store-settings.js';
 import { collectorSettings, type CollectorConfig } from './collector/collector-settings.js';
+import { jobsSettings } from './jobs/jobs-settings.js';
 import { metricsGeneratorSettings } from './ingester/metrics-generator-settings.js';
 import { querySettings } from './query/query-settings.js';
 import { roleSettings, type RoleSettings } from './role-settings.js';
@@ -165,6 +166,7 @@ export const COMPONENT_SETTINGS: ReadonlyArray<{
   { component: 'memory span store', schema: memorySpanStoreSettings, fromConfig: memorySpanStoreSettingsFromConfig },
   { component: 'memory access-log store', schema: memoryAccessLogStoreSettings, fromConfig: memoryAccessLogStoreSettingsFromConfig },
   { component: 'query', schema: querySettings, fromConfig: querySettingsFromConfig },
+  { component: 'jobs', schema: jobsSettings, fromConfig: jobsSettingsFromConfig },
   { component: 'kafka security', schema: kafkaSecuritySettings, fromConfig: kafkaSecuritySettingsFromConfig },
   { component: 'receiver listeners', schema: listenerSecuritySettings, fromConfig: (c) => listenerSecuritySettingsFromConfig(c, 'receiver') },
   { component: 'query listeners', schema: listenerSecuritySettings, fromConfig: (c) => listenerSecuritySettingsFromConfig(c, 'query') },
@@ -214,4 +216,23 @@ export function listenerSecuritySettingsFromConfig(config: MeshtelConfig, group:
 /** A listener group's security (TLS, credentials, tenancy), its files read now. */
 export function listenerSecurityFromConfig(config: MeshtelConfig, group: ListenerGroup, logger: Logger): ListenerSecurity {
   return buildListenerSecurity(group, listenerSecuritySettingsFromConfig(config, group), { logger });
+}
+
+export function jobsSettingsFromConfig(config: MeshtelConfig): z.input<typeof jobsSettings> {
+  return {
+    redisUrl: config.redisUrl,
+    redisPrefix: config.redisPrefix,
+    concurrency: config.jobsConcurrency,
+    rollupSchedule: config.rollupSchedule,
+    retentionSchedule: config.retentionSchedule,
+    dlqReplaySchedule: config.dlqReplaySchedule,
+    rollupLateness: config.rollupLateness,
+    rollupBackfill: config.rollupBackfill,
+    retentionSpansDays: config.retentionSpansDays,
+    retentionServicesDays: config.retentionServicesDays,
+    retentionAccessLogsDays: config.retentionAccessLogsDays,
+    retentionRollupsDays: config.retentionRollupsDays,
+    dlqReplayRate: config.dlqReplayRate,
+    dlqReplayStages: config.dlqReplayStages,
+  };
 }

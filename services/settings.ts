@@ -19,11 +19,15 @@ import { memoryAccessLogStoreSettings, memorySpanStoreSettings } from '../shared
 import { collectorSettings } from './collector/collector-settings.js';
 import { metricsGeneratorSettings } from './ingester/metrics-generator-settings.js';
 import { querySettings } from './query/query-settings.js';
+import { jobsSettings } from './jobs/jobs-settings.js';
 import { roleSettings } from './role-settings.js';
 import { SECURITY_SETTINGS, securitySettingsProblems } from './security-settings.js';
 
 /** Roles that talk to Kafka: the collector produces, the ingester consumes. */
 const KAFKA_ROLES = ['collector', 'ingester'];
+
+/** Roles that run background jobs (all-in-one: the roll-up and archive jobs, in process). */
+const JOB_ROLES = ['jobs', 'all-in-one'];
 
 export const SETTINGS = settingsTable({
   logLevel: {
@@ -135,15 +139,15 @@ export const SETTINGS = settingsTable({
     help: 'In-process buffer capacity; when full, receivers answer HTTP 503 / gRPC UNAVAILABLE with Retry-After.',
   },
   kafkaBrokers: {
-    env: 'MESHTEL_KAFKA_BROKERS', flag: '--kafka-brokers', roles: KAFKA_ROLES, field: brokerListText,
+    env: 'MESHTEL_KAFKA_BROKERS', flag: '--kafka-brokers', roles: [...KAFKA_ROLES, 'jobs'], field: brokerListText,
     help: 'Kafka bootstrap brokers, a comma-separated list of host:port.',
   },
   kafkaClientId: {
-    env: 'MESHTEL_KAFKA_CLIENT_ID', flag: '--kafka-client-id', roles: KAFKA_ROLES, field: kafka.shape.clientId,
+    env: 'MESHTEL_KAFKA_CLIENT_ID', flag: '--kafka-client-id', roles: [...KAFKA_ROLES, 'jobs'], field: kafka.shape.clientId,
     help: 'Kafka client id, shown in broker logs and quotas.',
   },
   kafkaTopicPrefix: {
-    env: 'MESHTEL_KAFKA_TOPIC_PREFIX', flag: '--kafka-topic-prefix', roles: KAFKA_ROLES, field: kafka.shape.topicPrefix,
+    env: 'MESHTEL_KAFKA_TOPIC_PREFIX', flag: '--kafka-topic-prefix', roles: [...KAFKA_ROLES, 'jobs'], field: kafka.shape.topicPrefix,
     help: 'Kafka topic prefix: topics are <prefix>.spans, <prefix>.accesslogs, <prefix>.metrics and <prefix>.dlq.',
   },
   kafkaPartitions: {
@@ -223,11 +227,11 @@ export const SETTINGS = settingsTable({
     help: "Prometheus HTTP API base URL (e.g. http://prometheus:9090) holding meshtel's traces_spanmetrics_* series; the Jaeger Monitor tab's /api/metrics/* query it. Empty: those endpoints answer 501.",
   },
   esUrl: {
-    env: 'MESHTEL_ES_URL', flag: '--es-url', roles: ['ingester', 'query'], field: elasticsearch.shape.node,
+    env: 'MESHTEL_ES_URL', flag: '--es-url', roles: ['ingester', 'query', 'jobs'], field: elasticsearch.shape.node,
     help: 'Elasticsearch node URL the span store writes to and reads from.',
   },
   esIndexPrefix: {
-    env: 'MESHTEL_ES_INDEX_PREFIX', flag: '--es-index-prefix', roles: ['ingester', 'query'], field: elasticsearch.shape.indexPrefix,
+    env: 'MESHTEL_ES_INDEX_PREFIX', flag: '--es-index-prefix', roles: ['ingester', 'query', 'jobs'], field: elasticsearch.shape.indexPrefix,
     help: 'Prefix of every index and index template name: <prefix>-spans-YYYY.MM.DD, <prefix>-services-YYYY.MM.DD.',
   },
   esBulkMaxSpans: {
@@ -247,19 +251,19 @@ export const SETTINGS = settingsTable({
     help: 'How long a partly filled bulk request waits for more spans before it is sent (0 = at once).',
   },
   esUsername: {
-    env: 'MESHTEL_ES_USERNAME', flag: '--es-username', roles: ['ingester', 'query'], field: elasticsearch.shape.username,
+    env: 'MESHTEL_ES_USERNAME', flag: '--es-username', roles: ['ingester', 'query', 'jobs'], field: elasticsearch.shape.username,
     help: 'Elasticsearch basic-auth user name; empty = no authentication.',
   },
   esPassword: {
-    env: 'MESHTEL_ES_PASSWORD', flag: '--es-password', roles: ['ingester', 'query'], field: elasticsearch.shape.password,
+    env: 'MESHTEL_ES_PASSWORD', flag: '--es-password', roles: ['ingester', 'query', 'jobs'], field: elasticsearch.shape.password,
     help: 'Elasticsearch basic-auth password (used with --es-username).',
   },
   esShards: {
-    env: 'MESHTEL_ES_SHARDS', flag: '--es-shards', roles: ['ingester', 'query'], field: elasticsearch.shape.shards,
+    env: 'MESHTEL_ES_SHARDS', flag: '--es-shards', roles: ['ingester', 'query', 'jobs'], field: elasticsearch.shape.shards,
     help: 'number_of_shards in the index templates (applies to indices created after the change).',
   },
   esReplicas: {
-    env: 'MESHTEL_ES_REPLICAS', flag: '--es-replicas', roles: ['ingester', 'query'], field: elasticsearch.shape.replicas,
+    env: 'MESHTEL_ES_REPLICAS', flag: '--es-replicas', roles: ['ingester', 'query', 'jobs'], field: elasticsearch.shape.replicas,
     help: 'number_of_replicas in the index templates; 0 suits a single node (otherwise the cluster stays yellow).',
   },
   remoteWriteUrl: {
@@ -317,6 +321,62 @@ export const SETTINGS = settingsTable({
   metricsMaxSeries: {
     env: 'MESHTEL_METRICS_MAX_SERIES', flag: '--metrics-max-series', roles: ['ingester', 'all-in-one'], field: registrySettings.shape.defaultMaxSeries,
     help: 'Series per derived metric; further label sets fold into one overflow series (meshtel_overflow="true"), counted in meshtel_derived_series_overflow_total.',
+  },
+  redisUrl: {
+    env: 'MESHTEL_REDIS_URL', flag: '--redis-url', roles: ['jobs', 'query'], field: jobsSettings.shape.redisUrl,
+    help: 'Redis the background jobs run on (bullmq queues, schedules, the dead-letter replay record); query connects only when a trace is archived. all-in-one needs none.',
+  },
+  redisPrefix: {
+    env: 'MESHTEL_REDIS_PREFIX', flag: '--redis-prefix', roles: ['jobs', 'query'], field: jobsSettings.shape.redisPrefix,
+    help: 'Prefix of every Redis key meshtel writes (bullmq queues, replayed dead-letter set); separate deployments sharing one Redis use different prefixes.',
+  },
+  jobsConcurrency: {
+    env: 'MESHTEL_JOBS_CONCURRENCY', flag: '--jobs-concurrency', roles: JOB_ROLES, field: jobsSettings.shape.concurrency,
+    help: 'Runs of one job (rollup, retention, dlq-replay, archive) a jobs process works on at once.',
+  },
+  rollupSchedule: {
+    env: 'MESHTEL_ROLLUP_SCHEDULE', flag: '--rollup-schedule', roles: JOB_ROLES, field: jobsSettings.shape.rollupSchedule,
+    help: 'Cron schedule (UTC) of the dependency roll-up; each run rolls up the closed hours (and days) not yet final. Empty = never.',
+  },
+  retentionSchedule: {
+    env: 'MESHTEL_RETENTION_SCHEDULE', flag: '--retention-schedule', roles: ['jobs'], field: jobsSettings.shape.retentionSchedule,
+    help: 'Cron schedule (UTC) of index retention. Empty = never.',
+  },
+  dlqReplaySchedule: {
+    env: 'MESHTEL_DLQ_REPLAY_SCHEDULE', flag: '--dlq-replay-schedule', roles: ['jobs'], field: jobsSettings.shape.dlqReplaySchedule,
+    help: 'Cron schedule (UTC) of dead-letter replay (records matching MESHTEL_DLQ_REPLAY_STAGES). Empty (default) = only on demand (meshtel dlq replay).',
+  },
+  rollupLateness: {
+    env: 'MESHTEL_ROLLUP_LATENESS', flag: '--rollup-lateness', roles: JOB_ROLES, field: jobsSettings.shape.rollupLateness,
+    help: 'How late a span may arrive and still be counted (a Go duration): an hour is rolled up again on every run until this long after it closed, and only then marked final; /api/dependencies computes non-final hours live.',
+  },
+  rollupBackfill: {
+    env: 'MESHTEL_ROLLUP_BACKFILL', flag: '--rollup-backfill', roles: JOB_ROLES, field: jobsSettings.shape.rollupBackfill,
+    help: 'How far back (a Go duration) a scheduled roll-up looks for closed hours without a final roll-up (older ones: meshtel jobs run rollup --from … --to …).',
+  },
+  retentionSpansDays: {
+    env: 'MESHTEL_RETENTION_SPANS_DAYS', flag: '--retention-spans-days', roles: ['jobs'], field: jobsSettings.shape.retentionSpansDays,
+    help: 'Daily span indices kept (today included); older ones are deleted by the retention job. 0 = keep forever.',
+  },
+  retentionServicesDays: {
+    env: 'MESHTEL_RETENTION_SERVICES_DAYS', flag: '--retention-services-days', roles: ['jobs'], field: jobsSettings.shape.retentionServicesDays,
+    help: 'Daily services indices kept (today included). 0 = keep forever.',
+  },
+  retentionAccessLogsDays: {
+    env: 'MESHTEL_RETENTION_ACCESSLOGS_DAYS', flag: '--retention-accesslogs-days', roles: ['jobs'], field: jobsSettings.shape.retentionAccessLogsDays,
+    help: 'Daily access-log indices kept (today included). 0 = keep forever.',
+  },
+  retentionRollupsDays: {
+    env: 'MESHTEL_RETENTION_ROLLUPS_DAYS', flag: '--retention-rollups-days', roles: ['jobs'], field: jobsSettings.shape.retentionRollupsDays,
+    help: 'Daily dependency roll-up indices kept (today included). 0 = keep forever.',
+  },
+  dlqReplayRate: {
+    env: 'MESHTEL_DLQ_REPLAY_RATE', flag: '--dlq-replay-rate', roles: ['jobs'], field: jobsSettings.shape.dlqReplayRate,
+    help: 'Most dead-letter records replayed per second, so a replay does not flood the ingesters.',
+  },
+  dlqReplayStages: {
+    env: 'MESHTEL_DLQ_REPLAY_STAGES', flag: '--dlq-replay-stages', roles: ['jobs'], field: jobsSettings.shape.dlqReplayStages,
+    help: 'Stages (meshtel.dlq.stage header) the scheduled dead-letter replay takes; empty = every stage.',
   },
   ...SECURITY_SETTINGS,
   shutdownTimeoutMs: {

@@ -2,19 +2,31 @@
  * all-in-one: the whole pipeline in one process with no outside dependencies — the collector's
  * receivers publish into an in-process buffer, the ingesters move spans and access logs into the
  * memory stores (deriving mesh metrics on the way) and import OTLP metrics, the query service
- * reads the stores, and the derived series are served on their own scrape endpoint (or sent with
+ * reads the stores (dependencies over roll-ups the in-process scheduler computes, trace-by-id
+ * falling back to a memory archive), and the derived series are served on their own scrape endpoint (or sent with
  * remote-write when a URL is set).
  */
+import { durationMs } from '../../shared/config/duration-setting.js';
 import { InProcessBuffer } from '../../shared/buffer/inprocess/inprocess-buffer.js';
 import { asComponent } from '../../shared/model/component.js';
 import { MemoryAccessLogStore } from '../../shared/storage/memory/memory-accesslog-store.js';
 import { MemoryGraphReader } from '../../shared/storage/memory/memory-graph-reader.js';
 import { MemorySpanStore } from '../../shared/storage/memory/memory-span-store.js';
+import { ARCHIVE_JOB, archiveRunId } from '../../shared/jobs/names.js';
+import { InProcessScheduler } from '../../shared/jobs/inprocess/inprocess-scheduler.js';
+import { withArchiveFallback } from '../../shared/storage/archivestore.js';
+import { MemoryArchiveStore } from '../../shared/storage/memory/memory-archive-store.js';
+import { MemoryRollupStore } from '../../shared/storage/memory/memory-rollup-store.js';
+import { withDependencyRollups } from '../../shared/storage/rollup-dependencies.js';
 import { Collector } from '../collector/collector.js';
 import { AccessLogIngester } from '../ingester/access-log-ingester.js';
 import { buildDerivedMetrics } from '../ingester/derived-metrics.js';
 import { MetricsIngester } from '../ingester/metrics-ingester.js';
 import { SpanIngester } from '../ingester/span-ingester.js';
+import { ArchiveJob } from '../jobs/archive-job.js';
+import { JobMetrics } from '../jobs/job-metrics.js';
+import { registerJobs, type JobParts } from '../jobs/jobs.js';
+import { RollupJob } from '../jobs/rollup-job.js';
 import { QueryService } from '../query/query-service.js';
 import {
   collectorConfigFromConfig,
@@ -54,11 +66,22 @@ export const buildAllInOne: RoleBuilder = ({ config, logger, registry }) => {
     logger: logger.child({ component: 'collector' }),
     security: listenerSecurityFromConfig(config, 'receiver', logger),
   });
+  // Jobs on the in-process scheduler: roll-ups into memory, archiving into a memory archive.
+  const rollups = new MemoryRollupStore();
+  const archive = new MemoryArchiveStore();
+  const scheduler = new InProcessScheduler();
+  const jobParts: JobParts = {
+    rollup: new RollupJob({ source: spanStore, store: rollups, latenessMs: durationMs(config.rollupLateness), backfillMs: durationMs(config.rollupBackfill) }),
+    archive: new ArchiveJob({ source: spanStore, archive }),
+  };
+  const jobNames = registerJobs(scheduler, jobParts, { concurrency: config.jobsConcurrency, schedules: { rollup: config.rollupSchedule } }, new JobMetrics(registry));
   const querySecurity = listenerSecurityFromConfig(config, 'query', logger);
   const query = new QueryService({
     ...querySettingsFromConfig(config),
     host: config.host,
-    reader: spanStore,
+    reader: withArchiveFallback(withDependencyRollups(spanStore, rollups), archive),
+    enqueueArchive: (traceId) => scheduler.enqueue(ARCHIVE_JOB, { traceId }, { runId: archiveRunId(traceId) }),
+    jobStatus: () => scheduler.status(jobNames),
     accessLogReader: accessLogStore,
     graph: {
       reader: new MemoryGraphReader({ spans: spanStore, accessLogs: accessLogStore, naming: config.meshServiceNaming }),
@@ -86,6 +109,7 @@ export const buildAllInOne: RoleBuilder = ({ config, logger, registry }) => {
       spanIngester,
       accessLogIngester,
       metricsIngester,
+      { name: 'job-scheduler', start: () => scheduler.start(), stop: () => scheduler.stop() },
       query,
       tempo,
       collector,

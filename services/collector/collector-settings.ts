@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { compileEnvoyFormat } from '../../shared/accesslog/envoy-format.js';
-import { parseDurationNanos } from '../../shared/model/go-duration.js';
+import { goDurationText as goDuration } from '../../shared/config/duration-setting.js';
 import type { RoleSettings } from '../role-settings.js';
 
 const MiB = 1024 * 1024;
@@ -21,20 +21,6 @@ const envoyFormat = z.string().superRefine((format, ctx) => {
     ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
   }
 });
-
-/** Go duration text (87600h, 24h, 1h30m, 0), checked when validated; read with {@link durationMs}. */
-const goDuration = z.string().superRefine((text, ctx) => {
-  try {
-    parseDurationNanos(text.trim());
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
-  }
-});
-
-/** Milliseconds of a Go duration text the schema accepted. */
-export function durationMs(text: string): number {
-  return parseDurationNanos(text.trim()) / 1e6;
-}
 
 export const collectorSettings = z.object({
   otlpGrpcPort: port.default(4317),

@@ -31,7 +31,8 @@ import { addOtlpMetricsService } from './receivers/otlp/otlp-metrics-grpc.js';
 import { otlpHttpMetrics } from './receivers/otlp/otlp-metrics-http.js';
 import { TraceIntake } from './intake/trace-intake.js';
 import { zipkinHttp } from './receivers/zipkin/zipkin-http.js';
-import { collectorSettings, durationMs, type CollectorConfig, type CollectorSettings } from './collector-settings.js';
+import { durationMs } from '../../shared/config/duration-setting.js';
+import { collectorSettings, type CollectorConfig, type CollectorSettings } from './collector-settings.js';
 import type { RoleSettings } from '../role-settings.js';
 
 export type { CollectorConfig } from './collector-settings.js';

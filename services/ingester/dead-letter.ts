@@ -3,14 +3,9 @@
  * headers naming the stage that failed and why, so one replay tool serves all signals.
  */
 import type { BufferRecord, ConsumedRecord } from '../../shared/buffer/buffer.js';
+import { DLQ_HEADERS } from '../../shared/buffer/dead-letter-headers.js';
 
-/** Headers on dead-letter records; the value is the original record's. */
-export const DLQ_HEADERS = {
-  stage: 'meshtel.dlq.stage',
-  error: 'meshtel.dlq.error',
-  sourceTopic: 'meshtel.dlq.source_topic',
-  sourcePosition: 'meshtel.dlq.source_position',
-} as const;
+export { DLQ_HEADERS };
 
 export function toDeadLetter(record: ConsumedRecord, stage: string, error: string): BufferRecord {
   return {

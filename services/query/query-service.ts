@@ -9,11 +9,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import { guardHttpRoutes, httpsServerOption } from '../../shared/security/http-listener.js';
 import type { ListenerSecurity } from '../../shared/security/listener-security.js';
 import type { Component } from '../../shared/model/component.js';
+import type { JobStatus } from '../../shared/jobs/scheduler.js';
 import type { SpanReader } from '../../shared/storage/spanstore.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
 import type { AccessLogReader } from '../../shared/storage/accesslogstore.js';
 import { accessLogApi } from './accesslogs/accesslog-api.js';
 import { jaegerClientErrorHandler } from './client-error.js';
+import { archiveApi } from './archive-api.js';
+import { jobsApi } from './jobs-api.js';
 import { withAccessLogEdges } from './dependencies.js';
 import { jaegerApi } from './jaeger/jaeger-api.js';
 import { jaegerV3Api } from './jaeger-v3/jaeger-v3-api.js';
@@ -53,6 +56,10 @@ export interface QueryServiceOptions {
   readonly serviceNaming?: MeshServiceNaming;
   /** Largest access-log search response (MESHTEL_QUERY_MAX_RESPONSE_BYTES). */
   readonly maxResponseBytes?: number;
+  /** When set, POST /api/archive/{traceID} is served and queues the trace's archiving with it. */
+  readonly enqueueArchive?: (traceId: string) => Promise<void>;
+  /** When set, GET /api/v1/jobs lists the background jobs with it. */
+  readonly jobStatus?: () => Promise<JobStatus[]>;
   readonly logger: Logger;
   /** TLS, credentials and tenancy of the query listeners; plain and open when absent. */
   readonly security?: ListenerSecurity;
@@ -124,6 +131,8 @@ export class QueryService implements Component {
         reader: accessLogReader, defaultLimit, maxLimit, serviceNaming: options.serviceNaming, maxResponseBytes: options.maxResponseBytes,
       });
     }
+    if (options.enqueueArchive) void this.app.register(archiveApi, { enqueueArchive: options.enqueueArchive });
+    if (options.jobStatus) void this.app.register(jobsApi, { jobStatus: options.jobStatus });
     if (graph) {
       void this.app.register(graphApi, graph);
       void this.app.register(nodeGraphApi, { ...graph, prefix: '/nodegraph' });

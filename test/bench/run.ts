@@ -384,6 +384,7 @@ export const scenarios: readonly Scenario[] = [
   scriptScenario('derive-spans', 'test/bench/derive-spans.ts', [], 'span-metrics and service-graph derivation over 100k mesh spans', false),
   scriptScenario('remote-write', 'test/bench/remote-write.ts', [], 'Prometheus remote-write: snapshot, encode + snappy, send (needs deploy/local Prometheus)', false,
     () => ensureServers(['prometheus'])),
+  scriptScenario('rollup-dependencies', 'test/bench/rollup.ts', [], '/api/dependencies over 1 h … 30 days, live and over roll-ups, memory and Elasticsearch; roll-up cost', false),
   // The distributed pipeline (collector → Kafka → ingester → Elasticsearch), only when named; see pipeline.ts.
   ...pipelineScenarios,
 ];

@@ -27,8 +27,9 @@ export async function deleteIndexTemplateIfPresent(client: Client, name: string)
 export async function dropIndexPrefix(client: Client, prefix: string): Promise<void> {
   const indices = await client.indices.get({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true, expand_wildcards: 'all' });
   const names = Object.keys(indices);
-  if (names.length > 0) await client.indices.delete({ index: names });
-  for (const signal of ['spans', 'services']) await deleteIndexTemplateIfPresent(client, `${prefix}-${signal}`);
+  // In chunks: the names go into the request line, which Elasticsearch caps at 4 KiB.
+  for (let i = 0; i < names.length; i += 20) await client.indices.delete({ index: names.slice(i, i + 20) });
+  for (const signal of ['spans', 'services', 'dependencies']) await deleteIndexTemplateIfPresent(client, `${prefix}-${signal}`);
 }
 
 /** The sum of a prom-client metric's values whose labels include `labels` (and, given, named `name`). */

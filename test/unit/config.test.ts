@@ -1,4 +1,4 @@
-import { durationMs } from '../../services/collector/collector-settings.js';
+import { durationMs } from '../../shared/config/duration-setting.js';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, loadSettings, parseArgs } from '../../shared/config/load.js';

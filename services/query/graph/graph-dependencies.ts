@@ -28,13 +28,14 @@ export function mergeGraphDependencies(spanLinks: readonly DependencyLink[], gra
 /** A SpanReader whose getDependencies adds the graph's edges; every other method is the span reader's. */
 export function withGraphEdges(spanReader: SpanReader, graphReader: GraphReader): SpanReader {
   return {
-    getTrace: (traceId, hint) => spanReader.getTrace(traceId, hint),
-    getServices: () => spanReader.getServices(),
-    getOperations: (query) => spanReader.getOperations(query),
-    findTraces: (query) => spanReader.findTraces(query),
-    async getDependencies(endTimeMs, lookbackMs) {
+    getTrace: (traceId, hint, scope) => spanReader.getTrace(traceId, hint, scope),
+    getServices: (scope) => spanReader.getServices(scope),
+    getOperations: (query, scope) => spanReader.getOperations(query, scope),
+    findTraces: (query, scope) => spanReader.findTraces(query, scope),
+    // The graph's edges know no tenant; the query service uses this only without multi-tenancy.
+    async getDependencies(endTimeMs, lookbackMs, scope) {
       const [links, edges] = await Promise.all([
-        spanReader.getDependencies(endTimeMs, lookbackMs),
+        spanReader.getDependencies(endTimeMs, lookbackMs, scope),
         graphReader.getEdgePartials({ startUs: (endTimeMs - lookbackMs) * 1000, endUs: endTimeMs * 1000, level: 'service' }),
       ]);
       return mergeGraphDependencies(links, edges);

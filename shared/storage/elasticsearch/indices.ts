@@ -4,7 +4,7 @@
  * tolerate missing days (`ignore_unavailable`).
  */
 
-export type Signal = 'spans' | 'services' | 'accesslogs';
+export type Signal = 'spans' | 'services' | 'accesslogs' | 'dependencies';
 
 export const DAY_MS = 86_400_000;
 /** 1970-01-01 and 9999-12-31: the days a daily index name can stand for. */

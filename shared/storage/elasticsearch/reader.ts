@@ -8,6 +8,7 @@ import type { Client, estypes } from '@elastic/elasticsearch';
 import type { Resource, SpanRecord } from '../../model/span.js';
 import { addDependencyEdges, dependencyLinksFromCounts } from '../span-match.js';
 import type { DependencyLink, Operation, OperationQuery, SpanReader, TraceQuery } from '../spanstore.js';
+import type { DependencyRangeReader } from '../dependency-range.js';
 import { kindFromName, kindName, SpanDocumentDecoder, type SpanDocument } from './document.js';
 import { indexPattern, indicesForRange, type Signal } from './indices.js';
 import { tagTerm } from './tags.js';
@@ -54,7 +55,7 @@ const SPAN_SORT: estypes.Sort = [
 
 const tolerant = { ignore_unavailable: true, allow_no_indices: true } as const;
 
-export class ElasticsearchSpanReader implements SpanReader {
+export class ElasticsearchSpanReader implements SpanReader, DependencyRangeReader {
   private readonly client: Client;
   private readonly prefix: string;
   private readonly lookaroundMs: number;
@@ -162,8 +163,11 @@ export class ElasticsearchSpanReader implements SpanReader {
    * which is what the dependency roll-up job (stored `…-dependencies-…` indices) is for.
    */
   async getDependencies(endTimeMs: number, lookbackMs: number, scope?: ReadScope): Promise<DependencyLink[]> {
-    const fromUs = (endTimeMs - lookbackMs) * 1000;
-    const toUs = endTimeMs * 1000;
+    return this.getDependenciesBetween((endTimeMs - lookbackMs) * 1000, endTimeMs * 1000, scope);
+  }
+
+  /** DependencyRangeReader: children started within [fromUs, toUs]; same scan as getDependencies. */
+  async getDependenciesBetween(fromUs: number, toUs: number, scope?: ReadScope): Promise<DependencyLink[]> {
     const scanFromUs = fromUs - PARENT_MARGIN_US;
     const index = this.indicesFor('spans', scanFromUs, toUs);
     if (index.length === 0) return [];

@@ -23,6 +23,7 @@ import type {
   TraceqlSearchQuery,
   TraceqlTraceMatch,
 } from '../spanstore.js';
+import type { DependencyRangeReader } from '../dependency-range.js';
 import type { BulkDocument } from './bulk.js';
 import { encodeSpanDocument, serviceDocumentId, serviceDocumentOf, spanDocumentIdOf } from './document.js';
 import { dailyIndex, DAY_MS } from './indices.js';
@@ -32,7 +33,7 @@ import { ElasticsearchSpanReader } from './reader.js';
 import { indexTemplates } from './templates.js';
 import { ElasticsearchTraceqlReader } from './traceql-reader.js';
 
-export class ElasticsearchSpanStore implements SpanStore {
+export class ElasticsearchSpanStore implements SpanStore, DependencyRangeReader {
   readonly name = 'elasticsearch-span-store';
   readonly settings: ElasticsearchSpanStoreSettings;
   /** Exposed for tests and for the wiring's other Elasticsearch users; do not close it. */
@@ -180,5 +181,9 @@ export class ElasticsearchSpanStore implements SpanStore {
 
   getTraceqlTagValues(tag: TagRef, window: TagWindow & { readonly filter?: SpanFilter }): Promise<TypedTagValue[]> {
     return this.traceql.getTraceqlTagValues(tag, window);
+  }
+
+  getDependenciesBetween(fromUs: number, toUs: number, scope?: ReadScope): Promise<DependencyLink[]> {
+    return this.reader.getDependenciesBetween(fromUs, toUs, scope);
   }
 }

@@ -46,6 +46,7 @@ import type {
   TraceqlSearchQuery,
   TraceqlTraceMatch,
 } from '../spanstore.js';
+import type { DependencyRangeReader } from '../dependency-range.js';
 import { OperationIndex, compareStrings } from './operation-index.js';
 import { MEMORY_SPAN_STORE_DEFAULTS } from './memory-store-settings.js';
 import { storedSpanBytes } from './span-size.js';
@@ -113,7 +114,7 @@ interface StoredTrace {
   bytes: number;
 }
 
-export class MemorySpanStore implements SpanStore {
+export class MemorySpanStore implements SpanStore, DependencyRangeReader {
   private readonly traces = new Map<string, StoredTrace>();
   /**
    * Trace ids in first-written order, oldest at `arrivalHead`. Kept beside the map because
@@ -378,8 +379,11 @@ export class MemorySpanStore implements SpanStore {
   }
 
   async getDependencies(endTimeMs: number, lookbackMs: number, scope?: ReadScope): Promise<DependencyLink[]> {
-    const fromUs = (endTimeMs - lookbackMs) * 1000;
-    const toUs = endTimeMs * 1000;
+    return this.getDependenciesBetween((endTimeMs - lookbackMs) * 1000, endTimeMs * 1000, scope);
+  }
+
+  /** DependencyRangeReader: children started within [fromUs, toUs]. */
+  async getDependenciesBetween(fromUs: number, toUs: number, scope?: ReadScope): Promise<DependencyLink[]> {
     const counts = new Map<string, number>();
     for (const trace of this.traces.values()) {
       const spans = scope?.tenant === undefined ? trace.spans : trace.spans.filter((s) => s.tenant === scope.tenant);

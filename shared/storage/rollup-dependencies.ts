@@ -1,0 +1,102 @@
+/**
+ * /api/dependencies over roll-ups: the final day and hour roll-ups inside the asked window are
+ * read, and only the rest — the open ends of the window, and closed hours not yet final — is
+ * computed live from the spans. Children are counted by start time in exactly one window, so the
+ * answer equals the all-live computation (spans arriving later than the roll-up lateness aside),
+ * while 30 days cost a few hundred stored edges instead of a scan of every span.
+ */
+import type { ReadScope } from './read-scope.js';
+import type { DependencyRangeReader } from './dependency-range.js';
+import { GRANULARITY_MS, sumEdges, type EdgeKind, type RollupStore, type RollupWindow } from './rollupstore.js';
+import type { DependencyLink, SpanReader } from './spanstore.js';
+
+const HOUR_US = GRANULARITY_MS.hour * 1000;
+const DAY_US = GRANULARITY_MS.day * 1000;
+
+export interface DependencyPlan {
+  /** Final roll-ups to read, by start. */
+  readonly rolledUp: readonly RollupWindow[];
+  /** µs ranges (inclusive) to compute live, in order. */
+  readonly live: ReadonlyArray<readonly [number, number]>;
+}
+
+/** Indexes (start / size) of the windows of `sizeUs` lying wholly inside [fromUs, toUs]. */
+function wholeWindows(fromUs: number, toUs: number, sizeUs: number): [number, number] {
+  return [Math.ceil(fromUs / sizeUs), Math.floor((toUs + 1) / sizeUs) - 1];
+}
+
+/**
+ * Which parts of [fromUs, toUs] come from roll-ups (final days first, then final hours outside
+ * them) and which are computed live. `finalDays`/`finalHours` hold window starts in ms.
+ */
+export function planDependencies(
+  kind: EdgeKind,
+  fromUs: number,
+  toUs: number,
+  finalDays: ReadonlySet<number>,
+  finalHours: ReadonlySet<number>,
+): DependencyPlan {
+  const rolledUp: RollupWindow[] = [];
+  const [firstDay, lastDay] = wholeWindows(fromUs, toUs, DAY_US);
+  const coveredDays = new Set<number>();
+  for (let d = firstDay; d <= lastDay; d++) {
+    const startMs = d * GRANULARITY_MS.day;
+    if (finalDays.has(startMs)) coveredDays.add(d);
+  }
+  const [firstHour, lastHour] = wholeWindows(fromUs, toUs, HOUR_US);
+  for (let h = firstHour; h <= lastHour; h++) {
+    const startMs = h * GRANULARITY_MS.hour;
+    const day = Math.floor(startMs / GRANULARITY_MS.day);
+    if (coveredDays.has(day)) {
+      if (startMs % GRANULARITY_MS.day === 0) rolledUp.push({ kind, granularity: 'day', startMs });
+    } else if (finalHours.has(startMs)) {
+      rolledUp.push({ kind, granularity: 'hour', startMs });
+    }
+  }
+  const live: Array<[number, number]> = [];
+  let cursor = fromUs;
+  for (const w of rolledUp) {
+    const startUs = w.startMs * 1000;
+    if (startUs > cursor) live.push([cursor, startUs - 1]);
+    cursor = startUs + GRANULARITY_MS[w.granularity] * 1000;
+  }
+  if (cursor <= toUs) live.push([cursor, toUs]);
+  return { rolledUp, live };
+}
+
+/**
+ * A SpanReader whose getDependencies reads final roll-ups where it can (planDependencies); every
+ * other method is the span reader's.
+ */
+export function withDependencyRollups(reader: SpanReader & DependencyRangeReader, rollups: RollupStore): SpanReader {
+  const kind: EdgeKind = 'dependency';
+  return {
+    getTrace: (traceId, hint, scope) => reader.getTrace(traceId, hint, scope),
+    getServices: (scope) => reader.getServices(scope),
+    getOperations: (query, scope) => reader.getOperations(query, scope),
+    findTraces: (query, scope) => reader.findTraces(query, scope),
+    async getDependencies(endTimeMs: number, lookbackMs: number, scope?: ReadScope): Promise<DependencyLink[]> {
+      const fromUs = (endTimeMs - lookbackMs) * 1000;
+      const toUs = endTimeMs * 1000;
+      // Roll-ups sum every tenant's edges: a tenant-scoped read is computed live, from its own spans.
+      if (scope?.tenant !== undefined) return reader.getDependenciesBetween(fromUs, toUs, scope);
+      const [firstHour, lastHour] = wholeWindows(fromUs, toUs, HOUR_US);
+      // Less than one whole hour: nothing can be rolled up.
+      if (lastHour < firstHour) return reader.getDependenciesBetween(fromUs, toUs);
+      const [firstDay, lastDay] = wholeWindows(fromUs, toUs, DAY_US);
+      const [days, hours] = await Promise.all([
+        lastDay >= firstDay ? rollups.listWindows(kind, 'day', firstDay * GRANULARITY_MS.day, (lastDay + 1) * GRANULARITY_MS.day) : [],
+        rollups.listWindows(kind, 'hour', firstHour * GRANULARITY_MS.hour, (lastHour + 1) * GRANULARITY_MS.hour),
+      ]);
+      const plan = planDependencies(
+        kind,
+        fromUs,
+        toUs,
+        new Set(days.filter((w) => w.final).map((w) => w.startMs)),
+        new Set(hours.filter((w) => w.final).map((w) => w.startMs)),
+      );
+      const parts = await Promise.all([rollups.readEdges(plan.rolledUp), ...plan.live.map(([a, b]) => reader.getDependenciesBetween(a, b))]);
+      return sumEdges(parts.flat());
+    },
+  };
+}
