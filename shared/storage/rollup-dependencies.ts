@@ -36,23 +36,25 @@ export function planDependencies(
   finalDays: ReadonlySet<number>,
   finalHours: ReadonlySet<number>,
 ): DependencyPlan {
-  const rolledUp: RollupWindow[] = [];
+  // Walk the final windows only (never every hour of the window: a request may ask for
+  // thousands of years, and only the hours the roll-up job has computed can be final).
   const [firstDay, lastDay] = wholeWindows(fromUs, toUs, DAY_US);
   const coveredDays = new Set<number>();
-  for (let d = firstDay; d <= lastDay; d++) {
-    const startMs = d * GRANULARITY_MS.day;
-    if (finalDays.has(startMs)) coveredDays.add(d);
-  }
-  const [firstHour, lastHour] = wholeWindows(fromUs, toUs, HOUR_US);
-  for (let h = firstHour; h <= lastHour; h++) {
-    const startMs = h * GRANULARITY_MS.hour;
-    const day = Math.floor(startMs / GRANULARITY_MS.day);
-    if (coveredDays.has(day)) {
-      if (startMs % GRANULARITY_MS.day === 0) rolledUp.push({ kind, granularity: 'day', startMs });
-    } else if (finalHours.has(startMs)) {
-      rolledUp.push({ kind, granularity: 'hour', startMs });
+  const rolledUp: RollupWindow[] = [];
+  for (const startMs of finalDays) {
+    const d = startMs / GRANULARITY_MS.day;
+    if (Number.isInteger(d) && d >= firstDay && d <= lastDay) {
+      coveredDays.add(d);
+      rolledUp.push({ kind, granularity: 'day', startMs });
     }
   }
+  const [firstHour, lastHour] = wholeWindows(fromUs, toUs, HOUR_US);
+  for (const startMs of finalHours) {
+    const h = startMs / GRANULARITY_MS.hour;
+    if (!Number.isInteger(h) || h < firstHour || h > lastHour) continue;
+    if (!coveredDays.has(Math.floor(startMs / GRANULARITY_MS.day))) rolledUp.push({ kind, granularity: 'hour', startMs });
+  }
+  rolledUp.sort((a, b) => a.startMs - b.startMs);
   const live: Array<[number, number]> = [];
   let cursor = fromUs;
   for (const w of rolledUp) {

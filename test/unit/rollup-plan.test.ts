@@ -48,4 +48,17 @@ describe('planDependencies', () => {
     expect(plan.rolledUp).toEqual([]);
     expect(plan.live).toEqual([[us(D), us(D + 5 * HOUR)]]);
   });
+
+  it('plans a window of the whole number range by the final windows alone (no walk over every hour)', () => {
+    const plan = planDependencies('dependency', 0, Number.MAX_SAFE_INTEGER, new Set([D]), new Set([D + 2 * HOUR, D + DAY + HOUR]));
+    expect(plan.rolledUp.map((w) => [w.granularity, w.startMs])).toEqual([
+      ['day', D],
+      ['hour', D + DAY + HOUR],
+    ]);
+    expect(plan.live).toEqual([
+      [0, us(D) - 1],
+      [us(D + DAY), us(D + DAY + HOUR) - 1],
+      [us(D + DAY + 2 * HOUR), Number.MAX_SAFE_INTEGER],
+    ]);
+  });
 });
