@@ -23,7 +23,7 @@ const ROLES: Record<string, { summary: string; load: () => Promise<RoleBuilder> 
     load: async () => (await import('./ingester/role.js')).buildIngesterRole,
   },
   query: {
-    summary: 'Jaeger query API over Elasticsearch',
+    summary: 'Jaeger (v1, v3, Monitor), Tempo, graph and access-log APIs over Elasticsearch',
     load: async () => (await import('./query/role.js')).buildQueryRole,
   },
   jobs: {
