@@ -64,6 +64,8 @@ interface RollupDocument {
 const keyword: estypes.MappingProperty = { type: 'keyword' };
 const tolerant = { ignore_unavailable: true, allow_no_indices: true } as const;
 const COMPOSITE_PAGE = 1000;
+/** Graph edge documents per page: a 30-day graph reads tens of thousands, a round trip each page. */
+const GRAPH_PAGE = 5000;
 /** Windows per terms query (a terms query allows 65 536; 30 days of hours is 720). */
 const WINDOWS_PER_QUERY = 5000;
 
@@ -254,7 +256,7 @@ export class ElasticsearchRollupStore implements RollupStore {
         const res = await this.client.search<RollupDocument>({
           index,
           ...tolerant,
-          size: COMPOSITE_PAGE,
+          size: GRAPH_PAGE,
           track_total_hits: false,
           _source: ['partial'],
           query: {
@@ -268,7 +270,7 @@ export class ElasticsearchRollupStore implements RollupStore {
         });
         const hits = res.hits.hits;
         for (const h of hits) if (h._source?.partial) all.push(h._source.partial);
-        if (hits.length < COMPOSITE_PAGE) break;
+        if (hits.length < GRAPH_PAGE) break;
         after = hits[hits.length - 1]!.sort;
       }
     }
