@@ -254,3 +254,33 @@ describeGraphRollups('elasticsearch', async () => {
     },
   };
 });
+
+describe('graph roll-ups in a roll-up index created before them (Elasticsearch)', () => {
+  it('maps the graph fields onto existing roll-up indices at start, so graph edges written there are read back', async () => {
+    await ensureServers(['elasticsearch']);
+    const prefix = uniquePrefix('graphroll-old');
+    const admin = new Client({ node: ES_URL });
+    const hourMs = Date.UTC(2026, 0, 5, 10);
+    try {
+      // The roll-up index as the dependency-only version made it: no `level` field.
+      await admin.indices.create({
+        index: `${prefix}-dependencies-2026.01.05`,
+        mappings: { dynamic: false, properties: { docType: { type: 'keyword' }, kind: { type: 'keyword' }, window: { type: 'keyword' }, parent: { type: 'keyword' }, child: { type: 'keyword' } } },
+      });
+      const rollups = new ElasticsearchRollupStore({ client: admin, indexPrefix: prefix });
+      await rollups.start();
+      const spans = new MemorySpanStore({ maxSpans: 10_000, maxBytes: 64 * 1024 * 1024 });
+      await spans.writeSpans(replay(hourMs + MIN).spans);
+      const reader = new MemoryGraphReader({ spans, accessLogs: new MemoryAccessLogStore({ maxRecords: 10 }), naming: NAMING });
+      const [partial] = await reader.getEdgePartials({ startUs: hourMs * 1000, endUs: (hourMs + HOUR) * 1000 - 1, level: 'service' });
+      expect(partial).toBeDefined();
+      const w: RollupWindow = { kind: 'graph', granularity: 'hour', startMs: hourMs };
+      await rollups.writeGraphWindow(w, [{ level: 'service', partial: partial! }], { computedAtMs: hourMs + HOUR, final: true });
+      expect(await rollups.readGraphPartials([w], 'service')).toEqual([partial]);
+    } finally {
+      await dropAccessLogPrefix(admin, prefix);
+      await admin.close();
+    }
+  });
+});
+

@@ -62,6 +62,8 @@ interface RollupDocument {
 }
 
 const keyword: estypes.MappingProperty = { type: 'keyword' };
+/** Fields graph edges added to the mapping: also put onto indices created before them (see start). */
+const GRAPH_PROPERTIES: Record<string, estypes.MappingProperty> = { level: keyword, partial: { type: 'object', enabled: false } };
 const tolerant = { ignore_unavailable: true, allow_no_indices: true } as const;
 const COMPOSITE_PAGE = 1000;
 /** Graph edge documents per page: a 30-day graph reads tens of thousands, a round trip each page. */
@@ -116,8 +118,7 @@ export class ElasticsearchRollupStore implements RollupStore {
             parent: keyword,
             child: keyword,
             callCount: { type: 'long' },
-            level: keyword,
-            partial: { type: 'object', enabled: false },
+            ...GRAPH_PROPERTIES,
             computedAt: { type: 'date', format: 'epoch_millis' },
             final: { type: 'boolean' },
             edgeCount: { type: 'integer' },
@@ -126,6 +127,8 @@ export class ElasticsearchRollupStore implements RollupStore {
       },
     };
     await installIndexTemplates(this.client, [template], { timeoutMs: this.options.startTimeoutMs ?? 60_000, logger: this.options.logger });
+    // Today's index may predate graph roll-ups: without `level` mapped, its graph edges could not be read back.
+    await this.client.indices.putMapping({ index: indexPattern(prefix, 'dependencies'), ...tolerant, properties: GRAPH_PROPERTIES });
   }
 
   async stop(): Promise<void> {
