@@ -18,6 +18,7 @@ import { withArchiveFallback } from '../../shared/storage/archivestore.js';
 import { MemoryArchiveStore } from '../../shared/storage/memory/memory-archive-store.js';
 import { MemoryRollupStore } from '../../shared/storage/memory/memory-rollup-store.js';
 import { withDependencyRollups } from '../../shared/storage/rollup-dependencies.js';
+import { withGraphRollups } from '../../shared/storage/rollup-graph.js';
 import { Collector } from '../collector/collector.js';
 import { AccessLogIngester } from '../ingester/access-log-ingester.js';
 import { buildDerivedMetrics } from '../ingester/derived-metrics.js';
@@ -70,8 +71,9 @@ export const buildAllInOne: RoleBuilder = ({ config, logger, registry }) => {
   const rollups = new MemoryRollupStore();
   const archive = new MemoryArchiveStore();
   const scheduler = new InProcessScheduler();
+  const graphReader = new MemoryGraphReader({ spans: spanStore, accessLogs: accessLogStore, naming: config.meshServiceNaming });
   const jobParts: JobParts = {
-    rollup: new RollupJob({ source: spanStore, store: rollups, latenessMs: durationMs(config.rollupLateness), backfillMs: durationMs(config.rollupBackfill) }),
+    rollup: new RollupJob({ source: spanStore, graph: graphReader, store: rollups, latenessMs: durationMs(config.rollupLateness), backfillMs: durationMs(config.rollupBackfill) }),
     archive: new ArchiveJob({ source: spanStore, archive }),
   };
   const jobNames = registerJobs(scheduler, jobParts, { concurrency: config.jobsConcurrency, schedules: { rollup: config.rollupSchedule } }, new JobMetrics(registry));
@@ -84,7 +86,7 @@ export const buildAllInOne: RoleBuilder = ({ config, logger, registry }) => {
     jobStatus: () => scheduler.status(jobNames),
     accessLogReader: accessLogStore,
     graph: {
-      reader: new MemoryGraphReader({ spans: spanStore, accessLogs: accessLogStore, naming: config.meshServiceNaming }),
+      reader: withGraphRollups(graphReader, rollups),
       health: graphHealthFromConfig(config),
     },
     logger: logger.child({ component: 'query' }),

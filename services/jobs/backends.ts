@@ -7,6 +7,7 @@ import { durationMs } from '../../shared/config/duration-setting.js';
 import { Redis } from 'ioredis';
 import { parseBrokerList } from '../../shared/buffer/kafka/kafka-options.js';
 import { asComponent, type Component } from '../../shared/model/component.js';
+import { ElasticsearchGraphReader } from '../../shared/storage/elasticsearch/graph-reader.js';
 import { ElasticsearchArchiveStore } from '../../shared/storage/elasticsearch/archive-store.js';
 import { ElasticsearchRollupStore } from '../../shared/storage/elasticsearch/rollup-store.js';
 import { ElasticsearchSpanStore } from '../../shared/storage/elasticsearch/store.js';
@@ -52,7 +53,10 @@ export function buildJobBackends(config: MeshtelConfig, deps: { metrics?: StoreM
     logger: logger.child({ component: 'dlq' }),
   });
   const parts: JobParts = {
-    rollup: new RollupJob({ source: spanStore, store: rollups, latenessMs: durationMs(config.rollupLateness), backfillMs: durationMs(config.rollupBackfill) }),
+    rollup: new RollupJob({
+      source: spanStore,
+      graph: new ElasticsearchGraphReader({ client, indexPrefix: config.esIndexPrefix }),
+      store: rollups, latenessMs: durationMs(config.rollupLateness), backfillMs: durationMs(config.rollupBackfill) }),
     archive: new ArchiveJob({ source: spanStore, archive }),
     retention: new RetentionJob({
       client,

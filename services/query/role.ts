@@ -22,6 +22,7 @@ import { withArchiveFallback } from '../../shared/storage/archivestore.js';
 import { ElasticsearchArchiveStore } from '../../shared/storage/elasticsearch/archive-store.js';
 import { ElasticsearchRollupStore } from '../../shared/storage/elasticsearch/rollup-store.js';
 import { withDependencyRollups } from '../../shared/storage/rollup-dependencies.js';
+import { withGraphRollups } from '../../shared/storage/rollup-graph.js';
 import type { RoleBuilder } from '../role.js';
 import { QueryService } from './query-service.js';
 import { TempoService } from './tempo/tempo-service.js';
@@ -47,7 +48,7 @@ export const buildQueryRole: RoleBuilder = ({ config, logger, registry }) => {
     jobStatus,
     accessLogReader: accessLogStore,
     graph: {
-      reader: new ElasticsearchGraphReader({ client: accessLogStore.client, indexPrefix: config.esIndexPrefix }),
+      reader: withGraphRollups(new ElasticsearchGraphReader({ client: accessLogStore.client, indexPrefix: config.esIndexPrefix }), rollups),
       health: graphHealthFromConfig(config),
     },
     logger: logger.child({ component: 'query' }),

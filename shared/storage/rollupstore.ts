@@ -12,13 +12,17 @@
  *   last, so a reader that sees a marker sees its edges.
  * - Edge kinds keep roll-ups of different graphs apart in the same indices: `dependency` holds
  *   Jaeger dependency links (parent service → child service, call count); the mesh graph adds its
- *   own kind with the same window rules.
+ *   own kind (`graph`) with the same window rules: one document per window, graph level and
+ *   (source, target), holding the edge's mergeable EdgePartial.
  */
+import { mergeEdgePartials } from '../graph/aggregate.js';
+import type { EdgePartial, GraphLevel } from '../graph/model.js';
+
 export type RollupGranularity = 'hour' | 'day';
 
 export const GRANULARITY_MS: Readonly<Record<RollupGranularity, number>> = { hour: 3_600_000, day: 86_400_000 };
 
-export type EdgeKind = 'dependency';
+export type EdgeKind = 'dependency' | 'graph';
 
 export interface RollupWindow {
   readonly kind: EdgeKind;
@@ -31,6 +35,12 @@ export interface RolledEdge {
   readonly parent: string;
   readonly child: string;
   readonly callCount: number;
+}
+
+/** One mesh-graph edge of a window at one graph level (kind `graph`). */
+export interface RolledGraphEdge {
+  readonly level: GraphLevel;
+  readonly partial: EdgePartial;
 }
 
 export interface StoredWindow extends RollupWindow {
@@ -50,6 +60,10 @@ export interface RollupStore {
   listWindows(kind: EdgeKind, granularity: RollupGranularity, fromMs: number, toMs: number): Promise<StoredWindow[]>;
   /** The edges of these windows, summed per (parent, child); [] for none. Order unspecified. */
   readEdges(windows: readonly RollupWindow[]): Promise<RolledEdge[]>;
+  /** Replaces a `graph` window's edges and marker, as writeWindow; one edge per (level, source, target). */
+  writeGraphWindow(window: RollupWindow, edges: readonly RolledGraphEdge[], state: { computedAtMs: number; final: boolean }): Promise<void>;
+  /** The graph partials of these `graph` windows at the level, merged per edge (mergeEdgePartials); order unspecified. */
+  readGraphPartials(windows: readonly RollupWindow[], level: GraphLevel): Promise<EdgePartial[]>;
 }
 
 export function windowEndMs(w: Pick<RollupWindow, 'granularity' | 'startMs'>): number {
@@ -76,4 +90,11 @@ export function sumEdges(edges: Iterable<RolledEdge>): RolledEdge[] {
     byPair.set(key, { parent: e.parent, child: e.child, callCount: (prev?.callCount ?? 0) + e.callCount });
   }
   return [...byPair.values()];
+}
+
+/** Merges graph edges per (level, source, target): what a graph window holds. */
+export function mergeGraphEdges(edges: Iterable<RolledGraphEdge>): RolledGraphEdge[] {
+  const byLevel = new Map<GraphLevel, EdgePartial[]>();
+  for (const e of edges) byLevel.set(e.level, [...(byLevel.get(e.level) ?? []), e.partial]);
+  return [...byLevel].flatMap(([level, partials]) => mergeEdgePartials(partials).map((partial) => ({ level, partial })));
 }

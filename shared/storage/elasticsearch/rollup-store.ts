@@ -8,13 +8,17 @@
 import { createHash } from 'node:crypto';
 import type { Client, estypes } from '@elastic/elasticsearch';
 import type { Logger } from '../../telemetry/logger.js';
+import { mergeEdgePartials } from '../../graph/aggregate.js';
+import type { EdgePartial, GraphLevel } from '../../graph/model.js';
 import {
   checkWindow,
+  mergeGraphEdges,
   sumEdges,
   windowEndMs,
   windowKey,
   type EdgeKind,
   type RolledEdge,
+  type RolledGraphEdge,
   type RollupGranularity,
   type RollupStore,
   type RollupWindow,
@@ -49,14 +53,21 @@ interface RollupDocument {
   readonly parent?: string;
   readonly child?: string;
   readonly callCount?: number;
+  /** Graph edges: the level, and the EdgePartial kept in _source only (not indexed). */
+  readonly level?: GraphLevel;
+  readonly partial?: EdgePartial;
   readonly computedAt?: number;
   readonly final?: boolean;
   readonly edgeCount?: number;
 }
 
 const keyword: estypes.MappingProperty = { type: 'keyword' };
+/** Fields graph edges added to the mapping: also put onto indices created before them (see start). */
+const GRAPH_PROPERTIES: Record<string, estypes.MappingProperty> = { level: keyword, partial: { type: 'object', enabled: false } };
 const tolerant = { ignore_unavailable: true, allow_no_indices: true } as const;
 const COMPOSITE_PAGE = 1000;
+/** Graph edge documents per page: a 30-day graph reads tens of thousands, a round trip each page. */
+const GRAPH_PAGE = 5000;
 /** Windows per terms query (a terms query allows 65 536; 30 days of hours is 720). */
 const WINDOWS_PER_QUERY = 5000;
 
@@ -64,10 +75,12 @@ function hashed(text: string): string {
   return createHash('sha256').update(text).digest('base64url').slice(0, 32);
 }
 
-export function rollupDocumentId(window: RollupWindow, edge?: Pick<RolledEdge, 'parent' | 'child'>): string {
+export function rollupDocumentId(window: RollupWindow, edge?: Pick<RolledEdge, 'parent' | 'child'> & { level?: GraphLevel }): string {
   const base = `${window.kind}:${windowKey(window)}`;
   // Service names are free text: hash them so the id stays short and safe whatever they hold.
-  return edge ? `${base}:e:${hashed(`${edge.parent}\u0000${edge.child}`)}` : `${base}:w`;
+  if (!edge) return `${base}:w`;
+  const pair = `${edge.parent}\u0000${edge.child}`;
+  return `${base}:e:${hashed(edge.level === undefined ? pair : `${edge.level}\u0000${pair}`)}`;
 }
 
 export class ElasticsearchRollupStore implements RollupStore {
@@ -105,6 +118,7 @@ export class ElasticsearchRollupStore implements RollupStore {
             parent: keyword,
             child: keyword,
             callCount: { type: 'long' },
+            ...GRAPH_PROPERTIES,
             computedAt: { type: 'date', format: 'epoch_millis' },
             final: { type: 'boolean' },
             edgeCount: { type: 'integer' },
@@ -113,6 +127,8 @@ export class ElasticsearchRollupStore implements RollupStore {
       },
     };
     await installIndexTemplates(this.client, [template], { timeoutMs: this.options.startTimeoutMs ?? 60_000, logger: this.options.logger });
+    // Today's index may predate graph roll-ups: without `level` mapped, its graph edges could not be read back.
+    await this.client.indices.putMapping({ index: indexPattern(prefix, 'dependencies'), ...tolerant, properties: GRAPH_PROPERTIES });
   }
 
   async stop(): Promise<void> {
@@ -129,6 +145,32 @@ export class ElasticsearchRollupStore implements RollupStore {
   }
 
   async writeWindow(window: RollupWindow, edges: readonly RolledEdge[], state: { computedAtMs: number; final: boolean }): Promise<void> {
+    const summed = sumEdges(edges);
+    await this.replaceWindow(
+      window,
+      summed.map((e) => ({ id: rollupDocumentId(window, e), doc: { parent: e.parent, child: e.child, callCount: e.callCount } })),
+      state,
+    );
+  }
+
+  async writeGraphWindow(window: RollupWindow, edges: readonly RolledGraphEdge[], state: { computedAtMs: number; final: boolean }): Promise<void> {
+    const merged = mergeGraphEdges(edges);
+    await this.replaceWindow(
+      window,
+      merged.map(({ level, partial }) => {
+        const pair = { parent: partial.source, child: partial.target, level };
+        return { id: rollupDocumentId(window, pair), doc: { ...pair, partial } };
+      }),
+      state,
+    );
+  }
+
+  /** Writes the window's edge documents, removes the ones a rewrite no longer has, then the marker. */
+  private async replaceWindow(
+    window: RollupWindow,
+    edges: ReadonlyArray<{ id: string; doc: Partial<RollupDocument> }>,
+    state: { computedAtMs: number; final: boolean },
+  ): Promise<void> {
     checkWindow(window);
     const index = dailyIndex(this.options.indexPrefix, 'dependencies', window.startMs);
     const base = {
@@ -138,14 +180,12 @@ export class ElasticsearchRollupStore implements RollupStore {
       windowStart: window.startMs,
       windowEnd: windowEndMs(window),
     };
-    const summed = sumEdges(edges);
-    const ids = summed.map((e) => rollupDocumentId(window, e));
-    if (summed.length > 0) {
+    if (edges.length > 0) {
       const operations: unknown[] = [];
-      summed.forEach((e, i) => {
-        const doc: RollupDocument = { docType: 'edge', ...base, parent: e.parent, child: e.child, callCount: e.callCount };
-        operations.push({ index: { _index: index, _id: ids[i] } }, doc);
-      });
+      for (const { id, doc } of edges) {
+        const full: RollupDocument = { ...doc, docType: 'edge', ...base };
+        operations.push({ index: { _index: index, _id: id } }, full);
+      }
       const res = await this.client.bulk({ operations, refresh: true });
       if (res.errors) {
         const failed = res.items.find((item) => item.index?.error)?.index?.error;
@@ -154,14 +194,14 @@ export class ElasticsearchRollupStore implements RollupStore {
     }
     // Edges of an earlier computation that this one no longer has. Found by search and deleted
     // by id: _delete_by_query lives in the reindex module, which not every distribution ships.
-    const keep = new Set(ids);
+    const keep = new Set(edges.map((e) => e.id));
     const stale = (await this.edgeIdsOf(index, window)).filter((id) => !keep.has(id));
     if (stale.length > 0) {
       const res = await this.client.bulk({ operations: stale.map((id) => ({ delete: { _index: index, _id: id } })), refresh: true });
       const failed = res.items.find((item) => item.delete?.error)?.delete?.error;
       if (failed) throw new Error(`removing stale roll-up edges from ${index} failed: ${failed.type}: ${failed.reason ?? ''}`);
     }
-    const marker: RollupDocument = { docType: 'window', ...base, computedAt: state.computedAtMs, final: state.final, edgeCount: summed.length };
+    const marker: RollupDocument = { docType: 'window', ...base, computedAt: state.computedAtMs, final: state.final, edgeCount: edges.length };
     await this.client.index({ index, id: rollupDocumentId(window), document: marker, refresh: true });
   }
 
@@ -207,6 +247,39 @@ export class ElasticsearchRollupStore implements RollupStore {
     return sumEdges(all);
   }
 
+  async readGraphPartials(windows: readonly RollupWindow[], level: GraphLevel): Promise<EdgePartial[]> {
+    const all: EdgePartial[] = [];
+    const graphWindows = windows.filter((w) => w.kind === 'graph');
+    for (let i = 0; i < graphWindows.length; i += WINDOWS_PER_QUERY) {
+      const chunk = graphWindows.slice(i, i + WINDOWS_PER_QUERY);
+      const starts = chunk.map((w) => w.startMs);
+      const index = indicesForRange(this.options.indexPrefix, 'dependencies', Math.min(...starts), Math.max(...starts));
+      let after: estypes.SortResults | undefined;
+      for (;;) {
+        const res = await this.client.search<RollupDocument>({
+          index,
+          ...tolerant,
+          size: GRAPH_PAGE,
+          track_total_hits: false,
+          _source: ['partial'],
+          query: {
+            bool: {
+              filter: [{ term: { docType: 'edge' } }, { term: { kind: 'graph' } }, { term: { level } }, { terms: { window: chunk.map(windowKey) } }],
+            },
+          },
+          // Within one level, (window, parent, child) is one document.
+          sort: [{ window: 'asc' }, { parent: 'asc' }, { child: 'asc' }],
+          search_after: after,
+        });
+        const hits = res.hits.hits;
+        for (const h of hits) if (h._source?.partial) all.push(h._source.partial);
+        if (hits.length < GRAPH_PAGE) break;
+        after = hits[hits.length - 1]!.sort;
+      }
+    }
+    return mergeEdgePartials(all);
+  }
+
   /** Ids of the window's edge documents (a window holds at most a few thousand edges). */
   private async edgeIdsOf(index: string, window: RollupWindow): Promise<string[]> {
     const ids: string[] = [];
@@ -219,8 +292,8 @@ export class ElasticsearchRollupStore implements RollupStore {
         _source: false,
         track_total_hits: false,
         query: { bool: { filter: [{ term: { docType: 'edge' } }, { term: { kind: window.kind } }, { term: { window: windowKey(window) } }] } },
-        // parent/child identify an edge of a window, so they order the pages totally.
-        sort: [{ parent: 'asc' }, { child: 'asc' }],
+        // parent/child (and level, for graph edges) identify an edge of a window: a total order for paging.
+        sort: [{ parent: 'asc' }, { child: 'asc' }, { level: { order: 'asc', unmapped_type: 'keyword' } }],
         search_after: after,
       });
       const hits = res.hits.hits;

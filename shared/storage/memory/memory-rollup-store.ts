@@ -1,10 +1,14 @@
 /** The memory RollupStore (all-in-one): windows in a Map; gone with the process, like the spans they sum. */
+import { mergeEdgePartials } from '../../graph/aggregate.js';
+import type { EdgePartial, GraphLevel } from '../../graph/model.js';
 import {
   checkWindow,
+  mergeGraphEdges,
   sumEdges,
   windowKey,
   type EdgeKind,
   type RolledEdge,
+  type RolledGraphEdge,
   type RollupGranularity,
   type RollupStore,
   type RollupWindow,
@@ -14,6 +18,7 @@ import {
 interface Held {
   readonly marker: StoredWindow;
   readonly edges: readonly RolledEdge[];
+  readonly graphEdges?: readonly RolledGraphEdge[];
 }
 
 export class MemoryRollupStore implements RollupStore {
@@ -46,5 +51,23 @@ export class MemoryRollupStore implements RollupStore {
     const all: RolledEdge[] = [];
     for (const w of windows) all.push(...(this.windows.get(`${w.kind}|${windowKey(w)}`)?.edges ?? []));
     return sumEdges(all);
+  }
+
+  async writeGraphWindow(window: RollupWindow, edges: readonly RolledGraphEdge[], state: { computedAtMs: number; final: boolean }): Promise<void> {
+    checkWindow(window);
+    const held = mergeGraphEdges(edges);
+    this.windows.set(`${window.kind}|${windowKey(window)}`, {
+      marker: { kind: window.kind, granularity: window.granularity, startMs: window.startMs, ...state, edgeCount: held.length },
+      edges: [],
+      graphEdges: held,
+    });
+  }
+
+  async readGraphPartials(windows: readonly RollupWindow[], level: GraphLevel): Promise<EdgePartial[]> {
+    const all: EdgePartial[] = [];
+    for (const w of windows) {
+      for (const e of this.windows.get(`${w.kind}|${windowKey(w)}`)?.graphEdges ?? []) if (e.level === level) all.push(e.partial);
+    }
+    return mergeEdgePartials(all);
   }
 }
