@@ -4,7 +4,7 @@
  * in `/api/dependencies` and the graphs built on it.
  */
 import type { AccessLogEdge, AccessLogReader } from '../../shared/storage/accesslogstore.js';
-import type { DependencyLink, SpanReader } from '../../shared/storage/spanstore.js';
+import { overridingSpanReader, type DependencyLink, type SpanReader } from '../../shared/storage/spanstore.js';
 
 const keyOf = (link: { readonly parent: string; readonly child: string }) => `${link.parent}\u0000${link.child}`;
 
@@ -34,11 +34,7 @@ export function mergeDependencies(spanLinks: readonly DependencyLink[], accessLo
  * about access logs: the wiring passes this wrapper where it passed the span store.
  */
 export function withAccessLogEdges(spanReader: SpanReader, accessLogReader: AccessLogReader): SpanReader {
-  return {
-    getTrace: (traceId, hint, scope) => spanReader.getTrace(traceId, hint, scope),
-    getServices: (scope) => spanReader.getServices(scope),
-    getOperations: (query, scope) => spanReader.getOperations(query, scope),
-    findTraces: (query, scope) => spanReader.findTraces(query, scope),
+  return overridingSpanReader(spanReader, {
     async getDependencies(endTimeMs, lookbackMs, scope) {
       const [links, edges] = await Promise.all([
         spanReader.getDependencies(endTimeMs, lookbackMs, scope),
@@ -46,5 +42,5 @@ export function withAccessLogEdges(spanReader: SpanReader, accessLogReader: Acce
       ]);
       return mergeDependencies(links, edges);
     },
-  };
+  });
 }

@@ -4,7 +4,7 @@
  * `storage/elasticsearch` (`<prefix>-archive`, one index, never deleted by meshtel).
  */
 import type { SpanRecord } from '../model/span.js';
-import type { SpanReader } from './spanstore.js';
+import { overridingSpanReader, type SpanReader } from './spanstore.js';
 
 export interface ArchiveStore {
   start(): Promise<void>;
@@ -28,16 +28,12 @@ export function archivedSpanKey(s: Pick<SpanRecord, 'traceId' | 'spanId' | 'serv
 
 /** A SpanReader whose getTrace falls back to the archive when the live store has nothing (Jaeger's trace-by-id). */
 export function withArchiveFallback(reader: SpanReader, archive: Pick<ArchiveStore, 'getArchivedTrace'>): SpanReader {
-  return {
+  return overridingSpanReader(reader, {
     async getTrace(traceId, hint, scope) {
       const spans = await reader.getTrace(traceId, hint, scope);
       // The archive keeps no tenant: a tenant-scoped read never falls back to it.
       if (spans.length > 0 || scope?.tenant !== undefined) return spans;
       return archive.getArchivedTrace(traceId);
     },
-    getServices: (scope) => reader.getServices(scope),
-    getOperations: (query, scope) => reader.getOperations(query, scope),
-    findTraces: (query, scope) => reader.findTraces(query, scope),
-    getDependencies: (endTimeMs, lookbackMs, scope) => reader.getDependencies(endTimeMs, lookbackMs, scope),
-  };
+  });
 }

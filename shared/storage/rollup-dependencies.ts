@@ -8,7 +8,7 @@
 import type { ReadScope } from './read-scope.js';
 import type { DependencyRangeReader } from './dependency-range.js';
 import { GRANULARITY_MS, sumEdges, type EdgeKind, type RollupStore, type RollupWindow } from './rollupstore.js';
-import type { DependencyLink, SpanReader } from './spanstore.js';
+import { overridingSpanReader, type DependencyLink, type SpanReader } from './spanstore.js';
 
 const HOUR_US = GRANULARITY_MS.hour * 1000;
 const DAY_US = GRANULARITY_MS.day * 1000;
@@ -72,11 +72,7 @@ export function planDependencies(
  */
 export function withDependencyRollups(reader: SpanReader & DependencyRangeReader, rollups: RollupStore): SpanReader {
   const kind: EdgeKind = 'dependency';
-  return {
-    getTrace: (traceId, hint, scope) => reader.getTrace(traceId, hint, scope),
-    getServices: (scope) => reader.getServices(scope),
-    getOperations: (query, scope) => reader.getOperations(query, scope),
-    findTraces: (query, scope) => reader.findTraces(query, scope),
+  return overridingSpanReader(reader, {
     async getDependencies(endTimeMs: number, lookbackMs: number, scope?: ReadScope): Promise<DependencyLink[]> {
       const fromUs = (endTimeMs - lookbackMs) * 1000;
       const toUs = endTimeMs * 1000;
@@ -100,5 +96,5 @@ export function withDependencyRollups(reader: SpanReader & DependencyRangeReader
       const parts = await Promise.all([rollups.readEdges(plan.rolledUp), ...plan.live.map(([a, b]) => reader.getDependenciesBetween(a, b))]);
       return sumEdges(parts.flat());
     },
-  };
+  });
 }

@@ -96,6 +96,22 @@ export interface SpanReader {
   getDependencies(endTimeMs: number, lookbackMs: number, scope?: ReadScope): Promise<DependencyLink[]>;
 }
 
+/**
+ * A SpanReader that is `reader` except for `overrides` — for wrappers that change one answer
+ * (roll-ups, archive fallback, extra edges). Every other method is forwarded with all its
+ * arguments, the read scope included, so a wrapper cannot drop a tenant by accident.
+ */
+export function overridingSpanReader(reader: SpanReader, overrides: Partial<SpanReader>): SpanReader {
+  return {
+    getTrace: (traceId, hint, scope) => reader.getTrace(traceId, hint, scope),
+    getServices: (scope) => reader.getServices(scope),
+    getOperations: (query, scope) => reader.getOperations(query, scope),
+    findTraces: (query, scope) => reader.findTraces(query, scope),
+    getDependencies: (endTimeMs, lookbackMs, scope) => reader.getDependencies(endTimeMs, lookbackMs, scope),
+    ...overrides,
+  };
+}
+
 export interface TraceqlSearchQuery {
   readonly query: TraceqlQuery;
   /** Only spans starting within [startTimeMinUs, startTimeMaxUs] can match. */

@@ -6,7 +6,7 @@
  * once across traces and access logs, the span links only the traced ones.
  */
 import type { GraphReader } from '../../../shared/storage/graphstore.js';
-import type { DependencyLink, SpanReader } from '../../../shared/storage/spanstore.js';
+import { overridingSpanReader, type DependencyLink, type SpanReader } from '../../../shared/storage/spanstore.js';
 
 const keyOf = (parent: string, child: string) => `${parent}\u0000${child}`;
 
@@ -27,11 +27,7 @@ export function mergeGraphDependencies(spanLinks: readonly DependencyLink[], gra
 
 /** A SpanReader whose getDependencies adds the graph's edges; every other method is the span reader's. */
 export function withGraphEdges(spanReader: SpanReader, graphReader: GraphReader): SpanReader {
-  return {
-    getTrace: (traceId, hint, scope) => spanReader.getTrace(traceId, hint, scope),
-    getServices: (scope) => spanReader.getServices(scope),
-    getOperations: (query, scope) => spanReader.getOperations(query, scope),
-    findTraces: (query, scope) => spanReader.findTraces(query, scope),
+  return overridingSpanReader(spanReader, {
     // The graph's edges know no tenant; the query service uses this only without multi-tenancy.
     async getDependencies(endTimeMs, lookbackMs, scope) {
       const [links, edges] = await Promise.all([
@@ -40,5 +36,5 @@ export function withGraphEdges(spanReader: SpanReader, graphReader: GraphReader)
       ]);
       return mergeGraphDependencies(links, edges);
     },
-  };
+  });
 }

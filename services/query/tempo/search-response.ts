@@ -7,48 +7,12 @@
  */
 import type { AnyValue, KeyValue, SpanRecord } from '../../../shared/model/span.js';
 import { StatusCode } from '../../../shared/model/span.js';
+import { anyValueToJson as anyValueJson, type OtlpJsonKeyValue as JsonKeyValue } from '../../../shared/otlp/common/common-json.js';
 import type { TraceqlTraceMatch } from '../../../shared/storage/spanstore.js';
 import { KIND_NAMES, STATUS_NAMES, spanDurationNanos } from '../../../shared/traceql/evaluate.js';
 import { spansetsOf, type BoolExpr, type SpanField, type TraceqlQuery } from '../../../shared/traceql/model.js';
 
 export const ROOT_NOT_YET_RECEIVED = '<root span not yet received>';
-
-type JsonAnyValue =
-  | { stringValue: string }
-  | { boolValue: boolean }
-  | { intValue: string }
-  | { doubleValue: number | string }
-  | { bytesValue: string }
-  | { arrayValue: { values: JsonAnyValue[] } }
-  | { kvlistValue: { values: JsonKeyValue[] } }
-  | Record<string, never>;
-
-interface JsonKeyValue {
-  key: string;
-  value: JsonAnyValue;
-}
-
-/** OTLP JSON of a value (proto3 JSON mapping: int64 as a string, bytes base64, non-finite doubles by name). */
-function anyValueJson(v: AnyValue): JsonAnyValue {
-  switch (v.type) {
-    case 'string':
-      return { stringValue: v.value };
-    case 'bool':
-      return { boolValue: v.value };
-    case 'int':
-      return { intValue: v.value.toString() };
-    case 'double':
-      return { doubleValue: Number.isFinite(v.value) ? v.value : String(v.value) };
-    case 'bytes':
-      return { bytesValue: Buffer.from(v.value).toString('base64') };
-    case 'array':
-      return { arrayValue: { values: v.value.map(anyValueJson) } };
-    case 'kvlist':
-      return { kvlistValue: { values: v.value.map((kv) => ({ key: kv.key, value: anyValueJson(kv.value) })) } };
-    case 'empty':
-      return {};
-  }
-}
 
 export interface SearchSpanJson {
   spanID: string;
