@@ -33,6 +33,7 @@ import { accessLogScenarios } from './accesslog-load.js';
 import { eventually, startMeshtel, type MeshtelProcess } from '../support/meshtel-process.js';
 import { formatProfileSummary, summarizeProfileFile, type ProfileSummary } from './cpu-profile-summary.js';
 import { prepareLoadInWorker, runLoadInWorker, type LoadProtocol, type LoadResult } from './loadgen.js';
+import { peersScenarios } from './peers/peers.js';
 import { pipelineScenarios } from './pipeline.js';
 import { ensureServers } from '../support/servers.js';
 import { metricSum, sampleProcess, scrapeMetrics, type MetricSeries, type ProcessSample } from './target-process.js';
@@ -387,6 +388,8 @@ export const scenarios: readonly Scenario[] = [
   scriptScenario('rollup-dependencies', 'test/bench/rollup.ts', [], '/api/dependencies over 1 h … 30 days, live and over roll-ups, memory and Elasticsearch; roll-up cost', false),
   // The distributed pipeline (collector → Kafka → ingester → Elasticsearch), only when named; see pipeline.ts.
   ...pipelineScenarios,
+  // meshtel beside Jaeger and the OpenTelemetry Collector under the same load (issue 13), only when named; see peers/.
+  ...peersScenarios,
 ];
 
 // ---- output ----
