@@ -14,7 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -54,6 +54,7 @@ import (
 	"go.opentelemetry.io/collector/otelcol"
 	"go.opentelemetry.io/collector/processor/batchprocessor"
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
+	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
 )
 
 func factories() (otelcol.Factories, error) {
@@ -68,6 +69,8 @@ func factories() (otelcol.Factories, error) {
 	if f.Exporters, err = otelcol.MakeFactoryMap(nopexporter.NewFactory(), kafkaexporter.NewFactory()); err != nil {
 		return f, err
 	}
+	// The service's own telemetry (logs, the metrics level) is a factory too since v0.13x.
+	f.Telemetry = otelconftelemetry.NewFactory()
 	return f, nil
 }
 
@@ -108,6 +111,7 @@ const RECIPES: Readonly<Record<PeerName, Recipe>> = {
       [
         'get',
         `go.opentelemetry.io/collector/otelcol@${OTELCOL_VERSION}`,
+        `go.opentelemetry.io/collector/service@${OTELCOL_VERSION}`,
         `go.opentelemetry.io/collector/receiver/otlpreceiver@${OTELCOL_VERSION}`,
         `go.opentelemetry.io/collector/processor/batchprocessor@${OTELCOL_VERSION}`,
         `go.opentelemetry.io/collector/exporter/nopexporter@${OTELCOL_VERSION}`,
@@ -182,6 +186,10 @@ export async function buildPeer(name: PeerName, say: (line: string) => void = (l
       if (code !== 0) return { ok: false, reason: `\`go ${step[0]}\` exited ${code} (see ${logPath})` };
     }
     renameSync(partial, out);
+    // Binaries of earlier recipes are ~100 MB each and never used again.
+    for (const file of readdirSync(cache)) {
+      if (file.startsWith(`${name}-`) && join(cache, file) !== out) rmSync(join(cache, file), { force: true });
+    }
     say(`peers: built ${name} → ${out} in ${Math.round((performance.now() - started) / 1000)} s`);
     return { ok: true, path: out };
   } finally {
@@ -190,17 +198,28 @@ export async function buildPeer(name: PeerName, say: (line: string) => void = (l
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const names = (process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(RECIPES)) as PeerName[];
+async function main(names: readonly string[]): Promise<number> {
   let failed = false;
   for (const name of names) {
     if (!(name in RECIPES)) throw new Error(`unknown peer ${name}; known: ${Object.keys(RECIPES).join(', ')}`);
-    const outcome = await buildPeer(name);
+    const outcome = await buildPeer(name as PeerName);
     if (outcome.ok) process.stdout.write(`${name}: ${outcome.path}\n`);
     else {
       failed = true;
       process.stdout.write(`${name}: build failed: ${outcome.reason}\n`);
     }
   }
-  process.exitCode = failed ? 1 : 0;
+  return failed ? 1 : 0;
+}
+
+// No top-level await: the bench imports this module, and some loaders compile it as CommonJS.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const names = process.argv.length > 2 ? process.argv.slice(2) : Object.keys(RECIPES);
+  main(names).then(
+    (code) => (process.exitCode = code),
+    (err: unknown) => {
+      process.stderr.write(`peers build: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -207,7 +207,9 @@ function kafkaPid(): number | undefined {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('kafka.Kafka')) return Number(entry);
+      // The JVM itself, not a shell that launched it with the same words in its arguments.
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (argv[0]?.endsWith('java') && argv.includes('kafka.Kafka')) return Number(entry);
     } catch {
       // gone meanwhile
     }
@@ -350,7 +352,8 @@ function versusBestPeer(meshtel: PeerMedians, peers: readonly PeerMedians[]): st
   if (peers.length === 0) return '– (no peer ran)';
   const ratio = (mine: number | undefined, theirs: Array<number | undefined>, pick: (xs: number[]) => number) => {
     const xs = theirs.filter((x): x is number => x !== undefined && !Number.isNaN(x));
-    return mine === undefined || Number.isNaN(mine) || xs.length === 0 ? undefined : mine / pick(xs);
+    const best = xs.length > 0 ? pick(xs) : 0;
+    return mine === undefined || Number.isNaN(mine) || best <= 0 ? undefined : mine / best;
   };
   const parts = [
     ['spans/s', ratio(meshtel.spansPerSec, peers.map((p) => p.spansPerSec), (xs) => Math.max(...xs))],
@@ -369,13 +372,13 @@ export function formatPeersTable(medians: readonly PeerMedians[]): string {
     const peers = group.filter((m) => m.target !== 'meshtel');
     for (const m of group) {
       rows.push([
-        kind, m.label, fmt(m.spansPerSec), fmt(m.cpuSecondsPer100k, 2), fmt(m.peakRssMb),
+        `${kind}: ${m.label}`, fmt(m.spansPerSec), fmt(m.cpuSecondsPer100k, 2), fmt(m.peakRssMb),
         kind.startsWith('kafka') ? fmt(m.brokerCpuSecondsPer100k, 2) : '–',
         m === meshtel ? versusBestPeer(m, peers) : '',
       ]);
     }
   }
-  return table(['row', 'target', 'spans/s accepted', 'CPU s/100k spans', 'peak RSS MB', 'broker CPU s/100k', 'meshtel ÷ best peer'], rows, '');
+  return table(['row: target', 'spans/s accepted', 'CPU s/100k spans', 'peak RSS MB', 'broker CPU s/100k', 'meshtel ÷ best peer'], rows, '');
 }
 
 async function runPeers(settings: BenchSettings): Promise<LoadRow[]> {
