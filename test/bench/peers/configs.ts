@@ -8,7 +8,8 @@
  *   batch processor hands them on later), as meshtel's in-process buffer does;
  * - Kafka rows: no batch processor and no sending queue, so the receiver answers only after the
  *   Kafka exporter's produce was acknowledged by every in-sync replica (required_acks -1), one
- *   record per trace keyed by trace id (partition_traces_by_id), OTLP protobuf — what meshtel's
+ *   records keyed by trace id (partition_traces_by_id: one record per resource, scope and trace,
+ *   where meshtel writes one per trace), OTLP protobuf — what meshtel's
  *   collector does before it answers.
  */
 

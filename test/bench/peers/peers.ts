@@ -237,6 +237,17 @@ async function createPeerTopic(topic: string): Promise<void> {
   await withKafkaAdmin((admin) => admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true }));
 }
 
+/** Records in the topics of a prefix (the sum of their partitions' end offsets): keyed by trace id for every target here, one per trace for meshtel, one per resource, scope and trace for the peers. */
+async function kafkaRecords(prefix: string): Promise<number> {
+  return withKafkaAdmin(async (admin) => {
+    let sum = 0;
+    for (const topic of (await admin.listTopics()).filter((t) => t.startsWith(prefix))) {
+      for (const p of await admin.fetchTopicOffsets(topic)) sum += Number(p.high);
+    }
+    return sum;
+  });
+}
+
 async function dropTopics(prefix: string): Promise<void> {
   await withKafkaAdmin(async (admin) => {
     const ours = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
@@ -262,6 +273,8 @@ interface RunFigures {
   readonly elapsedS: number;
   readonly peakRssMb: number;
   readonly brokerCpuSecondsPer100k?: number;
+  /** Kafka rows: records in the run's topics afterwards, warm-up included (a check that the spans went there). */
+  readonly kafkaRecords?: number;
   readonly errorSamples: readonly string[];
 }
 
@@ -295,6 +308,7 @@ async function measureRun(name: TargetName, run: number, ctx: RunContext): Promi
     await waitIdle(target.pid);
     const busyS = (performance.now() - started) / 1000;
     const [after, brokerAfter] = await Promise.all([sampleProcess(target.pid, ''), sampleBroker(broker)]);
+    const records = kafka ? await kafkaRecords(ctx.topicPrefix).catch(() => undefined) : undefined;
     const accepted = load.spansAccepted;
     const per100k = (cpu: number) => (accepted > 0 ? (cpu / accepted) * 100_000 : Number.NaN);
     const cpuSeconds = after.cpuSeconds - before.cpuSeconds;
@@ -313,6 +327,7 @@ async function measureRun(name: TargetName, run: number, ctx: RunContext): Promi
       elapsedS,
       peakRssMb: (after.peakRssBytes ?? after.rssBytes) / (1024 * 1024),
       brokerCpuSecondsPer100k: brokerBefore && brokerAfter ? per100k(brokerAfter.cpuSeconds - brokerBefore.cpuSeconds) : undefined,
+      kafkaRecords: records,
       errorSamples: load.errorSamples,
     };
   } finally {
@@ -384,6 +399,7 @@ export function formatPeersTable(medians: readonly PeerMedians[]): string {
 async function runPeers(settings: BenchSettings): Promise<LoadRow[]> {
   const ps = peersSettings(settings);
   const loadAvgBefore = loadavg()[0];
+  const startedAt = performance.now();
   const binaries = new Map<PeerName, string>();
   for (const peer of ps.peers) {
     const outcome = await buildPeer(peer, (line) => process.stdout.write(`  ${line}\n`));
@@ -422,7 +438,8 @@ async function runPeers(settings: BenchSettings): Promise<LoadRow[]> {
             process.stdout.write(
               `  ${kind} run ${run + 1}/${ps.runs} ${name.padEnd(7)} ${fmt(r.spansPerSec).padStart(7)} spans/s, CPU ${fmt(r.cpuSecondsPer100k, 2)} s/100k ` +
                 `(${fmt(r.cpuSeconds, 1)} s over ${fmt(r.busyS, 1)} s), peak RSS ${fmt(r.peakRssMb)} MB` +
-                `${r.brokerCpuSecondsPer100k === undefined ? '' : `, broker ${fmt(r.brokerCpuSecondsPer100k, 2)} s/100k`}; ` +
+                `${r.brokerCpuSecondsPer100k === undefined ? '' : `, broker ${fmt(r.brokerCpuSecondsPer100k, 2)} s/100k`}` +
+                `${r.kafkaRecords === undefined ? '' : `, ${fmt(r.kafkaRecords)} Kafka records`}; ` +
                 `p50/p99 ${fmt(r.p50Ms, 1)}/${fmt(r.p99Ms, 1)} ms, ${r.refusals} refused, ${r.errors} errors; load ${loadavg()[0].toFixed(2)}\n`,
             );
             for (const e of r.errorSamples) process.stdout.write(`    ! ${e}\n`);
@@ -452,7 +469,10 @@ async function runPeers(settings: BenchSettings): Promise<LoadRow[]> {
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
-  process.stdout.write(`\n  medians of ${ps.runs} runs; load average ${loadAvgBefore.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end\n\n`);
+  process.stdout.write(
+    `\n  medians of ${ps.runs} runs; load average ${loadAvgBefore.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end; ` +
+      `the whole scenario took ${fmt((performance.now() - startedAt) / 60_000, 1)} min\n\n`,
+  );
   process.stdout.write(`${formatPeersTable(medians).replace(/^/gm, '  ')}\n`);
   return medians.map((m) => toLoadRow(m, loadAvgBefore));
 }
