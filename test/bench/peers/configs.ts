@@ -7,10 +7,9 @@
  * - edge rows (all-in-one): the OTLP receiver answers once the spans are queued in memory (the
  *   batch processor hands them on later), as meshtel's in-process buffer does;
  * - Kafka rows: no batch processor and no sending queue, so the receiver answers only after the
- *   Kafka exporter's produce was acknowledged by every in-sync replica (required_acks -1), one
- *   records keyed by trace id (partition_traces_by_id: one record per resource, scope and trace,
- *   where meshtel writes one per trace), OTLP protobuf — what meshtel's
- *   collector does before it answers.
+ *   Kafka exporter's produce was acknowledged by every in-sync replica (required_acks -1), records
+ *   keyed by trace id (partition_traces_by_id: one record per resource, scope and trace, where
+ *   meshtel writes one per trace), OTLP protobuf — what meshtel's collector does before it answers.
  */
 
 export interface Listen {
