@@ -124,6 +124,9 @@ export class TraceIntake {
 /**
  * One ExportTraceServiceRequest per trace, keyed by trace id, so every span of a trace lands on
  * one partition and hence one ingester (service-graph pairing needs that; DESIGN.md "Kafka").
+ * The records are packable: the Kafka buffer sends the traces of one partition as one Kafka
+ * record (shared/buffer/kafka/record-packer.ts), which is where the record count is cut; the
+ * intake stays per trace because only the buffer knows which traces share a partition.
  *
  * Each record also carries its spans (BufferRecord.spans): an in-process buffer hands them to
  * the ingester, which then skips decoding the bytes (Kafka ignores them). The record values are
@@ -136,7 +139,7 @@ export function recordsPerTrace(spans: readonly SpanRecord[]): BufferRecord[] {
   const records = new Array<BufferRecord>(groups.length);
   let i = 0;
   for (const [traceId, group] of traces) {
-    records[i] = { topic: 'spans', key: traceId, value: values[i], spans: group };
+    records[i] = { topic: 'spans', key: traceId, value: values[i], packable: true, spans: group };
     i++;
   }
   return records;
