@@ -151,6 +151,7 @@ describe('Kafka buffer', () => {
       for (const { s, position } of stored()) {
         const partition = partitioner({ topic: 'spans', partitionMetadata, message: { key: s.traceId, value: null } });
         expect(position.split('@')[0].split('/')[1]).toBe(String(partition));
+        expect(buffer.partitionOf('spans', s.traceId)).toBe(partition);
       }
     });
   });

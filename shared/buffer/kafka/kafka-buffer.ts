@@ -25,6 +25,7 @@ import { ensureTopics } from './ensure-topics.js';
 import { kafkaBufferOptionsSchema, TopicNames, type KafkaBufferOptions, type ResolvedKafkaBufferOptions } from './kafka-options.js';
 import { kafkajsLogCreator, kafkajsLogLevel } from './kafkajs-logger.js';
 import { LagMonitor } from './lag-monitor.js';
+import { partitionOfKey } from './murmur2.js';
 import { ProduceBatcher } from './produce-batcher.js';
 import { ProducerSession } from './producer-session.js';
 import { TopicConsumer } from './topic-consumer.js';
@@ -180,6 +181,12 @@ export class KafkaBuffer implements TelemetryBuffer, Component {
       throw err;
     }
     this.lag.start();
+  }
+
+  /** The partition `key` maps to (Kafka's murmur2), once the topic's partition count is known. */
+  partitionOf(topic: BufferTopic, key: string): number | undefined {
+    const partitions = this.partitionCounts.get(topic);
+    return partitions === undefined ? undefined : partitionOfKey(key, partitions);
   }
 
   /** True when the broker answers and every partition of our topics has a leader (cached ~1 s). */
