@@ -88,7 +88,8 @@ export class SignalIngester<T> implements Component {
     }
     const rejected = items.length > 0 ? await this.signal.write(items) : [];
     // A buffer record is dead-lettered whole (its value is what a replay resends), once, with the
-    // first refusal's reason; its other items are stored, and a replay overwrites them by id.
+    // first refusal's reason; its other items are stored, and a replay overwrites them by id. From
+    // Kafka a record may hold several traces packed together (buffer.ts): they travel as one.
     const reasonsByRecord = new Map<ConsumedRecord, string>();
     if (rejected.length > 0) {
       const origin = originOf(items, taken, takenEnds);

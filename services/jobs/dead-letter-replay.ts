@@ -6,6 +6,10 @@
  * Redis set (`<redis prefix>:dlq:replayed:<topic>`, member `<partition>@<offset>`) before it is
  * produced: SADD is atomic, so two replays running at once or one after the other never replay a
  * record twice. A produce that fails releases its claim, so a later run tries the record again.
+ *
+ * A dead letter from Kafka may be several traces (or access-log keys) packed into one record by the
+ * collector (shared/buffer/kafka/record-packer.ts); its key maps to the partition of all of them, so
+ * producing it back by key (kafkajs's default partitioner, Kafka's murmur2) keeps them together.
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka, type IHeaders, type KafkaMessage } from 'kafkajs';

@@ -17,6 +17,13 @@
  *   them twice, which the stores absorb (idempotent writes keyed by deterministic ids).
  * - **Ordered per key.** Records with the same key (spans: the trace id) reach the same
  *   consumer in publish order.
+ * - **Packable records may arrive merged.** A record published with `packable` may be delivered
+ *   inside a larger record: the values of several packable, header-less records of one topic,
+ *   concatenated in publish order, under the key of the first. The buffer merges only records
+ *   whose keys it keeps together (Kafka: keys that map to one partition), so the merged record's
+ *   key stands for all of them: "ordered per key" and "a trace stays on one consumer" still hold.
+ *   A consumer therefore never assumes one record = one trace (or one key); it decodes the value,
+ *   which for OTLP protobuf requests is one valid request holding all the merged ones.
  * - **The bytes are the record.** `value` (with key and headers) is what a buffer stores and
  *   delivers. A record may also carry its spans already decoded ({@link BufferRecord.spans}),
  *   which an in-process buffer may hand through and a consumer may use to skip decoding `value`;
@@ -33,11 +40,24 @@ export type BufferTopic = 'spans' | 'accesslogs' | 'metrics' | 'dlq';
 
 export interface BufferRecord {
   readonly topic: BufferTopic;
-  /** Partitioning key: spans use the trace id (hex), so a trace stays on one consumer. */
+  /**
+   * Partitioning key: spans use the trace id (hex), so a trace stays on one consumer. A delivered
+   * record that merged packable ones carries the first one's key (see the contract above).
+   */
   readonly key: string;
-  /** Plain OTLP protobuf (e.g. an ExportTraceServiceRequest holding spans of one trace). */
+  /**
+   * Plain OTLP protobuf: as published, e.g. an ExportTraceServiceRequest holding spans of one
+   * trace; as delivered, possibly several such requests concatenated (one request holding all).
+   */
   readonly value: Uint8Array;
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * The publisher allows the buffer to deliver this record merged with others (see the contract
+   * above): `value` is a message whose concatenation with another record's value of the same topic
+   * means both — true of every OTLP Export*ServiceRequest, whose only top-level fields are
+   * repeated. Ignored on records with headers. Absent = delivered exactly as published.
+   */
+  readonly packable?: boolean;
   /**
    * In-process only, optional: on a `spans` record, the very spans `value` encodes, as the
    * publisher decoded them, so a consumer in the same process need not decode the bytes it was
@@ -82,6 +102,15 @@ export interface TelemetryBuffer {
    * per topic per process (a consumer group member, in Kafka terms).
    */
   subscribe(topic: BufferTopic, handler: BatchHandler): Promise<void>;
+  /**
+   * Optional: which keys of `topic` this buffer keeps together — records whose keys give the same
+   * number reach the same consumer, in publish order (Kafka: the partition the key maps to) — or
+   * undefined when it cannot tell now. A publisher may then put the data of several such keys into
+   * one record under any one of those keys (the trace intake encodes the traces of one partition
+   * as one request: resources and scopes are written once instead of once per trace). A buffer
+   * without it (in-process) keeps every key on the one consumer there is.
+   */
+  partitionOf?(topic: BufferTopic, key: string): number | undefined;
   /** True when publish() can currently succeed (Kafka reachable, space left). */
   isReady(): Promise<boolean>;
   stats(): BufferStats;

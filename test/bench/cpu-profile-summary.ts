@@ -60,8 +60,10 @@ const STAGES: ReadonlyArray<readonly [string, (stack: readonly Frame[]) => boole
   ['ingester: span store write', (st) => has(st, 'ingest', 'services/ingester/')],
   ['collector: decode request', (st) => has(st, 'decodeTracesProtobuf') || has(st, 'decodeTracesJson')],
   ['collector: validate', (st) => has(st, 'validateSpans')],
-  ['collector: group + encode one record per trace', (st) => has(st, 'recordsPerTrace')],
+  ['collector: group + encode buffer records', (st) => has(st, 'recordsPerTrace') || has(st, 'recordsPerPartition')],
   ['collector: buffer publish', (st) => has(st, 'publish', 'buffer')],
+  // Runs from the produce batcher's callbacks, not under publish(): matched by kafkajs's own frames.
+  ['Kafka produce (kafkajs, record packing)', (st) => st.some((f) => f.url.includes('kafkajs') || f.url.includes('shared/buffer/kafka/'))],
   ['transport: gRPC / HTTP/2', (st) => st.some((f) => f.url.includes('@grpc/grpc-js') || f.url.includes('http2'))],
   ['transport: HTTP / fastify', (st) => st.some((f) => /fastify|find-my-way|light-my-request|node:_http|node:http/.test(f.url))],
   ['metrics (prom-client)', (st) => st.some((f) => f.url.includes('prom-client'))],

@@ -2,7 +2,8 @@
  * KafkaBuffer against a real broker (deploy/local). Every buffer gets a topic prefix and consumer
  * group unique to this run, so reruns never see old records.
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel, Partitioners, type PartitionMetadata } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BufferFullError, type ConsumedRecord } from '../../shared/buffer/buffer.js';
 import { KafkaBuffer, type KafkaBufferInit } from '../../shared/buffer/kafka/kafka-buffer.js';
@@ -11,6 +12,9 @@ import { createMetrics } from '../support/metrics.js';
 import { ensureServers, KAFKA_BROKERS } from '../support/servers.js';
 import { describeBufferContract, RecordSink, testRecord, valueOf } from '../support/buffer-contract.js';
 import { waitUntil } from '../support/poll.js';
+import { decodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
+import { recordsPerTrace } from '../../services/collector/intake/trace-intake.js';
+import { span } from '../fixtures/spans.js';
 
 const brokers = parseBrokerList(String(KAFKA_BROKERS));
 const runId = `it-${Date.now().toString(36)}-${process.pid}`;
@@ -119,6 +123,36 @@ describe('Kafka buffer', () => {
       for (const k of keys) expect(partitionsByKey.get(k)?.size).toBe(1);
       // Twelve keys over six partitions: more than one partition is used.
       expect(new Set(sink.records.map(partitionOf)).size).toBeGreaterThan(1);
+    });
+  });
+
+  it('packs the traces of one partition into one Kafka record, on the partition every trace id maps to', async () => {
+    const metrics = createMetrics();
+    await withBuffers(async (start) => {
+      const buffer = await start(kafkaBuffer({ metrics }));
+      const traceIds = Array.from({ length: 60 }, () => randomBytes(16).toString('hex'));
+      const spans = traceIds.flatMap((traceId, i) => Array.from({ length: 1 + (i % 3) }, (_, j) => span({ traceId, name: `op-${j}` })));
+      const records = recordsPerTrace(spans);
+      await buffer.publish(records);
+      // Six partitions: at most one record each (the values are far below the packing cap).
+      const produced = (await metrics.kafkaRecordsProduced.get()).values.find((v) => v.labels.topic === 'spans')?.value ?? 0;
+      expect(produced).toBeGreaterThan(1);
+      expect(produced).toBeLessThanOrEqual(6);
+      expect((await metrics.bufferRecordsPublished.get()).values).toEqual([expect.objectContaining({ labels: { topic: 'spans' }, value: 60 })]);
+
+      const sink = new RecordSink();
+      await buffer.subscribe('spans', sink.handler);
+      const stored = () => sink.records.flatMap((r) => decodeTracesProtobuf(r.value).map((s) => ({ s, position: r.position })));
+      await waitUntil('every span', () => stored().length >= spans.length, DELIVERY_MS);
+      expect(new Set(stored().map(({ s }) => s.spanId))).toEqual(new Set(spans.map((s) => s.spanId)));
+      // Where kafkajs's own partitioner (the Java client's) would put each trace id, by itself.
+      const partitioner = Partitioners.DefaultPartitioner();
+      const partitionMetadata = Array.from({ length: 6 }, (_, i) => ({ partitionId: i, leader: 0 }) as PartitionMetadata);
+      for (const { s, position } of stored()) {
+        const partition = partitioner({ topic: 'spans', partitionMetadata, message: { key: s.traceId, value: null } });
+        expect(position.split('@')[0].split('/')[1]).toBe(String(partition));
+        expect(buffer.partitionOf('spans', s.traceId)).toBe(partition);
+      }
     });
   });
 

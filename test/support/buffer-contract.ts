@@ -160,6 +160,34 @@ export function describeBufferContract(name: string, makeBuffer: BufferFactory, 
       }
     });
 
+    it('delivers packable records, merged or not, each value once in per-key publish order', async () => {
+      const buffer = await started();
+      const sink = new RecordSink();
+      await buffer.subscribe('spans', sink.handler);
+      const keys = ['trace-p1', 'trace-p2', 'trace-p3', 'trace-p4', 'trace-p5'];
+      const expected = new Map<string, string[]>(keys.map((k) => [k, []]));
+      for (let call = 0; call < 4; call++) {
+        // Values end with ';' so that merged values (concatenated, see the contract) split back.
+        const records = Array.from({ length: 25 }, (_, i) => {
+          const key = keys[(call * 3 + i) % keys.length];
+          const value = `${key}#${call * 25 + i}`;
+          expected.get(key)?.push(value);
+          return { ...testRecord('spans', key, `${value};`), packable: true };
+        });
+        await buffer.publish(records);
+      }
+      const all = [...expected.values()].flat();
+      const parts = () => sink.records.map((r) => ({ key: r.key, values: valueOf(r).split(';').slice(0, -1) }));
+      await waitUntil('every packed value', () => new Set(parts().flatMap((p) => p.values)).size >= all.length, deliveryTimeoutMs);
+
+      const seen = new Map<string, string[]>(keys.map((k) => [k, []]));
+      for (const { values } of parts()) for (const v of values) seen.get(v.split('#')[0])?.push(v);
+      // First deliveries only: at-least-once allows a record to come again later.
+      for (const key of keys) expect([...new Set(seen.get(key))]).toEqual(expected.get(key));
+      // A merged record carries the key of one of the records it holds.
+      for (const { key, values } of parts()) expect(values.map((v) => v.split('#')[0])).toContain(key);
+    });
+
     it('delivers a batch again when its handler rejects, and loses nothing after it', async () => {
       const buffer = await started();
       const sink = new RecordSink((call) => call === 1);

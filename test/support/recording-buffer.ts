@@ -3,7 +3,7 @@
  * refuse (the error publish rejects with, and readiness turns false) or to hold publishes behind
  * a gate (a slow buffer, to observe what happens before it answered). No consumer side.
  */
-import type { BufferRecord, TelemetryBuffer } from '../../shared/buffer/buffer.js';
+import type { BufferRecord, BufferTopic, TelemetryBuffer } from '../../shared/buffer/buffer.js';
 import type { SpanRecord } from '../../shared/model/span.js';
 import { decodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
 
@@ -14,6 +14,9 @@ export class RecordingBuffer implements TelemetryBuffer {
   refuse: Error | undefined;
   /** When set, publish waits for it before answering. */
   gate: Promise<void> | undefined;
+
+  /** Set to act as a buffer with partitions (TelemetryBuffer.partitionOf); absent = none. */
+  partitionOf?: (topic: BufferTopic, key: string) => number | undefined;
 
   async start(): Promise<void> {}
   async publish(records: readonly BufferRecord[]): Promise<void> {

@@ -74,6 +74,35 @@ describe('TraceIntake', () => {
     expect(b.map((s) => [s.traceId, s.spanId, s.serviceName])).toEqual([[TRACE_B, '2'.repeat(16), 'checkout']]);
   });
 
+  it('buffers one record per partition where the buffer has partitions, each trace whole on the partition its id maps to', async () => {
+    const TRACE_C = 'c'.repeat(32);
+    const { buffer, intake } = setup();
+    const partitions = new Map([[TRACE_A, 0], [TRACE_B, 1], [TRACE_C, 0]]);
+    buffer.partitionOf = (_topic, key) => partitions.get(key);
+    await intake.accept(
+      [span(TRACE_A, '1'.repeat(16), 'a1'), span(TRACE_B, '2'.repeat(16), 'b1'), span(TRACE_C, '4'.repeat(16), 'c1'), span(TRACE_A, '3'.repeat(16), 'a2')],
+      'otlp_http',
+    );
+
+    const records = buffer.published[0];
+    // Keyed by the first trace of each partition; every trace id in a record maps to its key's partition.
+    expect(records.map((r) => r.key)).toEqual([TRACE_A, TRACE_B]);
+    expect(records.every((r) => r.packable)).toBe(true);
+    expect(decodeTracesProtobuf(records[0].value).map((s) => [s.traceId, s.name])).toEqual([
+      [TRACE_A, 'a1'], [TRACE_A, 'a2'], [TRACE_C, 'c1'],
+    ]);
+    expect(decodeTracesProtobuf(records[1].value).map((s) => s.name)).toEqual(['b1']);
+    // The spans a record carries are the ones its value encodes.
+    for (const r of records) expect(decodeTracesProtobuf(r.value)).toEqual(r.spans);
+  });
+
+  it('falls back to one record per trace while the buffer cannot tell partitions', async () => {
+    const { buffer, intake } = setup();
+    buffer.partitionOf = () => undefined;
+    await intake.accept([span(TRACE_A, '1'.repeat(16)), span(TRACE_B, '2'.repeat(16)), span(TRACE_A, '3'.repeat(16))], 'otlp_http');
+    expect(buffer.published[0].map((r) => [r.key, decodeTracesProtobuf(r.value).length])).toEqual([[TRACE_A, 2], [TRACE_B, 1]]);
+  });
+
   it('rejects spans with zero or short ids as partial success and buffers the rest', async () => {
     const { buffer, metrics, intake } = setup();
     const partial = await intake.accept(

@@ -62,7 +62,8 @@ export class AccessLogIntake {
 
 /**
  * One ExportLogsServiceRequest per buffer key, keys in order of first appearance and records in
- * input order, so one trace's (or one workload's) entries stay together on one partition.
+ * input order, so one trace's (or one workload's) entries stay together on one partition. Packable:
+ * a Kafka buffer may send the keys of one partition as one record (BufferRecord.packable).
  */
 export function recordsPerKey(records: readonly AccessLogRecord[]): BufferRecord[] {
   const groups = new Map<string, AccessLogRecord[]>();
@@ -73,7 +74,7 @@ export function recordsPerKey(records: readonly AccessLogRecord[]): BufferRecord
     else group.push(record);
   }
   const out: BufferRecord[] = [];
-  for (const [key, group] of groups) out.push({ topic: 'accesslogs', key, value: encodeAccessLogsProtobuf(group) });
+  for (const [key, group] of groups) out.push({ topic: 'accesslogs', key, value: encodeAccessLogsProtobuf(group), packable: true });
   return out;
 }
 

@@ -49,7 +49,10 @@ export function metricsKey(rm: OtlpResourceMetrics): string {
   return `${job}|${instance}`;
 }
 
-/** One ExportMetricsServiceRequest per resource identity, in order of first appearance. */
+/**
+ * One ExportMetricsServiceRequest per resource identity, in order of first appearance. Packable:
+ * a Kafka buffer may send the resources of one partition as one record, in this order.
+ */
 export function recordsPerResource(request: OtlpMetricsRequest): BufferRecord[] {
   const groups = new Map<string, OtlpResourceMetrics[]>();
   for (const rm of request.resourceMetrics) {
@@ -59,7 +62,7 @@ export function recordsPerResource(request: OtlpMetricsRequest): BufferRecord[] 
     else groups.set(key, [rm]);
   }
   const out: BufferRecord[] = [];
-  for (const [key, resourceMetrics] of groups) out.push({ topic: 'metrics', key, value: encodeMetricsProtobuf({ resourceMetrics }) });
+  for (const [key, resourceMetrics] of groups) out.push({ topic: 'metrics', key, value: encodeMetricsProtobuf({ resourceMetrics }), packable: true });
   return out;
 }
 

@@ -1,6 +1,7 @@
 /**
- * The transport-independent half of every trace receiver: validate decoded spans, buffer them one
- * trace per record, and say what was rejected. Receivers (OTLP/HTTP, OTLP/gRPC, later Zipkin) only
+ * The transport-independent half of every trace receiver: validate decoded spans, buffer them
+ * (one record per trace, or per partition where the buffer has partitions: no trace is ever split
+ * across records), and say what was rejected. Receivers (OTLP/HTTP, OTLP/gRPC, later Zipkin) only
  * decode and map outcomes to their wire; what "accepted" means lives here, once.
  */
 import { stampSpansWithTenant } from '../../../shared/otlp/traces/tenant-stamp.js';
@@ -79,7 +80,11 @@ export class TraceIntake {
     if (result.valuesTruncated > 0) this.#metrics.attributeValuesTruncated.inc({ transport }, result.valuesTruncated);
 
     // The tenant goes on every span's resource (and a sender's own tenant attribute goes away).
-    const records = recordsPerTrace(stampSpansWithTenant(result.accepted, tenant));
+    const stamped = stampSpansWithTenant(result.accepted, tenant);
+    const buffer = this.#buffer;
+    const records = buffer.partitionOf
+      ? recordsPerPartition(stamped, (traceId) => buffer.partitionOf!('spans', traceId))
+      : recordsPerTrace(stamped);
     if (records.length > 0) {
       try {
         await this.#buffer.publish(records);
@@ -124,19 +129,48 @@ export class TraceIntake {
 /**
  * One ExportTraceServiceRequest per trace, keyed by trace id, so every span of a trace lands on
  * one partition and hence one ingester (service-graph pairing needs that; DESIGN.md "Kafka").
+ * For a buffer that cannot say which trace ids it keeps together (in-process).
  *
  * Each record also carries its spans (BufferRecord.spans): an in-process buffer hands them to
  * the ingester, which then skips decoding the bytes (Kafka ignores them). The record values are
  * views of one allocation per call (encodeTracesProtobufEach); they are consumed together.
  */
 export function recordsPerTrace(spans: readonly SpanRecord[]): BufferRecord[] {
+  return recordsOfGroups(groupSpansByTrace(spans));
+}
+
+/**
+ * One ExportTraceServiceRequest per partition of the buffer (TelemetryBuffer.partitionOf): the
+ * traces whose ids map to one partition, keyed by the first one's id (which maps there too), so a
+ * trace still never leaves its partition. Why not one record per trace: a request's resources and
+ * scopes are then written once per partition instead of once per trace — for the load generator's
+ * 512-span requests of ~70 traces, 282 KB instead of 390 KB, bytes that kafkajs copies and
+ * checksums and the broker stores — and the records are few (the Kafka buffer also packs the
+ * records of concurrent requests that share a partition: shared/buffer/kafka/record-packer.ts).
+ * Falls back to one record per trace while the buffer cannot tell (`partitionOf` undefined).
+ */
+export function recordsPerPartition(spans: readonly SpanRecord[], partitionOf: (traceId: string) => number | undefined): BufferRecord[] {
   const traces = groupSpansByTrace(spans);
-  const groups = [...traces.values()];
-  const values = encodeTracesProtobufEach(groups);
-  const records = new Array<BufferRecord>(groups.length);
-  let i = 0;
+  const byPartition = new Map<number, { readonly key: string; readonly traces: SpanRecord[][] }>();
   for (const [traceId, group] of traces) {
-    records[i] = { topic: 'spans', key: traceId, value: values[i], spans: group };
+    const partition = partitionOf(traceId);
+    if (partition === undefined) return recordsOfGroups(traces);
+    const entry = byPartition.get(partition);
+    if (entry === undefined) byPartition.set(partition, { key: traceId, traces: [group] });
+    else entry.traces.push(group);
+  }
+  const groups = new Map<string, SpanRecord[]>();
+  for (const { key, traces: inPartition } of byPartition.values()) groups.set(key, inPartition.length === 1 ? inPartition[0] : inPartition.flat());
+  return recordsOfGroups(groups);
+}
+
+/** One packable record per group, keyed by the group's key, carrying its spans. */
+function recordsOfGroups(groups: ReadonlyMap<string, readonly SpanRecord[]>): BufferRecord[] {
+  const values = encodeTracesProtobufEach([...groups.values()]);
+  const records = new Array<BufferRecord>(groups.size);
+  let i = 0;
+  for (const [key, group] of groups) {
+    records[i] = { topic: 'spans', key, value: values[i], packable: true, spans: group };
     i++;
   }
   return records;

@@ -29,9 +29,10 @@ export async function ensureTopics(admin: Admin, layout: TopicLayout, logger: Lo
       topic,
       numPartitions: layout.partitions,
       replicationFactor: layout.replicationFactor,
-      // One record holds one trace of one export request, which the receivers allow up to the
-      // decompressed body limit (16 MiB by default); the broker's default of 1 MiB would refuse
-      // a big trace forever with an error the sender can only retry.
+      // One record holds one or more traces of one export request (packed up to 256 KiB, a single
+      // trace may be larger), which the receivers allow up to the decompressed body limit (16 MiB
+      // by default); the broker's default of 1 MiB would refuse a big trace forever with an error
+      // the sender can only retry.
       configEntries: [{ name: 'max.message.bytes', value: String(MAX_RECORD_BYTES) }],
     })),
   });

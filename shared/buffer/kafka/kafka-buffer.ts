@@ -6,11 +6,14 @@
  *   every record of the call (idempotent producer, see producer-session.ts).
  * - Refusal is bounded: a call not acknowledged within publishTimeoutMs is refused with
  *   BufferUnavailableError; too many bytes waiting for Kafka → BufferFullError.
- * - Ordered per key: records are keyed, kafkajs's default partitioner (murmur2) sends a key
- *   to one partition, and one produce request is in flight at a time (produce-batcher.ts).
+ * - Ordered per key: a key goes to one partition (murmur2, as Kafka's Java client and kafkajs
+ *   pick it), packable records of one partition travel packed in publish order
+ *   (record-packer.ts), and one produce request is in flight at a time (produce-batcher.ts).
+ *   The partition counts that packing needs are read from the broker at start and refreshed by
+ *   every readiness probe and after a failed send.
  * - At-least-once: offsets are committed only after the handler resolved (topic-consumer.ts).
  */
-import { Kafka } from 'kafkajs';
+import { Kafka, type ITopicMetadata } from 'kafkajs';
 import type { BatchHandler, BufferRecord, BufferStats, BufferTopic, TelemetryBuffer } from '../buffer.js';
 import { BufferUnavailableError } from '../buffer.js';
 import type { Component } from '../../model/component.js';
@@ -22,6 +25,7 @@ import { ensureTopics } from './ensure-topics.js';
 import { kafkaBufferOptionsSchema, TopicNames, type KafkaBufferOptions, type ResolvedKafkaBufferOptions } from './kafka-options.js';
 import { kafkajsLogCreator, kafkajsLogLevel } from './kafkajs-logger.js';
 import { LagMonitor } from './lag-monitor.js';
+import { partitionOfKey } from './murmur2.js';
 import { ProduceBatcher } from './produce-batcher.js';
 import { ProducerSession } from './producer-session.js';
 import { TopicConsumer } from './topic-consumer.js';
@@ -48,6 +52,8 @@ export class KafkaBuffer implements TelemetryBuffer, Component {
   private readonly batcher: ProduceBatcher;
   private readonly consumers = new Map<BufferTopic, TopicConsumer>();
   private readonly lag: LagMonitor;
+  /** Partitions per topic as the broker last said; packing waits for it (record-packer.ts). */
+  private readonly partitionCounts = new Map<BufferTopic, number>();
   private state: State = 'new';
   private ready: { value: boolean; at: number } | null = null;
   private readyProbe: Promise<boolean> | null = null;
@@ -87,6 +93,7 @@ export class KafkaBuffer implements TelemetryBuffer, Component {
       compression: o.compression,
       ackTimeoutMs: o.publishTimeoutMs,
       logger: this.logger,
+      packing: { partitionsOf: (t) => this.partitionCounts.get(t), maxRecordBytes: o.maxPackedRecordBytes },
     });
     this.batcher = new ProduceBatcher({
       send: (records) => this.send(records),
@@ -118,6 +125,7 @@ export class KafkaBuffer implements TelemetryBuffer, Component {
         Math.max(30_000, o.publishTimeoutMs),
       );
       await this.producer.connect();
+      await this.refreshPartitionCounts();
     } catch (err) {
       this.state = 'new';
       await this.producer.close().catch(() => undefined);
@@ -175,6 +183,12 @@ export class KafkaBuffer implements TelemetryBuffer, Component {
     this.lag.start();
   }
 
+  /** The partition `key` maps to (Kafka's murmur2), once the topic's partition count is known. */
+  partitionOf(topic: BufferTopic, key: string): number | undefined {
+    const partitions = this.partitionCounts.get(topic);
+    return partitions === undefined ? undefined : partitionOfKey(key, partitions);
+  }
+
   /** True when the broker answers and every partition of our topics has a leader (cached ~1 s). */
   async isReady(): Promise<boolean> {
     if (this.state !== 'started') return false;
@@ -211,14 +225,37 @@ export class KafkaBuffer implements TelemetryBuffer, Component {
 
   private async send(records: readonly BufferRecord[]): Promise<void> {
     const endTimer = this.metrics?.kafkaProduceDuration.startTimer();
-    await this.producer.send(records);
+    let produced;
+    try {
+      produced = await this.producer.send(records);
+    } catch (err) {
+      // Partitions may have been added meanwhile; the next sends should pack by the new count.
+      this.refreshPartitionCounts().catch((e: unknown) => this.logger.debug({ err: e }, 'reading partition counts failed'));
+      throw err;
+    }
     endTimer?.();
+    if (this.metrics) for (const [topic, n] of produced) this.metrics.kafkaRecordsProduced.inc({ topic }, n);
+  }
+
+  private async refreshPartitionCounts(): Promise<void> {
+    const { topics } = await this.admin.use((admin) => admin.fetchTopicMetadata({ topics: this.topics.all() }), Math.max(this.options.readyTimeoutMs, 5000));
+    this.notePartitionCounts(topics);
+  }
+
+  private notePartitionCounts(topics: readonly ITopicMetadata[]): void {
+    for (const t of topics) {
+      const topic = this.topics.logical(t.name);
+      if (topic === undefined) continue;
+      if (t.partitions.length > 0) this.partitionCounts.set(topic, t.partitions.length);
+      else this.partitionCounts.delete(topic);
+    }
   }
 
   private async probe(): Promise<boolean> {
     let value = false;
     try {
       const { topics } = await this.admin.use((admin) => admin.fetchTopicMetadata({ topics: this.topics.all() }), this.options.readyTimeoutMs);
+      this.notePartitionCounts(topics);
       value = topics.length > 0 && topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
     } catch (err) {
       this.logger.debug({ err }, 'Kafka readiness probe failed');

@@ -17,6 +17,11 @@ export function createKafkaMetrics(registry: Registry) {
       help: 'Publish calls refused by the Kafka buffer, by reason: timeout (bounded wait expired), send_failed (the producer gave up), full (in-flight bytes at capacity), stopped.',
       labelNames: ['reason'] as const,
     }),
+    kafkaRecordsProduced: counter(registry, {
+      name: 'meshtel_kafka_records_produced_total',
+      help: 'Kafka records acknowledged by the broker, by logical topic; fewer than meshtel_buffer_records_published_total where records of one partition were packed into one.',
+      labelNames: ['topic'] as const,
+    }),
     kafkaConsumerLag: gauge(registry, {
       name: 'meshtel_kafka_consumer_lag',
       help: 'Records in a partition not yet committed by the consumer group (high watermark minus committed offset).',

@@ -41,6 +41,13 @@ export const kafkaBufferOptionsSchema = z.object({
    * A single publish() larger than this still goes out, alone.
    */
   maxBatchBytes: positiveInt.default(768 * 1024),
+  /**
+   * Largest value of a Kafka record that packs several buffer records of one partition
+   * (record-packer.ts). Big enough that a 512-span export request becomes about one record per
+   * partition, small enough that several fit one produce request (maxBatchBytes) and that a record
+   * dead-lettered whole (a store refused one of its spans) carries few other traces with it.
+   */
+  maxPackedRecordBytes: positiveInt.default(256 * 1024),
   /** How long readiness answers are reused, so /readyz polling does not become broker load. */
   readyCacheMs: z.number().int().min(0).default(1000),
   /** Longest wait for the broker in a readiness probe. */

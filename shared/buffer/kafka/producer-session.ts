@@ -10,9 +10,10 @@
  * producer gets a new producer id from the broker, whose sequences start over, so that can
  * never happen; the refused records are retried by their senders instead.
  */
-import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { BufferRecord, BufferTopic } from '../buffer.js';
 import type { Logger } from '../../telemetry/logger.js';
+import { packRecords, type PackOptions } from './record-packer.js';
 
 export interface ProducerSessionOptions {
   readonly kafka: Kafka;
@@ -21,7 +22,12 @@ export interface ProducerSessionOptions {
   /** How long the broker may wait for the in-sync replicas before answering (produce timeout). */
   readonly ackTimeoutMs: number;
   readonly logger: Logger;
+  /** How records become Kafka records (record-packer.ts). */
+  readonly packing: PackOptions;
 }
+
+/** Kafka records produced by one send, per logical topic (fewer than buffer records when packed). */
+export type ProducedCounts = ReadonlyMap<BufferTopic, number>;
 
 export class ProducerSession {
   private producer: Producer | null = null;
@@ -35,11 +41,15 @@ export class ProducerSession {
   }
 
   /** Resolves when Kafka acknowledged every record (acks=all); rejects on any failure. */
-  async send(records: readonly BufferRecord[]): Promise<void> {
+  async send(records: readonly BufferRecord[]): Promise<ProducedCounts> {
     const producer = await this.connected();
+    // Packed per topic, records in publish order per partition, so kafkajs keeps per-key order.
+    const packed = packRecords(records, this.options.packing);
+    const counts = new Map<BufferTopic, number>();
+    for (const [topic, messages] of packed) counts.set(topic, messages.length);
     try {
       await producer.sendBatch({
-        topicMessages: this.toTopicMessages(records),
+        topicMessages: [...packed].map(([topic, messages]) => ({ topic: this.options.physicalTopic(topic), messages })),
         acks: -1,
         timeout: this.options.ackTimeoutMs,
         compression: this.options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
@@ -48,6 +58,7 @@ export class ProducerSession {
       this.retire(producer, err);
       throw err;
     }
+    return counts;
   }
 
   async close(): Promise<void> {
@@ -90,21 +101,5 @@ export class ProducerSession {
     this.producer = null;
     this.options.logger.warn({ err }, 'Kafka send failed; the next send uses a new producer');
     producer.disconnect().catch((e: unknown) => this.options.logger.debug({ err: e }, 'disconnecting a failed producer failed'));
-  }
-
-  /** One entry per topic, records in publish order, so kafkajs keeps per-key order. */
-  private toTopicMessages(records: readonly BufferRecord[]): TopicMessages[] {
-    const byTopic = new Map<BufferTopic, Message[]>();
-    for (const r of records) {
-      let messages = byTopic.get(r.topic);
-      if (!messages) byTopic.set(r.topic, (messages = []));
-      messages.push({
-        key: r.key,
-        // A view on the same memory: records can be megabytes, so no copy.
-        value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
-        headers: r.headers ? { ...r.headers } : undefined,
-      });
-    }
-    return [...byTopic].map(([topic, messages]) => ({ topic: this.options.physicalTopic(topic), messages }));
   }
 }
