@@ -31,7 +31,7 @@ import { SeriesCache } from '../series-cache.js';
 import { SpanKind, StatusCode, type SpanRecord } from '../../model/span.js';
 import { dimensionLabels, findAttribute } from '../spanmetrics/dimensions.js';
 import { spanSeconds } from '../spanmetrics/span-metrics-deriver.js';
-import { PendingSpans, spanKey, type PendingSpan, type Side } from './pending-spans.js';
+import { PendingSpans, type PendingSpan, type Side } from './pending-spans.js';
 import { SERVICE_GRAPH_DEFAULTS } from './service-graph-settings.js';
 
 export const SERVICE_GRAPH_REQUEST_TOTAL = 'traces_service_graph_request_total';
@@ -158,8 +158,10 @@ export class ServiceGraphDeriver {
         this.pending.forget(half);
         continue;
       }
-      const partners = this.byParentPartners(half);
-      const partner = partners.find((p) => p.expired) ?? partners[0];
+      const first = this.firstPartner(half);
+      let partner = first;
+      while (partner !== undefined && !partner.expired) partner = this.nextPartner(half, partner);
+      partner ??= first;
       if (partner === undefined) this.resolveAlone(half);
       else if (partner.expired) {
         // Both waited the full window and no shared twin turned up: a real by-parent pair.
@@ -172,19 +174,21 @@ export class ServiceGraphDeriver {
 
   private pairOnArrival(half: PendingSpan): void {
     // Zipkin shared span id: the other side with the same id, in another service.
-    const twin = this.pending.withKey(half.key)
-      .find((t) => t !== half && !t.done && t.side !== half.side && t.service !== half.service);
+    let twin = this.pending.firstWithId(half.traceId, half.spanId);
+    while (twin !== undefined && (twin === half || twin.done || twin.side === half.side || twin.service === half.service)) {
+      twin = this.pending.nextWithSameId(twin);
+    }
     if (twin !== undefined) this.pairHalves(half, twin);
     // Parent and child in one service are no edge, whichever arrives first: an app SERVER span
     // under its sidecar's span, or a client→server call of a service to itself (both halves done).
-    for (const child of [...this.pending.serversUnder(half.key)]) {
+    for (let child = this.pending.firstServerUnder(half.traceId, half.spanId); child; child = this.pending.nextServerUnderSameParent(child)) {
       if (child.done || child.service !== half.service) continue;
       this.accountFor(child);
       if (half.side === 'client') half.done = true;
     }
-    if (half.side === 'server' && !half.done && this.pending.hasInService(half.parentKey, half.service)) {
+    if (half.side === 'server' && !half.done && this.pending.hasInService(half.traceId, half.parentSpanId, half.service)) {
       half.done = true;
-      for (const parent of this.pending.withKey(half.parentKey)) {
+      for (let parent = this.pending.firstWithId(half.traceId, half.parentSpanId); parent; parent = this.pending.nextWithSameId(parent)) {
         if (parent.service === half.service && parent.side === 'client') this.accountFor(parent);
       }
     }
@@ -192,7 +196,8 @@ export class ServiceGraphDeriver {
       this.accountFor(half);
       return;
     }
-    const partner = this.byParentPartners(half).find((p) => this.safeToPairNow(half, p));
+    let partner = this.firstPartner(half);
+    while (partner !== undefined && !this.safeToPairNow(half, partner)) partner = this.nextPartner(half, partner);
     if (partner !== undefined) this.pairHalves(half, partner);
   }
 
@@ -216,15 +221,32 @@ export class ServiceGraphDeriver {
   private accountFor(half: PendingSpan): void {
     half.done = true;
     this.pending.forget(half);
-    for (const p of this.byParentPartners(half)) if (p.expired) this.resolveAlone(p);
+    for (let p = this.firstPartner(half); p; p = this.nextPartner(half, p)) if (p.expired) this.resolveAlone(p);
   }
 
-  /** Not-done halves on the other side linked by parent id (same-service ones are already done). */
-  private byParentPartners(half: PendingSpan): PendingSpan[] {
-    const candidates = half.side === 'server'
-      ? this.pending.withKey(half.parentKey).filter((c) => c.side === 'client')
-      : this.pending.serversUnder(half.key);
-    return candidates.filter((c) => !c.done && c.service !== half.service);
+  /**
+   * By-parent partners: not-done halves on the other side linked by parent id, in another service
+   * (same-service ones are already done), in arrival order. The first, then each after `previous`
+   * (which may have left the waiting room meanwhile: the walk goes on from it).
+   */
+  private firstPartner(half: PendingSpan): PendingSpan | undefined {
+    return half.side === 'server'
+      ? this.partnerFrom(half, this.pending.firstWithId(half.traceId, half.parentSpanId))
+      : this.partnerFrom(half, this.pending.firstServerUnder(half.traceId, half.spanId));
+  }
+
+  private nextPartner(half: PendingSpan, previous: PendingSpan): PendingSpan | undefined {
+    return half.side === 'server'
+      ? this.partnerFrom(half, this.pending.nextWithSameId(previous))
+      : this.partnerFrom(half, this.pending.nextServerUnderSameParent(previous));
+  }
+
+  private partnerFrom(half: PendingSpan, candidate: PendingSpan | undefined): PendingSpan | undefined {
+    const viaParent = half.side === 'server';
+    for (let c = candidate; c; c = viaParent ? this.pending.nextWithSameId(c) : this.pending.nextServerUnderSameParent(c)) {
+      if ((!viaParent || c.side === 'client') && !c.done && c.service !== half.service) return c;
+    }
+    return undefined;
   }
 
   private pairHalves(a: PendingSpan, b: PendingSpan): void {
@@ -248,7 +270,7 @@ export class ServiceGraphDeriver {
   private resolveAlone(half: PendingSpan): void {
     this.accountFor(half);
     if (half.side === 'server') {
-      if (half.parentKey === '') {
+      if (half.parentSpanId === '') {
         const edge = this.edge(USER_NODE, half.service, 'virtual_node', half);
         edge.requests().inc();
         if (half.failed) edge.failed().inc();
@@ -296,8 +318,9 @@ export class ServiceGraphDeriver {
       }
     }
     return {
-      key: spanKey(span.traceId, span.spanId),
-      parentKey: spanKey(span.traceId, span.parentSpanId),
+      traceId: span.traceId,
+      spanId: span.spanId,
+      parentSpanId: span.parentSpanId,
       service: span.serviceName,
       side,
       messaging: span.kind === SpanKind.PRODUCER || span.kind === SpanKind.CONSUMER,
@@ -309,6 +332,9 @@ export class ServiceGraphDeriver {
       arrivedMs: nowMs,
       done: false,
       expired: false,
+      indexed: false,
+      nextWithId: undefined,
+      nextUnderParent: undefined,
     };
   }
 
