@@ -139,7 +139,7 @@ export function remoteWriteOptionsFromConfig(
 }
 
 export function metricsGeneratorSettingsFromConfig(config: MeshtelConfig): Input<typeof metricsGeneratorSettings> {
-  return { serviceGraphWaitMs: config.serviceGraphWaitMs, spanMetricsDimensions: config.spanMetricsDimensions };
+  return { processors: config.metricsGeneratorProcessors, serviceGraphWaitMs: config.serviceGraphWaitMs, spanMetricsDimensions: config.spanMetricsDimensions };
 }
 
 export function registrySettingsFromConfig(config: MeshtelConfig): Input<typeof registrySettings> {

@@ -306,6 +306,10 @@ export const SETTINGS = settingsTable({
     env: 'MESHTEL_REMOTE_WRITE_BEARER_TOKEN', flag: '--remote-write-bearer-token', roles: ['ingester', 'all-in-one'], field: remoteWrite.shape.bearerToken,
     help: 'Remote-write bearer token (Authorization: Bearer …); ignored when a basic-auth user name is set.',
   },
+  metricsGeneratorProcessors: {
+    env: 'MESHTEL_METRICS_GENERATOR_PROCESSORS', flag: '--metrics-generator-processors', roles: ['ingester', 'all-in-one'], field: metricsGeneratorSettings.shape.processors,
+    help: 'Metrics generator processors that run, a comma-separated list of service-graphs, span-metrics and istio (Istio standard metrics from access logs), or none. A processor left out registers no series and costs nothing per span or access log.',
+  },
   serviceGraphWaitMs: {
     env: 'MESHTEL_SERVICE_GRAPH_WAIT_MS', flag: '--service-graph-wait-ms', roles: ['ingester', 'all-in-one'], field: metricsGeneratorSettings.shape.serviceGraphWaitMs,
     help: 'Service graph: how long a client span waits for its server span (or back) before it counts as unpaired or goes to a virtual node.',

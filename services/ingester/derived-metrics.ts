@@ -20,6 +20,7 @@ import {
 } from '../component-options.js';
 import type { MeshtelConfig } from '../settings.js';
 import { MetricsGenerator } from './metrics-generator.js';
+import { metricsGeneratorSettings, parseProcessorList } from './metrics-generator-settings.js';
 
 export interface DerivedMetrics {
   readonly registry: MetricsRegistry;
@@ -54,11 +55,12 @@ export function buildDerivedMetrics(
   } else {
     return undefined;
   }
-  const generatorSettings = metricsGeneratorSettingsFromConfig(config);
+  const generatorSettings = metricsGeneratorSettings.parse(metricsGeneratorSettingsFromConfig(config));
   const generator = new MetricsGenerator({
     registry,
+    processors: parseProcessorList(generatorSettings.processors),
     serviceGraphWaitMs: generatorSettings.serviceGraphWaitMs,
-    spanMetricsDimensions: parseDimensionList(generatorSettings.spanMetricsDimensions ?? ''),
+    spanMetricsDimensions: parseDimensionList(generatorSettings.spanMetricsDimensions),
   });
   return { registry, generator, sink, describe };
 }

@@ -129,7 +129,58 @@ function cleanLabels(labelNames: readonly string[], labels: Labels): Labels {
   return out;
 }
 
+/** The overflow series' key: no label-value key starts with \u0001 followed by this text alone. */
+const OVERFLOW_KEY = '\u0001overflow';
+
 interface MutableCounter { labels: Labels; value: number; timestampMs?: number }
+
+const freshCounter = (): { value: number } => ({ value: 0 });
+
+function observeInto(s: MutableHistogram, buckets: readonly number[], value: number): void {
+  // Buckets are cumulative: a value counts in every bucket whose bound it does not exceed.
+  for (let i = buckets.length - 1; i >= 0 && value <= buckets[i]!; i--) s.bucketCounts[i]!++;
+  s.sum += value;
+  s.count++;
+}
+
+/**
+ * One counter series, looked up once: `inc` is then an addition, with no label key to build.
+ * A series is never removed, so a handle stays valid for the registry's life.
+ */
+export class CounterHandle {
+  /** @internal */
+  constructor(private readonly s: MutableCounter, private readonly onFold: (() => void) | undefined) {}
+
+  /** Whether these labels were folded into the overflow series (a caller should not cache the handle). */
+  get overflow(): boolean {
+    return this.onFold !== undefined;
+  }
+
+  inc(by = 1): void {
+    if (!(by >= 0)) return;
+    this.onFold?.();
+    this.s.value += by;
+  }
+}
+
+/** One histogram series, looked up once (see {@link CounterHandle}). */
+export class HistogramHandle {
+  /** @internal */
+  constructor(
+    private readonly s: MutableHistogram,
+    private readonly buckets: readonly number[],
+    private readonly onFold: (() => void) | undefined,
+  ) {}
+
+  get overflow(): boolean {
+    return this.onFold !== undefined;
+  }
+
+  observe(value: number): void {
+    this.onFold?.();
+    observeInto(this.s, this.buckets, value);
+  }
+}
 interface MutableHistogram { labels: Labels; bounds: readonly number[]; bucketCounts: number[]; sum: number; count: number; timestampMs?: number }
 interface MutableSummary { labels: Labels; quantiles: Array<{ quantile: number; value: number }>; sum: number; count: number; timestampMs?: number }
 
@@ -138,7 +189,8 @@ export class MetricsRegistry implements MetricsSource {
   private readonly histograms = new Map<string, Family<MutableHistogram> & { buckets: readonly number[] }>();
   private readonly summaries = new Map<string, Family<MutableSummary>>();
 
-  private readonly defaultMaxSeries: number;
+  /** Series per family unless the family sets its own limit. */
+  readonly defaultMaxSeries: number;
 
   constructor(private readonly options: RegistryOptions = {}) {
     this.defaultMaxSeries = options.defaultMaxSeries ?? REGISTRY_DEFAULTS.defaultMaxSeries;
@@ -150,13 +202,17 @@ export class MetricsRegistry implements MetricsSource {
     return {
       inc: (labels, by = 1) => {
         if (!(by >= 0)) return;
-        const s = this.slot(family, labels, () => ({ value: 0 }));
+        const s = this.slot(family, labels, freshCounter);
         s.value += by;
       },
       set: (labels, value, timestampMs) => {
-        const s = this.slot(family, labels, () => ({ value: 0 }));
+        const s = this.slot(family, labels, freshCounter);
         s.value = value;
         s.timestampMs = timestampMs;
+      },
+      series: (labels) => {
+        const s = this.slot(family, labels, freshCounter, false);
+        return new CounterHandle(s, this.overflowReporter(family, s));
       },
     };
   }
@@ -186,12 +242,10 @@ export class MetricsRegistry implements MetricsSource {
     const f = family;
     const fresh = () => ({ bounds: f.buckets, bucketCounts: new Array<number>(f.buckets.length).fill(0), sum: 0, count: 0 });
     return {
-      observe: (labels, value) => {
-        const s = this.slot(f, labels, fresh);
-        // Buckets are cumulative: a value counts in every bucket whose bound it does not exceed.
-        for (let i = f.buckets.length - 1; i >= 0 && value <= f.buckets[i]!; i--) s.bucketCounts[i]!++;
-        s.sum += value;
-        s.count++;
+      observe: (labels, value) => observeInto(this.slot(f, labels, fresh), f.buckets, value),
+      series: (labels) => {
+        const s = this.slot(f, labels, fresh, false);
+        return new HistogramHandle(s, f.buckets, this.overflowReporter(f, s));
       },
       set: (labels, point, timestampMs) => {
         const s = this.slot(f, labels, fresh);
@@ -252,8 +306,19 @@ export class MetricsRegistry implements MetricsSource {
     return family;
   }
 
+  /**
+   * What a series handle calls on every update: nothing for a series of its own, the overflow
+   * count for the overflow series — each update through it is one fold, as each `inc(labels)` is.
+   */
+  private overflowReporter<S>(family: Family<S>, series: S): (() => void) | undefined {
+    if (family.series.get(OVERFLOW_KEY) !== series) return undefined;
+    const name = family.options.name;
+    const onOverflow = this.options.onOverflow;
+    return () => onOverflow?.(name);
+  }
+
   /** The series for these labels, created if the family has room, else the overflow series. */
-  private slot<S extends { labels: Labels }>(family: Family<S>, labels: Labels, fresh: () => Omit<S, 'labels'>): S {
+  private slot<S extends { labels: Labels }>(family: Family<S>, labels: Labels, fresh: () => Omit<S, 'labels'>, countFold = true): S {
     const labelNames = family.options.dynamicLabels ? dynamicLabelNames(labels) : family.options.labelNames;
     // With dynamic names the key must carry the names too: {a="x"} and {b="x"} are different series.
     const key = family.options.dynamicLabels ? `${labelNames.join(',')}\u0002${seriesKey(labelNames, labels)}` : seriesKey(labelNames, labels);
@@ -261,12 +326,11 @@ export class MetricsRegistry implements MetricsSource {
     if (existing) return existing;
     const limit = family.options.maxSeries ?? this.defaultMaxSeries;
     if (family.series.size >= limit) {
-      this.options.onOverflow?.(family.options.name);
-      const overflowKey = '\u0001overflow';
-      let overflow = family.series.get(overflowKey);
+      if (countFold) this.options.onOverflow?.(family.options.name);
+      let overflow = family.series.get(OVERFLOW_KEY);
       if (!overflow) {
         overflow = { ...fresh(), labels: OVERFLOW_LABELS } as S;
-        family.series.set(overflowKey, overflow);
+        family.series.set(OVERFLOW_KEY, overflow);
       }
       return overflow;
     }
@@ -278,6 +342,14 @@ export class MetricsRegistry implements MetricsSource {
 
 export interface DerivedCounter {
   inc(labels: Labels, by?: number): void;
+  /**
+   * The series of these labels, created as `inc` would create it (or the overflow series, counting
+   * the fold), for a caller that updates it often: each `inc` on the handle is then what
+   * `inc(labels)` would do, without building the label key. Counted as a fold: every update of an
+   * overflow handle. A handle with `overflow` set must not be cached (the label sets behind it are
+   * unbounded).
+   */
+  series(labels: Labels): CounterHandle;
   /** Imported cumulative point (e.g. an OTLP monotonic sum), with its own timestamp. */
   set(labels: Labels, value: number, timestampMs?: number): void;
 }
@@ -288,6 +360,8 @@ export interface DerivedGauge {
 
 export interface DerivedHistogram {
   observe(labels: Labels, value: number): void;
+  /** The series of these labels, as {@link DerivedCounter.series}. */
+  series(labels: Labels): HistogramHandle;
   /** Imported cumulative point (e.g. an OTLP explicit-bucket histogram). */
   set(labels: Labels, point: { bounds: readonly number[]; bucketCounts: readonly number[]; sum: number; count: number }, timestampMs?: number): void;
 }

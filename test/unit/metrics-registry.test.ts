@@ -42,6 +42,58 @@ describe('derived-metrics registry', () => {
     expect(familyOf(registry, 'requests_total').series[0]).toMatchObject({ labels: { path: '/item/0' }, value: 2 });
   });
 
+  it('updates a series through its handle exactly as through its labels', () => {
+    const viaLabels = new MetricsRegistry({ defaultMaxSeries: 10 });
+    const viaHandles = new MetricsRegistry({ defaultMaxSeries: 10 });
+    const families = (r: MetricsRegistry) => ({
+      calls: r.counter({ name: 'calls_total', help: 'h', labelNames: ['service', 'route'] }),
+      latency: r.histogram({ name: 'latency', help: 'h', labelNames: ['service', 'route'], buckets: [1, 5, 10] }),
+    });
+    const a = families(viaLabels);
+    const b = families(viaHandles);
+    const labels = { service: 'cart', route: '' };
+    const calls = b.calls.series(labels);
+    const latency = b.latency.series(labels);
+    expect(calls.overflow).toBe(false);
+    for (const v of [0.5, 3, 7, 70]) {
+      a.calls.inc(labels);
+      a.latency.observe(labels, v);
+      calls.inc();
+      latency.observe(v);
+    }
+    a.calls.inc(labels, 2);
+    calls.inc(2);
+    a.calls.inc(labels, -1);
+    calls.inc(-1);
+    // A second look-up of the same labels is the same series.
+    b.calls.series({ service: 'cart' }).inc();
+    a.calls.inc({ service: 'cart' });
+    expect(viaHandles.snapshot().families).toEqual(viaLabels.snapshot().families);
+    expect(familyOf(viaHandles, 'calls_total').series).toEqual([{ labels: { service: 'cart' }, value: 7 }]);
+  });
+
+  it('counts every update through an overflow handle as a fold', () => {
+    const folded: string[] = [];
+    const registry = new MetricsRegistry({ defaultMaxSeries: 1, onOverflow: (m) => folded.push(m) });
+    const requests = registry.counter({ name: 'requests_total', help: 'h', labelNames: ['path'] });
+    const latency = registry.histogram({ name: 'latency', help: 'h', labelNames: ['path'], buckets: [1] });
+    expect(requests.series({ path: '/a' }).overflow).toBe(false);
+    expect(latency.series({ path: '/a' }).overflow).toBe(false);
+    expect(folded).toEqual([]);
+    const over = requests.series({ path: '/b' });
+    const overLatency = latency.series({ path: '/b' });
+    expect(over.overflow).toBe(true);
+    expect(folded).toEqual([]);
+    over.inc();
+    over.inc(3);
+    overLatency.observe(0.5);
+    expect(folded).toEqual(['requests_total', 'requests_total', 'latency']);
+    expect(familyOf(registry, 'requests_total').series).toEqual([
+      { labels: { path: '/a' }, value: 0 },
+      { labels: OVERFLOW_LABELS, value: 4 },
+    ]);
+  });
+
   it('refuses invalid metric and label names', () => {
     const registry = new MetricsRegistry({ defaultMaxSeries: 10 });
     expect(() => registry.counter({ name: 'bad-name', help: 'h', labelNames: [] })).toThrow(/invalid metric name/);

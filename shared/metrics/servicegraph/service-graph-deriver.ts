@@ -26,11 +26,12 @@
  *   at once, as Tempo does: databases send no server span.
  * - Failed = either half has status ERROR. At most `maxItems` spans wait; more are dropped, counted.
  */
-import type { DerivedCounter, DerivedHistogram, MetricsRegistry } from '../registry.js';
+import type { CounterHandle, DerivedCounter, DerivedHistogram, HistogramHandle, Labels, MetricsRegistry } from '../registry.js';
+import { SeriesCache } from '../series-cache.js';
 import { SpanKind, StatusCode, type SpanRecord } from '../../model/span.js';
 import { dimensionLabels, findAttribute } from '../spanmetrics/dimensions.js';
 import { spanSeconds } from '../spanmetrics/span-metrics-deriver.js';
-import { PendingSpans, spanKey, type PendingSpan, type Side } from './pending-spans.js';
+import { PendingSpans, type PendingSpan, type Side } from './pending-spans.js';
 import { SERVICE_GRAPH_DEFAULTS } from './service-graph-settings.js';
 
 export const SERVICE_GRAPH_REQUEST_TOTAL = 'traces_service_graph_request_total';
@@ -93,12 +94,11 @@ export class ServiceGraphDeriver {
   private readonly sharedSpanIds: boolean;
   private readonly now: () => number;
   private readonly dimensions: ReadonlyArray<{ key: string; label: string }>;
-  private readonly requests: DerivedCounter;
-  private readonly failed: DerivedCounter;
-  private readonly serverSeconds: DerivedHistogram;
-  private readonly clientSeconds: DerivedHistogram;
-  private readonly unpaired: DerivedCounter;
-  private readonly dropped: DerivedCounter;
+  private readonly families: GraphFamilies;
+  /** Series of the edges (and unpaired / dropped label sets) seen, by label values. */
+  private readonly edges: SeriesCache<EdgeSeries>;
+  /** The current edge's label values (reused: no array per edge). */
+  private readonly values: string[];
 
   constructor(registry: MetricsRegistry, options: ServiceGraphOptions = {}) {
     this.waitMs = options.waitMs ?? SERVICE_GRAPH_DEFAULTS.waitMs;
@@ -111,16 +111,21 @@ export class ServiceGraphDeriver {
     const labelNames = [...BASE_LABELS, ...this.dimensions.map((d) => d.label)];
     const common = { labelNames, ...(options.maxSeries !== undefined ? { maxSeries: options.maxSeries } : {}) };
     const buckets = options.latencyBucketsSeconds ?? DEFAULT_SERVICE_GRAPH_BUCKETS_SECONDS;
-    this.requests = registry.counter({ name: SERVICE_GRAPH_REQUEST_TOTAL, help: 'Requests between two nodes.', ...common });
-    this.failed = registry.counter({ name: SERVICE_GRAPH_REQUEST_FAILED_TOTAL, help: 'Failed requests between two nodes.', ...common });
-    this.serverSeconds = registry.histogram({
-      name: SERVICE_GRAPH_REQUEST_SERVER_SECONDS, help: 'Request time between two nodes as the server saw it.', buckets, ...common,
-    });
-    this.clientSeconds = registry.histogram({
-      name: SERVICE_GRAPH_REQUEST_CLIENT_SECONDS, help: 'Request time between two nodes as the client saw it.', buckets, ...common,
-    });
-    this.unpaired = registry.counter({ name: SERVICE_GRAPH_UNPAIRED_SPANS_TOTAL, help: 'Spans whose other half never arrived.', ...common });
-    this.dropped = registry.counter({ name: SERVICE_GRAPH_DROPPED_SPANS_TOTAL, help: 'Spans dropped because too many were waiting.', ...common });
+    this.families = {
+      requests: registry.counter({ name: SERVICE_GRAPH_REQUEST_TOTAL, help: 'Requests between two nodes.', ...common }),
+      failed: registry.counter({ name: SERVICE_GRAPH_REQUEST_FAILED_TOTAL, help: 'Failed requests between two nodes.', ...common }),
+      serverSeconds: registry.histogram({
+        name: SERVICE_GRAPH_REQUEST_SERVER_SECONDS, help: 'Request time between two nodes as the server saw it.', buckets, ...common,
+      }),
+      clientSeconds: registry.histogram({
+        name: SERVICE_GRAPH_REQUEST_CLIENT_SECONDS, help: 'Request time between two nodes as the client saw it.', buckets, ...common,
+      }),
+      unpaired: registry.counter({ name: SERVICE_GRAPH_UNPAIRED_SPANS_TOTAL, help: 'Spans whose other half never arrived.', ...common }),
+      dropped: registry.counter({ name: SERVICE_GRAPH_DROPPED_SPANS_TOTAL, help: 'Spans dropped because too many were waiting.', ...common }),
+    };
+    this.values = labelNames.map(() => '');
+    // Edges, unpaired and dropped label sets share the cache: room for two families at their limit.
+    this.edges = new SeriesCache(labelNames.length, 2 * (options.maxSeries ?? registry.defaultMaxSeries));
   }
 
   /** Spans waiting for their other half (bounded by `maxItems`). */
@@ -136,7 +141,7 @@ export class ServiceGraphDeriver {
       const half = this.halfOf(span, side, nowMs);
       if (side === 'client' && this.completeDatabaseCall(span, half)) continue;
       if (this.pending.size >= this.maxItems) {
-        this.dropped.inc(this.labels(half.side === 'client' ? half.service : '', half.side === 'server' ? half.service : '', connectionOf(half), half));
+        this.edge(half.side === 'client' ? half.service : '', half.side === 'server' ? half.service : '', connectionOf(half), half).dropped().inc();
         continue;
       }
       this.pending.add(half);
@@ -153,8 +158,10 @@ export class ServiceGraphDeriver {
         this.pending.forget(half);
         continue;
       }
-      const partners = this.byParentPartners(half);
-      const partner = partners.find((p) => p.expired) ?? partners[0];
+      const first = this.firstPartner(half);
+      let partner = first;
+      while (partner !== undefined && !partner.expired) partner = this.nextPartner(half, partner);
+      partner ??= first;
       if (partner === undefined) this.resolveAlone(half);
       else if (partner.expired) {
         // Both waited the full window and no shared twin turned up: a real by-parent pair.
@@ -167,19 +174,21 @@ export class ServiceGraphDeriver {
 
   private pairOnArrival(half: PendingSpan): void {
     // Zipkin shared span id: the other side with the same id, in another service.
-    const twin = this.pending.withKey(half.key)
-      .find((t) => t !== half && !t.done && t.side !== half.side && t.service !== half.service);
+    let twin = this.pending.firstWithId(half.traceId, half.spanId);
+    while (twin !== undefined && (twin === half || twin.done || twin.side === half.side || twin.service === half.service)) {
+      twin = this.pending.nextWithSameId(twin);
+    }
     if (twin !== undefined) this.pairHalves(half, twin);
     // Parent and child in one service are no edge, whichever arrives first: an app SERVER span
     // under its sidecar's span, or a client→server call of a service to itself (both halves done).
-    for (const child of [...this.pending.serversUnder(half.key)]) {
+    for (let child = this.pending.firstServerUnder(half.traceId, half.spanId); child; child = this.pending.nextServerUnderSameParent(child)) {
       if (child.done || child.service !== half.service) continue;
       this.accountFor(child);
       if (half.side === 'client') half.done = true;
     }
-    if (half.side === 'server' && !half.done && this.pending.hasInService(half.parentKey, half.service)) {
+    if (half.side === 'server' && !half.done && this.pending.hasInService(half.traceId, half.parentSpanId, half.service)) {
       half.done = true;
-      for (const parent of this.pending.withKey(half.parentKey)) {
+      for (let parent = this.pending.firstWithId(half.traceId, half.parentSpanId); parent; parent = this.pending.nextWithSameId(parent)) {
         if (parent.service === half.service && parent.side === 'client') this.accountFor(parent);
       }
     }
@@ -187,7 +196,8 @@ export class ServiceGraphDeriver {
       this.accountFor(half);
       return;
     }
-    const partner = this.byParentPartners(half).find((p) => this.safeToPairNow(half, p));
+    let partner = this.firstPartner(half);
+    while (partner !== undefined && !this.safeToPairNow(half, partner)) partner = this.nextPartner(half, partner);
     if (partner !== undefined) this.pairHalves(half, partner);
   }
 
@@ -211,15 +221,32 @@ export class ServiceGraphDeriver {
   private accountFor(half: PendingSpan): void {
     half.done = true;
     this.pending.forget(half);
-    for (const p of this.byParentPartners(half)) if (p.expired) this.resolveAlone(p);
+    for (let p = this.firstPartner(half); p; p = this.nextPartner(half, p)) if (p.expired) this.resolveAlone(p);
   }
 
-  /** Not-done halves on the other side linked by parent id (same-service ones are already done). */
-  private byParentPartners(half: PendingSpan): PendingSpan[] {
-    const candidates = half.side === 'server'
-      ? this.pending.withKey(half.parentKey).filter((c) => c.side === 'client')
-      : this.pending.serversUnder(half.key);
-    return candidates.filter((c) => !c.done && c.service !== half.service);
+  /**
+   * By-parent partners: not-done halves on the other side linked by parent id, in another service
+   * (same-service ones are already done), in arrival order. The first, then each after `previous`
+   * (which may have left the waiting room meanwhile: the walk goes on from it).
+   */
+  private firstPartner(half: PendingSpan): PendingSpan | undefined {
+    return half.side === 'server'
+      ? this.partnerFrom(half, this.pending.firstWithId(half.traceId, half.parentSpanId))
+      : this.partnerFrom(half, this.pending.firstServerUnder(half.traceId, half.spanId));
+  }
+
+  private nextPartner(half: PendingSpan, previous: PendingSpan): PendingSpan | undefined {
+    return half.side === 'server'
+      ? this.partnerFrom(half, this.pending.nextWithSameId(previous))
+      : this.partnerFrom(half, this.pending.nextServerUnderSameParent(previous));
+  }
+
+  private partnerFrom(half: PendingSpan, candidate: PendingSpan | undefined): PendingSpan | undefined {
+    const viaParent = half.side === 'server';
+    for (let c = candidate; c; c = viaParent ? this.pending.nextWithSameId(c) : this.pending.nextServerUnderSameParent(c)) {
+      if ((!viaParent || c.side === 'client') && !c.done && c.service !== half.service) return c;
+    }
+    return undefined;
   }
 
   private pairHalves(a: PendingSpan, b: PendingSpan): void {
@@ -232,36 +259,36 @@ export class ServiceGraphDeriver {
     this.accountFor(server);
     if (client.service === server.service) return;
     const connection: ConnectionType = client.messaging || server.messaging ? 'messaging_system' : '';
-    const labels = this.labels(client.service, server.service, connection, client, server);
-    this.requests.inc(labels);
-    if (client.failed || server.failed) this.failed.inc(labels);
-    this.clientSeconds.observe(labels, client.seconds);
-    this.serverSeconds.observe(labels, server.seconds);
+    const edge = this.edge(client.service, server.service, connection, client, server);
+    edge.requests().inc();
+    if (client.failed || server.failed) edge.failed().inc();
+    edge.clientSeconds().observe(client.seconds);
+    edge.serverSeconds().observe(server.seconds);
   }
 
   /** A half whose wait is over with no partner: a virtual-node edge, nothing (nested), or unpaired. */
   private resolveAlone(half: PendingSpan): void {
     this.accountFor(half);
     if (half.side === 'server') {
-      if (half.parentKey === '') {
-        const labels = this.labels(USER_NODE, half.service, 'virtual_node', half);
-        this.requests.inc(labels);
-        if (half.failed) this.failed.inc(labels);
+      if (half.parentSpanId === '') {
+        const edge = this.edge(USER_NODE, half.service, 'virtual_node', half);
+        edge.requests().inc();
+        if (half.failed) edge.failed().inc();
         // Only the server measured this request; a client histogram of zeros would mislead.
-        this.serverSeconds.observe(labels, half.seconds);
+        edge.serverSeconds().observe(half.seconds);
         return;
       }
-      this.unpaired.inc(this.labels('', half.service, connectionOf(half), half));
+      this.edge('', half.service, connectionOf(half), half).unpaired().inc();
       return;
     }
     if (half.peerNode !== undefined) {
-      const labels = this.labels(half.service, half.peerNode, 'virtual_node', half);
-      this.requests.inc(labels);
-      if (half.failed) this.failed.inc(labels);
-      this.clientSeconds.observe(labels, half.seconds);
+      const edge = this.edge(half.service, half.peerNode, 'virtual_node', half);
+      edge.requests().inc();
+      if (half.failed) edge.failed().inc();
+      edge.clientSeconds().observe(half.seconds);
       return;
     }
-    this.unpaired.inc(this.labels(half.service, '', connectionOf(half), half));
+    this.edge(half.service, '', connectionOf(half), half).unpaired().inc();
   }
 
   /** A database call is one client span (databases send none): an edge at once, both latencies from it. */
@@ -269,11 +296,11 @@ export class ServiceGraphDeriver {
     const isDatabase = DATABASE_NAME_ATTRIBUTES.some((k) => findAttribute(span, k) !== undefined);
     if (!isDatabase) return false;
     const database = half.peerNode ?? DATABASE_NAME_ATTRIBUTES.map((k) => findAttribute(span, k)).find((v) => v !== undefined)!;
-    const labels = this.labels(half.service, database, 'database', half);
-    this.requests.inc(labels);
-    if (half.failed) this.failed.inc(labels);
-    this.clientSeconds.observe(labels, half.seconds);
-    this.serverSeconds.observe(labels, half.seconds);
+    const edge = this.edge(half.service, database, 'database', half);
+    edge.requests().inc();
+    if (half.failed) edge.failed().inc();
+    edge.clientSeconds().observe(half.seconds);
+    edge.serverSeconds().observe(half.seconds);
     return true;
   }
 
@@ -291,8 +318,9 @@ export class ServiceGraphDeriver {
       }
     }
     return {
-      key: spanKey(span.traceId, span.spanId),
-      parentKey: spanKey(span.traceId, span.parentSpanId),
+      traceId: span.traceId,
+      spanId: span.spanId,
+      parentSpanId: span.parentSpanId,
       service: span.serviceName,
       side,
       messaging: span.kind === SpanKind.PRODUCER || span.kind === SpanKind.CONSUMER,
@@ -304,13 +332,78 @@ export class ServiceGraphDeriver {
       arrivedMs: nowMs,
       done: false,
       expired: false,
+      indexed: false,
+      nextWithId: undefined,
+      nextUnderParent: undefined,
     };
   }
 
-  private labels(client: string, server: string, connection: ConnectionType, first: PendingSpan, second?: PendingSpan): Record<string, string> {
-    const labels: Record<string, string> = { client, server, connection_type: connection };
-    for (const d of this.dimensions) labels[d.label] = first.dimensions[d.label] ?? second?.dimensions[d.label] ?? '';
-    return labels;
+  /** The series of one edge's label set: remembered, so an edge seen before costs no label look-up. */
+  private edge(client: string, server: string, connection: ConnectionType, first: PendingSpan, second?: PendingSpan): EdgeSeries {
+    const values = this.values;
+    values[0] = client;
+    values[1] = server;
+    values[2] = connection;
+    for (let i = 0; i < this.dimensions.length; i++) {
+      const label = this.dimensions[i]!.label;
+      values[3 + i] = first.dimensions[label] ?? second?.dimensions[label] ?? '';
+    }
+    let edge = this.edges.get(values);
+    if (edge === undefined) {
+      const labels: Record<string, string> = { client, server, connection_type: connection };
+      for (let i = 0; i < this.dimensions.length; i++) labels[this.dimensions[i]!.label] = values[3 + i]!;
+      edge = new EdgeSeries(labels, this.families);
+      this.edges.set(values, edge);
+    }
+    return edge;
+  }
+}
+
+interface GraphFamilies {
+  readonly requests: DerivedCounter;
+  readonly failed: DerivedCounter;
+  readonly serverSeconds: DerivedHistogram;
+  readonly clientSeconds: DerivedHistogram;
+  readonly unpaired: DerivedCounter;
+  readonly dropped: DerivedCounter;
+}
+
+/**
+ * One label set's series in each family, each looked up in the registry on its first update only:
+ * a series exists once something was counted in it (an edge that never failed has no failed series).
+ */
+class EdgeSeries {
+  private requestsSeries: CounterHandle | undefined;
+  private failedSeries: CounterHandle | undefined;
+  private serverSecondsSeries: HistogramHandle | undefined;
+  private clientSecondsSeries: HistogramHandle | undefined;
+  private unpairedSeries: CounterHandle | undefined;
+  private droppedSeries: CounterHandle | undefined;
+
+  constructor(private readonly labels: Labels, private readonly families: GraphFamilies) {}
+
+  requests(): CounterHandle {
+    return (this.requestsSeries ??= this.families.requests.series(this.labels));
+  }
+
+  failed(): CounterHandle {
+    return (this.failedSeries ??= this.families.failed.series(this.labels));
+  }
+
+  serverSeconds(): HistogramHandle {
+    return (this.serverSecondsSeries ??= this.families.serverSeconds.series(this.labels));
+  }
+
+  clientSeconds(): HistogramHandle {
+    return (this.clientSecondsSeries ??= this.families.clientSeconds.series(this.labels));
+  }
+
+  unpaired(): CounterHandle {
+    return (this.unpairedSeries ??= this.families.unpaired.series(this.labels));
+  }
+
+  dropped(): CounterHandle {
+    return (this.droppedSeries ??= this.families.dropped.series(this.labels));
   }
 }
 

@@ -6,7 +6,8 @@
  * `Span` message (without resource and scope), whatever wire format it came in: the bytes it was
  * decoded from when the OTLP decoder kept them, else our encoder's output for it.
  */
-import type { DerivedCounter, DerivedHistogram, MetricsRegistry } from '../registry.js';
+import type { CounterHandle, DerivedCounter, DerivedHistogram, HistogramHandle, MetricsRegistry } from '../registry.js';
+import { SeriesCache } from '../series-cache.js';
 import type { SpanRecord } from '../../model/span.js';
 import { dimensionLabels, findAttribute } from './dimensions.js';
 import { encodeSpanMessageBody } from '../../otlp/traces/traces-protobuf-encode.js';
@@ -35,15 +36,29 @@ export interface SpanMetricsOptions {
   readonly maxSeries?: number;
 }
 
+/** The three series of one label set. */
+interface SpanSeries {
+  readonly calls: CounterHandle;
+  readonly latency: HistogramHandle;
+  readonly size: CounterHandle;
+}
+
 export class SpanMetricsDeriver {
   private readonly calls: DerivedCounter;
   private readonly latency: DerivedHistogram;
   private readonly size: DerivedCounter;
   private readonly dimensions: ReadonlyArray<{ key: string; label: string }>;
+  private readonly labelNames: readonly string[];
+  private readonly cache: SeriesCache<SpanSeries>;
+  /** The current span's label values, in `labelNames` order (reused: no array per span). */
+  private readonly values: string[];
 
   constructor(registry: MetricsRegistry, options: SpanMetricsOptions = {}) {
     this.dimensions = dimensionLabels(options.dimensions ?? [], BASE_LABELS);
     const labelNames = [...BASE_LABELS, ...this.dimensions.map((d) => d.label)];
+    this.labelNames = labelNames;
+    this.values = labelNames.map(() => '');
+    this.cache = new SeriesCache(labelNames.length, options.maxSeries ?? registry.defaultMaxSeries);
     const common = { labelNames, ...(options.maxSeries !== undefined ? { maxSeries: options.maxSeries } : {}) };
     this.calls = registry.counter({ name: SPANMETRICS_CALLS_TOTAL, help: 'Spans seen, per service, span name, kind and status.', ...common });
     this.latency = registry.histogram({
@@ -54,18 +69,28 @@ export class SpanMetricsDeriver {
   }
 
   observeSpans(spans: readonly SpanRecord[]): void {
+    const values = this.values;
+    const dimensions = this.dimensions;
     for (const span of spans) {
-      const labels: Record<string, string> = {
-        service: span.serviceName,
-        span_name: span.name,
-        span_kind: SPAN_KIND_LABEL[span.kind] ?? SPAN_KIND_LABEL[0]!,
-        status_code: STATUS_CODE_LABEL[span.status.code] ?? STATUS_CODE_LABEL[0]!,
-      };
-      for (const d of this.dimensions) labels[d.label] = findAttribute(span, d.key) ?? '';
-      this.calls.inc(labels);
-      this.latency.observe(labels, spanSeconds(span));
-      this.size.inc(labels, encodeSpanMessageBody(span).byteLength);
+      values[0] = span.serviceName;
+      values[1] = span.name;
+      values[2] = SPAN_KIND_LABEL[span.kind] ?? SPAN_KIND_LABEL[0]!;
+      values[3] = STATUS_CODE_LABEL[span.status.code] ?? STATUS_CODE_LABEL[0]!;
+      for (let i = 0; i < dimensions.length; i++) values[4 + i] = findAttribute(span, dimensions[i]!.key) ?? '';
+      const series = this.cache.get(values) ?? this.seriesOf(values);
+      series.calls.inc();
+      series.latency.observe(spanSeconds(span));
+      series.size.inc(encodeSpanMessageBody(span).byteLength);
     }
+  }
+
+  /** Looks the label set's series up in the registry (created there if new) and remembers them. */
+  private seriesOf(values: readonly string[]): SpanSeries {
+    const labels: Record<string, string> = {};
+    for (let i = 0; i < this.labelNames.length; i++) labels[this.labelNames[i]!] = values[i]!;
+    const series = { calls: this.calls.series(labels), latency: this.latency.series(labels), size: this.size.series(labels) };
+    this.cache.set(values, series);
+    return series;
   }
 }
 
