@@ -7,7 +7,7 @@ import { z } from 'zod';
 
 export const clusterSettings = z.object({
   /** 1 = one process, no cluster (the default); 'auto' = one worker per core Node may use. */
-  workers: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]).default(1),
+  workers: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)], { error: 'expected auto or an integer from 1 to 256' }).default(1),
 });
 
 export type WorkersSetting = z.output<typeof clusterSettings>['workers'];
