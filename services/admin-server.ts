@@ -4,16 +4,38 @@
  * should route traffic only then).
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Registry } from 'prom-client';
 import type { Component, ReadinessCheck } from '../shared/model/component.js';
 import { guardHttpRoutes, httpsServerOption } from '../shared/security/http-listener.js';
 import type { ListenerSecurity } from '../shared/security/listener-security.js';
 import type { Logger } from '../shared/telemetry/logger.js';
 
+/** What /metrics serves: a prom-client registry, or the cluster primary's aggregate of its workers'. */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
+
+/** /readyz's answer: every check by name, and whether all passed. */
+export interface Readiness {
+  readonly ready: boolean;
+  readonly checks: Record<string, boolean>;
+}
+
+/** Runs the checks (a failing or throwing one counts as not ready); `started` is one of them. */
+export async function readinessOf(started: boolean, checks: readonly ReadinessCheck[]): Promise<Readiness> {
+  const results: Record<string, boolean> = { started };
+  await Promise.all(
+    checks.map(async (c) => {
+      results[c.name] = await c.check().catch(() => false);
+    }),
+  );
+  return { ready: Object.values(results).every(Boolean), checks: results };
+}
+
 export interface AdminServerOptions {
   readonly host: string;
   readonly port: number;
-  readonly registry: Registry;
+  readonly registry: MetricsSource;
   readonly logger: Logger;
   readonly checks: () => readonly ReadinessCheck[];
   /** TLS and credentials of the admin port; plain and open when absent. */
@@ -38,15 +60,9 @@ export class AdminServer implements Component {
     });
     this.app.get('/healthz', async () => ({ status: 'ok' }));
     this.app.get('/readyz', async (_req, reply) => {
-      const results: Record<string, boolean> = { started: this.started };
-      await Promise.all(
-        options.checks().map(async (c) => {
-          results[c.name] = await c.check().catch(() => false);
-        }),
-      );
-      const ready = Object.values(results).every(Boolean);
+      const { ready, checks } = await readinessOf(this.started, options.checks());
       reply.code(ready ? 200 : 503);
-      return { status: ready ? 'ready' : 'not ready', checks: results };
+      return { status: ready ? 'ready' : 'not ready', checks };
     });
   }
 

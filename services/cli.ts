@@ -6,7 +6,9 @@ import { ConfigError, parseArgs } from '../shared/config/load.js';
 import { loadConfig, settingsHelp } from './settings.js';
 import { createLogger } from '../shared/telemetry/logger.js';
 import { createSelfMetricsRegistry } from '../shared/telemetry/metrics.js';
-import { startRole, type RoleBuilder } from './role.js';
+import { startRole, type RoleBuilder, type RunningRole } from './role.js';
+import { workerCount } from './cluster/cluster-settings.js';
+import { clusterSettingsFromConfig } from './component-options.js';
 
 /** Role name → its wiring module (loaded lazily so a role never loads another's clients). */
 const ROLES: Record<string, { summary: string; load: () => Promise<RoleBuilder> }> = {
@@ -79,16 +81,36 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const logger = createLogger(config.logLevel, { role });
   const registry = createSelfMetricsRegistry();
-  const build = await ROLES[role]!.load();
-  const running = await startRole(role, build, { config, logger, registry });
+  const workers = workerCount(clusterSettingsFromConfig(config).workers);
+  const { isClusterWorker, startClusterWorker } = await import('./cluster/cluster-worker.js');
+  let running: RunningRole;
+  let failed: Promise<string> | undefined;
+  if (isClusterWorker()) {
+    // Forked by a primary (below) with the same arguments: run the role without the admin port.
+    const logger = createLogger(config.logLevel, { role, worker: String(process.pid) });
+    running = await startClusterWorker(role, await ROLES[role]!.load(), { config, logger, registry });
+    // The primary is gone (killed): nobody serves this worker's admin port or restarts it; stop.
+    failed = new Promise((resolve) => process.once('disconnect', () => resolve('cluster primary disconnected')));
+  } else if (workers > 1) {
+    const logger = createLogger(config.logLevel, { role, process: 'primary' });
+    const cluster = await import('./cluster/cluster-primary.js').then((m) => m.startClusterPrimary({ role, workers, config, logger, registry }));
+    running = cluster;
+    failed = cluster.failed;
+  } else {
+    const logger = createLogger(config.logLevel, { role });
+    running = await startRole(role, await ROLES[role]!.load(), { config, logger, registry });
+  }
   return await new Promise<number>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       void running.stop(signal).then((clean) => resolve(clean ? 0 : 1));
     };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    // A worker may get the same signal twice — from its primary and, with Ctrl-C or a process-group
+    // kill (systemd, `timeout`), directly — and must not die of the second: it keeps its handlers.
+    const listen = isClusterWorker() ? process.on.bind(process) : process.once.bind(process);
+    listen('SIGTERM', onSignal);
+    listen('SIGINT', onSignal);
+    void failed?.then((reason) => running.stop(reason)).then(() => resolve(1));
   });
 }
 

@@ -27,6 +27,7 @@ import { jobsSettings } from './jobs/jobs-settings.js';
 import { metricsGeneratorSettings } from './ingester/metrics-generator-settings.js';
 import { querySettings } from './query/query-settings.js';
 import { roleSettings, type RoleSettings } from './role-settings.js';
+import { clusterSettings } from './cluster/cluster-settings.js';
 import type { MeshtelConfig } from './settings.js';
 
 type Input<S extends z.ZodType> = z.input<S>;
@@ -160,6 +161,7 @@ export const COMPONENT_SETTINGS: ReadonlyArray<{
   readonly fromConfig: (config: MeshtelConfig) => unknown;
 }> = [
   { component: 'role', schema: roleSettings, fromConfig: roleSettingsFromConfig },
+  { component: 'cluster', schema: clusterSettings, fromConfig: clusterSettingsFromConfig },
   { component: 'collector', schema: collectorSettings, fromConfig: collectorConfigFromConfig },
   { component: 'in-process buffer', schema: inProcessBufferSettings, fromConfig: inProcessBufferSettingsFromConfig },
   { component: 'kafka buffer', schema: kafkaBufferOptionsSchema, fromConfig: kafkaBufferOptionsFromConfig },
@@ -178,6 +180,11 @@ export const COMPONENT_SETTINGS: ReadonlyArray<{
   { component: 'derived-metrics registry', schema: registrySettings, fromConfig: registrySettingsFromConfig },
   { component: 'derived-metrics exposition', schema: expositionSettings, fromConfig: expositionSettingsFromConfig },
 ];
+
+/** How many worker processes the role runs (services/cluster). */
+export function clusterSettingsFromConfig(config: MeshtelConfig): z.output<typeof clusterSettings> {
+  return { workers: config.workers };
+}
 
 /** The graph's health thresholds (Kiali's defaults unless set). */
 export function graphHealthFromConfig(config: MeshtelConfig): { degradedPercent: number; failingPercent: number } {

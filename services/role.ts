@@ -8,7 +8,7 @@ import type { Component, ReadinessCheck } from '../shared/model/component.js';
 import { adminPortFor } from './role-settings.js';
 import type { MeshtelConfig } from './settings.js';
 import { listenerSecurityFromConfig } from './component-options.js';
-import { AdminServer } from './admin-server.js';
+import { AdminServer, readinessOf, type Readiness } from './admin-server.js';
 import type { Logger } from '../shared/telemetry/logger.js';
 
 export interface RoleContext {
@@ -30,22 +30,35 @@ export type RoleBuilder = (ctx: RoleContext) => Promise<RoleParts> | RoleParts;
 
 export interface RunningRole {
   readonly endpoints: Record<string, string>;
+  /** What /readyz answers for this process's components. */
+  readiness(): Promise<Readiness>;
   /** Graceful stop; resolves true when everything stopped within the shutdown timeout. */
   stop(reason: string): Promise<boolean>;
 }
 
-export async function startRole(role: string, build: RoleBuilder, ctx: RoleContext): Promise<RunningRole> {
+export interface StartRoleOptions {
+  /** false in a cluster worker: its primary serves the admin port for every worker. */
+  readonly admin?: boolean;
+  /** The start-up log line (default `meshtel <role> started`). */
+  readonly startedMessage?: string;
+}
+
+export async function startRole(role: string, build: RoleBuilder, ctx: RoleContext, options: StartRoleOptions = {}): Promise<RunningRole> {
   const { config, logger, registry } = ctx;
   const parts = await build(ctx);
-  const admin = new AdminServer({
-    host: config.host,
-    port: adminPortFor(role, config.adminPort),
-    registry,
-    logger,
-    checks: () => parts.checks,
-    security: listenerSecurityFromConfig(config, 'admin', logger),
-  });
-  const ordered: Component[] = [admin, ...parts.components];
+  const admin =
+    options.admin === false
+      ? undefined
+      : new AdminServer({
+          host: config.host,
+          port: adminPortFor(role, config.adminPort),
+          registry,
+          logger,
+          checks: () => parts.checks,
+          security: listenerSecurityFromConfig(config, 'admin', logger),
+        });
+  let serving = false;
+  const ordered: Component[] = [...(admin ? [admin] : []), ...parts.components];
   const started: Component[] = [];
   const stopAll = async (): Promise<void> => {
     for (const c of [...started].reverse()) {
@@ -67,17 +80,20 @@ export async function startRole(role: string, build: RoleBuilder, ctx: RoleConte
     await stopAll();
     throw err;
   }
-  admin.started = true;
-  const endpoints = { admin: `${config.host}:${admin.port}`, ...parts.endpoints() };
-  logger.info({ role, endpoints }, `meshtel ${role} started`);
+  serving = true;
+  if (admin) admin.started = true;
+  const endpoints = { ...(admin && { admin: `${config.host}:${admin.port}` }), ...parts.endpoints() };
+  logger.info({ role, endpoints }, options.startedMessage ?? `meshtel ${role} started`);
 
   let stopping: Promise<boolean> | undefined;
   return {
     endpoints,
+    readiness: () => readinessOf(serving, parts.checks),
     stop(reason: string) {
       stopping ??= (async () => {
         logger.info({ reason, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining');
-        admin.started = false;
+        serving = false;
+        if (admin) admin.started = false;
         let timer: NodeJS.Timeout | undefined;
         const timedOut = new Promise<false>((resolve) => {
           timer = setTimeout(() => resolve(false), config.shutdownTimeoutMs);

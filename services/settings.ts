@@ -21,6 +21,7 @@ import { metricsGeneratorSettings } from './ingester/metrics-generator-settings.
 import { querySettings } from './query/query-settings.js';
 import { jobsSettings } from './jobs/jobs-settings.js';
 import { roleSettings } from './role-settings.js';
+import { CLUSTER_ROLES, clusterSettings, workersSettingProblems } from './cluster/cluster-settings.js';
 import { SECURITY_SETTINGS, securitySettingsProblems } from './security-settings.js';
 
 /** Roles that talk to Kafka: the collector produces, the ingester consumes. */
@@ -41,6 +42,10 @@ export const SETTINGS = settingsTable({
   adminPort: {
     env: 'MESHTEL_ADMIN_PORT', flag: '--admin-port', roles: ['*'], field: roleSettings.shape.adminPort,
     help: 'Admin port: /metrics, /healthz, /readyz. auto = the role\'s own (collector and all-in-one 14269, ingester 14270, query 16687, as Jaeger); 0 picks a free port.',
+  },
+  workers: {
+    env: 'MESHTEL_WORKERS', flag: '--workers', roles: [...CLUSTER_ROLES], field: clusterSettings.shape.workers,
+    help: 'Processes the role spreads over (node:cluster): the primary forks this many workers that share the receiver ports and each run the receivers and a Kafka producer, and serves the admin port for all of them. 1 = one process, no cluster; auto = one per core Node may use. Receiver limits (connections, bytes in flight, Kafka in-flight bytes) apply per worker.',
   },
   otlpGrpcPort: {
     env: 'MESHTEL_OTLP_GRPC_PORT', flag: '--otlp-grpc-port', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.otlpGrpcPort,
@@ -400,7 +405,7 @@ export type MeshtelConfig = ConfigOf<typeof SETTINGS>;
 export function loadConfig(flags: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv = process.env, role?: string): MeshtelConfig {
   const config = loadSettings(SETTINGS, flags, env);
   // Settings that only work together (TLS key and certificate...), once each is valid alone.
-  const combined = securitySettingsProblems(config, role);
+  const combined = [...securitySettingsProblems(config, role), ...workersSettingProblems(config.workers, role)];
   if (combined.length > 0) throw new ConfigError(combined);
   return config;
 }

@@ -375,6 +375,8 @@ export const scenarios: readonly Scenario[] = [
   // Envoy access logs (issues 4 and 5): Istio TEXT lines over HTTP and ALS over gRPC; see accesslog-load.ts.
   ...accessLogScenarios({ withAllInOne, rowFrom }),
   scriptScenario('codec', 'test/bench/codec.ts', [], 'codec micro-benchmark (decode, validate, per-trace encode) in one thread', true),
+  scriptScenario('collector-workers', 'test/bench/collector-workers.ts', [], 'collector → Kafka with 1 and 2 worker processes (--workers), interleaved runs and medians (needs deploy/local Kafka)', false,
+    () => ensureServers(['kafka'])),
   scriptScenario('kafka-buffer', 'test/bench/kafka-buffer.ts', ['5'], 'KafkaBuffer publish/consume against a real broker (needs deploy/local Kafka)', false),
   scriptScenario('es-bulk', 'test/bench/es-bulk.ts', [], 'Elasticsearch bulk writes of span documents (needs deploy/local Elasticsearch)', false),
   scriptScenario('graph-es', 'test/bench/graph-es.ts', [], 'mesh graph over 1h / 24h / 7d of a generated 50-service mesh in Elasticsearch (needs deploy/local Elasticsearch)', false,
