@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { SpanKind, type SpanRecord } from '../../shared/model/span.js';
 import { MemorySpanStore } from '../../shared/storage/memory/memory-span-store.js';
+import { STORED_SPAN_OVERHEAD_BYTES } from '../../shared/storage/memory/span-size.js';
 import { createMetrics } from '../support/metrics.js';
-import { BASE_US, span, traceIdOf } from '../fixtures/spans.js';
+import { BASE_US, span, spanIdOf, traceIdOf } from '../fixtures/spans.js';
 
 interface ReadableMetric {
   get(): Promise<{ values: readonly { value: number; labels: object }[] }>;
@@ -117,6 +118,35 @@ describe('memory span store bounds', () => {
     expect(await find({ 'größe': 'groß' })).toEqual([traceIdOf(1)]);
     expect(await find({ retry: '3' })).toEqual([traceIdOf(2)]);
     expect((await find({ retry: '1' })).sort()).toEqual([traceIdOf(1)]);
+  });
+
+  it('reads back spans and finds tags in chunks that were compressed', async () => {
+    const store = new MemorySpanStore({ maxSpans: 20_000, maxBytes: 1e9 });
+    const traces = Array.from({ length: 2000 }, (_, t) =>
+      Array.from({ length: 3 }, (_, i) => span({ traceId: traceIdOf(t + 1), spanId: spanIdOf(t * 3 + i + 1), startUs: BASE_US + t, attrs: { 'http.route': `/item/${t}`, 'http.status_code': 200 } })),
+    );
+    for (const trace of traces) await store.writeSpans(trace);
+    expect(await store.getTrace(traceIdOf(1))).toEqual(traces[0]);
+    expect(await store.getTrace(traceIdOf(1000))).toEqual(traces[999]);
+    expect(store.chunksInflated).toBeGreaterThan(0);
+    const found = await store.findTraces({ tags: { 'http.route': '/item/17' }, startTimeMinUs: 0, startTimeMaxUs: Number.MAX_SAFE_INTEGER, limit: 10 });
+    expect(found).toEqual([traces[17]]);
+  });
+
+  it('charges compressed chunks less than the messages they hold, and frees them with their last span', async () => {
+    const store = new MemorySpanStore({ maxSpans: 5000, maxBytes: 1e9 });
+    const proto = span({ attrs: { 'http.route': '/cart', 'http.status_code': 200, 'peer.service': 'checkout' } });
+    const one = await bytesCharged(proto);
+    const batch = (from: number) => Array.from({ length: 5000 }, (_, i) => ({ ...proto, traceId: traceIdOf(from + i) }));
+    await store.writeSpans(batch(1));
+    const full = store.stats().bytes;
+    // Each span's index entry is charged as before; its message only as a share of a compressed chunk.
+    const messageBytes = one - STORED_SPAN_OVERHEAD_BYTES;
+    expect(full - 5000 * STORED_SPAN_OVERHEAD_BYTES).toBeLessThan(5000 * messageBytes * 0.5);
+    // A second batch evicts every span of the first: their chunks go, the bytes do not pile up.
+    await store.writeSpans(batch(5001));
+    expect(store.stats()).toMatchObject({ spans: 5000, traces: 5000 });
+    expect(store.stats().bytes).toBeLessThan(full * 1.2);
   });
 
   it('refuses bounds that are not positive integers', () => {

@@ -5,14 +5,16 @@
  * late batch of old spans cannot pin its traces in memory or push fresh ones out). Evicting whole
  * traces keeps every answer consistent: a trace is either complete or gone.
  *
- * Spans are kept encoded: each as its protobuf Span message, copied into large shared chunks,
- * beside a small index entry with what searches filter on (~300 bytes of heap and ~550 of chunk
- * for test/bench's spans). Held as decoded objects a span was ~1.8 KB of small long-lived heap
- * objects, and with 500k of them the garbage collector's copying and marking cost about as much
- * CPU as everything else all-in-one does (test/bench: 1.8 CPU-s per 100k spans, against 1.0
- * with a store of 20k spans). Chunks are plain bytes the collector never traces; a chunk is freed
- * once the last trace with a span in it is evicted, which arrival-order eviction makes happen
- * roughly in chunk order. Reads decode the spans they return (a few µs a span).
+ * Spans are kept encoded: each as its protobuf Span message, copied into large shared chunks
+ * that are compressed once full (span-chunks.ts), beside a small index entry with what searches
+ * filter on (~300 bytes of heap, and ~550 bytes of message compressed to ~65, for test/bench's
+ * spans). Held as decoded objects a span was ~1.8 KB of small long-lived heap objects, and with
+ * 500k of them the garbage collector's copying and marking cost about as much CPU as everything
+ * else all-in-one does (test/bench: 1.8 CPU-s per 100k spans, against 1.0 with a store of 20k
+ * spans). Chunks are plain bytes the collector never traces; a chunk is freed once the last
+ * trace with a span in it is evicted, which arrival-order eviction makes happen roughly in chunk
+ * order. Reads inflate the chunks their spans are in (a few recent ones stay inflated) and decode
+ * the spans they return (a few µs a span).
  *
  * Writes cost O(spans written) plus O(spans evicted). Searches and dependencies scan the index
  * entries — at the default bound of 500k spans ~0.05–0.15 s; a tag search reads the encoded
@@ -49,7 +51,8 @@ import type {
 import type { DependencyRangeReader } from '../dependency-range.js';
 import { OperationIndex, compareStrings } from './operation-index.js';
 import { MEMORY_SPAN_STORE_DEFAULTS } from './memory-store-settings.js';
-import { storedSpanBytes } from './span-size.js';
+import { STORED_SPAN_OVERHEAD_BYTES } from './span-size.js';
+import { SpanChunks, type SpanChunk } from './span-chunks.js';
 import { collectTagValues, collectTags, searchTraces, type TraceCandidate } from './traceql-search.js';
 
 export interface MemorySpanStoreOptions {
@@ -63,10 +66,6 @@ export interface MemorySpanStoreOptions {
   >;
 }
 
-/** Encoded spans are appended to chunks of this size (a few hundred spans each). */
-const CHUNK_BYTES = 256 * 1024;
-/** A span message larger than this gets an allocation of its own instead of a chunk's tail. */
-const OWN_ALLOCATION_BYTES = 16 * 1024;
 /** Traces up to this many spans find a rewritten span by scanning; larger ones keep a map. */
 const SCAN_LIMIT = 16;
 
@@ -88,17 +87,13 @@ class StoredSpan {
     readonly resource: Resource,
     readonly scope: InstrumentationScope,
     readonly tenant: string | undefined,
-    readonly chunk: Uint8Array,
+    readonly chunk: SpanChunk,
     readonly offset: number,
     readonly length: number,
   ) {}
 
-  get bytes(): number {
-    return storedSpanBytes(this.length);
-  }
-
   decode(): SpanRecord {
-    return decodeSpanProtobuf(this.chunk, this.offset, this.offset + this.length, this.resource, this.scope, this.serviceName);
+    return decodeSpanProtobuf(this.chunk.bytes(), this.offset, this.offset + this.length, this.resource, this.scope, this.serviceName);
   }
 }
 
@@ -111,7 +106,6 @@ interface StoredTrace {
    * scanning a few entries is cheaper than a key string.
    */
   byIdentity: Map<string, number[]> | undefined;
-  bytes: number;
 }
 
 export class MemorySpanStore implements SpanStore, DependencyRangeReader {
@@ -130,9 +124,8 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
   private lastResource: Resource | undefined;
   private lastTenant: string | undefined;
   private spanCount = 0;
-  private byteCount = 0;
-  private chunk = new Uint8Array(CHUNK_BYTES);
-  private chunkUsed = 0;
+  /** The span messages, compressed chunk by chunk (span-chunks.ts). */
+  private readonly chunks = new SpanChunks();
   private readonly maxSpans: number;
   private readonly maxBytes: number;
   private readonly metrics: MemorySpanStoreOptions['metrics'];
@@ -165,6 +158,19 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
   }
 
   /**
+   * Estimated bytes held: each span's index entry (STORED_SPAN_OVERHEAD_BYTES) plus the chunks
+   * its message is in — compressed once sealed, and charged while any span in them is held.
+   */
+  private get byteCount(): number {
+    return this.spanCount * STORED_SPAN_OVERHEAD_BYTES + this.chunks.bytes;
+  }
+
+  /** Chunks inflated for reads so far (for tests and benchmarks). */
+  get chunksInflated(): number {
+    return this.chunks.inflateCount;
+  }
+
+  /**
    * Takes every span that can be encoded (the collector's validation lets only such spans in),
    * then evicts old traces down to the bounds. A span that cannot be encoded (e.g. a non-hex id)
    * is returned as rejected.
@@ -191,7 +197,7 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
   private put(span: SpanRecord, stored: StoredSpan): void {
     let trace = this.traces.get(span.traceId);
     if (trace === undefined) {
-      trace = { spans: [], byIdentity: undefined, bytes: 0 };
+      trace = { spans: [], byIdentity: undefined };
       this.traces.set(span.traceId, trace);
       this.arrivals.push(span.traceId);
     }
@@ -200,17 +206,14 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
       // A redelivered span (same identity, same bytes) replaces its earlier copy, as a
       // deterministic-id index write would. (The earlier copy's bytes stay in their chunk until
       // the chunk is freed.) A different span that only shares the identity is kept beside it.
-      this.forget(trace, trace.spans[at]);
+      this.forget(trace.spans[at]);
       trace.spans[at] = stored;
     } else {
       trace.spans.push(stored);
       if (trace.byIdentity !== undefined) addToIndex(trace.byIdentity, identityOf(span, stored.tenant), trace.spans.length - 1);
       else if (trace.spans.length > SCAN_LIMIT) trace.byIdentity = identityIndex(trace.spans);
     }
-    const bytes = stored.bytes;
-    trace.bytes += bytes;
     this.spanCount++;
-    this.byteCount += bytes;
     this.operations.add(span.serviceName, span.name, span.kind);
     if (stored.tenant !== undefined) {
       let index = this.tenantOperations.get(stored.tenant);
@@ -227,39 +230,26 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
     return this.lastTenant;
   }
 
-  /** Copies the span's message into the current chunk (or its own allocation) and indexes it. */
+  /** Copies the span's message into the open chunk (or a chunk of its own) and indexes it. */
   private encode(span: SpanRecord): StoredSpan {
     // The collector's spans still hold the bytes they were decoded from (BufferRecord.spans):
     // copying those costs ~3 µs a span less than encoding the model again.
     const message = encodeSpanProtobuf(span);
-    const length = message.length;
-    let chunk: Uint8Array;
-    let offset: number;
-    if (length > OWN_ALLOCATION_BYTES) {
-      chunk = message.slice();
-      offset = 0;
-    } else {
-      if (this.chunkUsed + length > this.chunk.length) {
-        // The full chunk lives on as long as spans in it do; nothing else refers to it.
-        this.chunk = new Uint8Array(CHUNK_BYTES);
-        this.chunkUsed = 0;
-      }
-      chunk = this.chunk;
-      offset = this.chunkUsed;
-      chunk.set(message, offset);
-      this.chunkUsed += length;
-    }
+    // Computed before the message is copied in: a span these throw for is rejected, not held.
+    const startUs = startTimeUs(span);
+    const spanDurationUs = durationUs(span);
+    const tenant = this.tenantOf(span.resource);
+    const { chunk, offset } = this.chunks.add(message);
     return new StoredSpan(
       span.spanId, span.parentSpanId, span.kind, span.serviceName, span.name, span.startTimeUnixNano,
-      startTimeUs(span), durationUs(span), span.resource, span.scope, this.tenantOf(span.resource), chunk, offset, length,
+      startUs, spanDurationUs, span.resource, span.scope, tenant, chunk, offset, message.length,
     );
   }
 
-  private forget(trace: StoredTrace, stored: StoredSpan): void {
-    const bytes = stored.bytes;
-    trace.bytes -= bytes;
+  /** The span is no longer held (evicted, or replaced by its redelivered copy). */
+  private forget(stored: StoredSpan): void {
+    this.chunks.release(stored.chunk, stored.length);
     this.spanCount--;
-    this.byteCount -= bytes;
     this.operations.remove(stored.serviceName, stored.name, stored.kind);
     if (stored.tenant !== undefined) this.tenantOperations.get(stored.tenant)?.remove(stored.serviceName, stored.name, stored.kind);
   }
@@ -271,7 +261,7 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
       const traceId = this.arrivals[this.arrivalHead++];
       const trace = this.traces.get(traceId);
       if (trace === undefined) continue;
-      for (const stored of trace.spans) this.forget(trace, stored);
+      for (const stored of trace.spans) this.forget(stored);
       this.traces.delete(traceId);
       tracesEvicted++;
       spansEvicted += trace.spans.length;
@@ -424,8 +414,8 @@ class TagMatcher {
 function hasAllTags(stored: StoredSpan, tags: readonly TagMatcher[], scanner: SpanAttributeScanner): boolean {
   for (const tag of tags) {
     if (tag.in(stored.resource.attributes) || tag.in(stored.scope.attributes)) continue;
-    const { chunk, offset } = stored;
-    if (!scanner.hasAttribute(chunk, offset, offset + stored.length, tag.keyBytes, tag.matches)) return false;
+    const { offset } = stored;
+    if (!scanner.hasAttribute(stored.chunk.bytes(), offset, offset + stored.length, tag.keyBytes, tag.matches)) return false;
   }
   return true;
 }
@@ -475,8 +465,10 @@ function indexOfSame(trace: StoredTrace, stored: StoredSpan): number {
 
 function sameBytes(a: StoredSpan, b: StoredSpan): boolean {
   if (a.length !== b.length) return false;
+  const aBytes = a.chunk.bytes();
+  const bBytes = b.chunk.bytes();
   return Buffer.compare(
-    Buffer.from(a.chunk.buffer, a.chunk.byteOffset + a.offset, a.length),
-    Buffer.from(b.chunk.buffer, b.chunk.byteOffset + b.offset, b.length),
+    Buffer.from(aBytes.buffer, aBytes.byteOffset + a.offset, a.length),
+    Buffer.from(bBytes.buffer, bBytes.byteOffset + b.offset, b.length),
   ) === 0;
 }

@@ -1,7 +1,8 @@
 /**
- * What a stored span costs the memory store, for its byte bound. The store keeps each span as its
- * encoded protobuf Span message (in shared chunks, outside the JS heap) plus a small index entry
- * on the heap; the resource and scope objects are shared by many spans and not charged to each.
+ * What a held span costs the memory store beyond its message, for its byte bound. The store keeps
+ * each span as its encoded protobuf Span message, in shared chunks outside the JS heap (charged
+ * per chunk: span-chunks.ts), plus a small index entry on the heap; the resource and scope objects
+ * are shared by many spans and not charged to each.
  */
 
 /**
@@ -11,8 +12,3 @@
  * objects the store held before took ~1,800).
  */
 export const STORED_SPAN_OVERHEAD_BYTES = 300;
-
-/** Bytes charged for a span whose Span message is `messageBytes` long. */
-export function storedSpanBytes(messageBytes: number): number {
-  return STORED_SPAN_OVERHEAD_BYTES + messageBytes;
-}
