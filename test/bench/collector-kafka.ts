@@ -9,8 +9,9 @@
  * Each run starts `meshtel collector` from the checkout (its own code and node_modules) on fresh
  * topics (3 partitions), warms it up for 2 s, then sends flat out for `--seconds` while reading
  * the collector's and the broker's CPU from /proc and the topic's end offsets (records written).
- * No ingester runs, so the broker's CPU is produce only (plus whatever else uses the shared broker
- * meanwhile: an upper bound). `--profile <dir>` CPU-profiles each collector during the measured
+ * No ingester runs, so the broker's CPU is produce only, plus whatever else uses the shared broker
+ * meanwhile: an upper bound; "net of idle" subtracts the broker's rate over 5 s just before the
+ * load (the collector started, idle), a closer estimate while the neighbours' use is steady. `--profile <dir>` CPU-profiles each collector during the measured
  * load (cpu-profile-preload.ts) and leaves `<dir>/<root name>-<run>.cpuprofile`.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -24,7 +25,7 @@ import { loadavg } from 'node:os';
 import { Kafka, logLevel } from 'kafkajs';
 import { prepareLoadInWorker, type LoadProtocol } from './loadgen.js';
 import { serverPid, sleep, table, fmt } from './pipeline-measure.js';
-import { sampleProcess } from './target-process.js';
+import { metricSum, sampleProcess, scrapeMetrics } from './target-process.js';
 import { KAFKA_BROKERS } from '../support/servers.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -46,7 +47,11 @@ interface RunFigures {
   readonly spansPerSec: number;
   readonly collectorCpuS: number;
   readonly brokerCpuS?: number;
+  /** The broker's CPU over the same wall time at the rate it ran just before the load (others' use). */
+  readonly brokerIdleCpuS?: number;
   readonly kafkaRecords: number;
+  /** Produce requests (kafkajs sendBatch calls) the collector made. */
+  readonly produceRequests: number;
   readonly cpuPressure?: number;
   readonly errors: number;
 }
@@ -170,7 +175,17 @@ async function oneRun(o: Options, root: string, run: number, kafka: Kafka): Prom
     const prepared = await load(o.seconds);
     const pid = collector.child.pid!;
     const broker = brokerPid();
+    // The shared broker's background (other users, its own housekeeping), measured just before.
+    const idleS = Math.min(5, o.seconds);
+    const idleBefore = broker !== undefined ? await sampleProcess(broker, '') : undefined;
+    const idleStarted = performance.now();
+    await sleep(idleS * 1000);
+    const idleAfter = broker !== undefined ? await sampleProcess(broker, '') : undefined;
+    const idleRate = idleBefore && idleAfter ? (idleAfter.cpuSeconds - idleBefore.cpuSeconds) / ((performance.now() - idleStarted) / 1000) : undefined;
     const recordsBefore = await endOffsets(kafka, `${prefix}.spans`);
+    const metricsUrl = `http://${collector.endpoints.admin}/metrics`;
+    const produced = async () => metricSum(await scrapeMetrics(metricsUrl), 'meshtel_kafka_produce_duration_seconds_count');
+    const requestsBefore = await produced();
     const before = await sampleProcess(pid, '');
     const brokerBefore = broker !== undefined ? await sampleProcess(broker, '') : undefined;
     const stallBefore = cpuStallMicros();
@@ -183,6 +198,7 @@ async function oneRun(o: Options, root: string, run: number, kafka: Kafka): Prom
     const stallAfter = cpuStallMicros();
     const wallMs = performance.now() - startedAt;
     const recordsAfter = await endOffsets(kafka, `${prefix}.spans`);
+    const requestsAfter = await produced();
     if (o.profileDir) {
       await sleep(1000);
       const file = join(o.profileDir, `${pid}.cpuprofile`);
@@ -194,7 +210,9 @@ async function oneRun(o: Options, root: string, run: number, kafka: Kafka): Prom
       spansPerSec: result.spansPerSec,
       collectorCpuS: after.cpuSeconds - before.cpuSeconds,
       brokerCpuS: brokerBefore && brokerAfter ? brokerAfter.cpuSeconds - brokerBefore.cpuSeconds : undefined,
+      brokerIdleCpuS: idleRate === undefined ? undefined : (idleRate * wallMs) / 1000,
       kafkaRecords: recordsAfter - recordsBefore,
+      produceRequests: requestsAfter - requestsBefore,
       cpuPressure: stallBefore !== undefined && stallAfter !== undefined ? (stallAfter - stallBefore) / 1000 / wallMs : undefined,
       errors: result.errors + result.refusals,
     };
@@ -208,6 +226,10 @@ function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
+
+/** The broker's CPU during the load minus its background rate just before (others' use). */
+const netBroker = (f: RunFigures): number | undefined =>
+  f.brokerCpuS === undefined || f.brokerIdleCpuS === undefined ? undefined : f.brokerCpuS - f.brokerIdleCpuS;
 
 const per100k = (x: number | undefined, spans: number) => (x === undefined ? undefined : (x / spans) * 100_000);
 
@@ -225,20 +247,22 @@ async function main(): Promise<void> {
       figures.push(f);
       rows.push([
         basename(root), String(run), fmt(f.spansPerSec), fmt(per100k(f.collectorCpuS, f.spans), 2), fmt(per100k(f.brokerCpuS, f.spans), 2),
-        fmt(per100k(f.kafkaRecords, f.spans)), fmt(f.spans / Math.max(1, f.kafkaRecords), 1), f.cpuPressure === undefined ? '–' : `${Math.round(f.cpuPressure * 100)} %`,
+        fmt(per100k(netBroker(f), f.spans), 2),
+        fmt(per100k(f.kafkaRecords, f.spans)), fmt(f.spans / Math.max(1, f.kafkaRecords), 1), fmt(per100k(f.produceRequests, f.spans)), f.cpuPressure === undefined ? '–' : `${Math.round(f.cpuPressure * 100)} %`,
         String(f.errors), loadavg()[0].toFixed(2),
       ]);
       out(`  ${rows[rows.length - 1].join('  ')}\n`);
     }
   }
-  const header = ['checkout', 'run', 'spans/s', 'collector CPU s/100k', 'broker CPU s/100k', 'records/100k spans', 'spans/record', 'CPU pressure', 'refused+errors', 'load 1m'];
+  const header = ['checkout', 'run', 'spans/s', 'collector CPU s/100k', 'broker CPU s/100k', 'broker net of idle', 'records/100k spans', 'spans/record', 'produce requests/100k spans', 'CPU pressure', 'refused+errors', 'load 1m'];
   out(`\n${table(header, rows)}\n`);
   const medians = o.roots.map((root) => {
     const fs = figures.filter((f) => f.root === root);
     return [
       basename(root), 'median', fmt(median(fs.map((f) => f.spansPerSec))), fmt(median(fs.map((f) => per100k(f.collectorCpuS, f.spans)!)), 2),
-      fmt(median(fs.map((f) => per100k(f.brokerCpuS, f.spans) ?? NaN)), 2), fmt(median(fs.map((f) => per100k(f.kafkaRecords, f.spans)!))),
-      fmt(median(fs.map((f) => f.spans / Math.max(1, f.kafkaRecords))), 1), '', '', '',
+      fmt(median(fs.map((f) => per100k(f.brokerCpuS, f.spans) ?? NaN)), 2), fmt(median(fs.map((f) => per100k(netBroker(f), f.spans) ?? NaN)), 2),
+      fmt(median(fs.map((f) => per100k(f.kafkaRecords, f.spans)!))),
+      fmt(median(fs.map((f) => f.spans / Math.max(1, f.kafkaRecords))), 1), fmt(median(fs.map((f) => per100k(f.produceRequests, f.spans)!))), '', '', '',
     ];
   });
   out(`${table(header, medians)}\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);

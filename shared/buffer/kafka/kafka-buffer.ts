@@ -54,6 +54,7 @@ export class KafkaBuffer implements TelemetryBuffer, Component {
   private readonly lag: LagMonitor;
   /** Partitions per topic as the broker last said; packing waits for it (record-packer.ts). */
   private readonly partitionCounts = new Map<BufferTopic, number>();
+  private partitionRefresh: Promise<void> | null = null;
   private state: State = 'new';
   private ready: { value: boolean; at: number } | null = null;
   private readyProbe: Promise<boolean> | null = null;
@@ -230,7 +231,12 @@ export class KafkaBuffer implements TelemetryBuffer, Component {
       produced = await this.producer.send(records);
     } catch (err) {
       // Partitions may have been added meanwhile; the next sends should pack by the new count.
-      this.refreshPartitionCounts().catch((e: unknown) => this.logger.debug({ err: e }, 'reading partition counts failed'));
+      // One reading at a time: while Kafka is down, sends fail in quick succession.
+      this.partitionRefresh ??= this.refreshPartitionCounts()
+        .catch((e: unknown) => this.logger.debug({ err: e }, 'reading partition counts failed'))
+        .finally(() => {
+          this.partitionRefresh = null;
+        });
       throw err;
     }
     endTimer?.();

@@ -6,12 +6,14 @@
  * likewise logs and metrics).
  *
  * Why: kafkajs and the broker pay per record (encoding, copies, batch bookkeeping). One record per
- * trace made a 512-span export request ~100 records; packed, it is about one per partition.
+ * trace made a 512-span export request ~70 records.
  *
- * Why here, in the Kafka buffer, and not in the intake: which records may share a Kafka record is
- * a Kafka fact (the partition their keys map to, the topic's partition count), the in-process
- * buffer gains nothing from it (it hands each trace's decoded spans through), and only here are the
- * records of all publish calls coalesced into one send known together.
+ * Where records are cut, and why in two places: the trace intake already encodes the traces of one
+ * request that share a partition as one request (TelemetryBuffer.partitionOf; resources and scopes
+ * written once — a codec decision, so it lives with the codec's caller). This packer then joins the
+ * records of the concurrent publish calls that one send carries (produce-batcher.ts), which only the
+ * buffer sees together, and the records of publishers that stay per key (access logs, metrics).
+ * The in-process buffer does neither: it hands each trace's decoded spans through.
  *
  * What keeps the promises of shared/buffer/buffer.ts:
  * - A packed record goes to the partition every one of its records' keys maps to (Kafka's murmur2,
