@@ -337,7 +337,7 @@ async function measureRun(name: TargetName, run: number, ctx: RunContext): Promi
 
 // ---- the scenario ----
 
-function median(values: readonly number[]): number {
+export function median(values: readonly number[]): number {
   const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
   const mid = Math.floor(sorted.length / 2);
@@ -363,7 +363,7 @@ export interface PeerMedians {
 }
 
 /** meshtel ÷ the best peer: spans/s against the fastest, CPU, RSS and broker CPU against the lowest. */
-function versusBestPeer(meshtel: PeerMedians, peers: readonly PeerMedians[]): string {
+export function versusBestPeer(meshtel: PeerMedians, peers: readonly PeerMedians[]): string {
   if (peers.length === 0) return '– (no peer ran)';
   const ratio = (mine: number | undefined, theirs: Array<number | undefined>, pick: (xs: number[]) => number) => {
     const xs = theirs.filter((x): x is number => x !== undefined && !Number.isNaN(x));
