@@ -33,7 +33,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { startMeshtel, type MeshtelProcess } from '../../support/meshtel-process.js';
 import { ensureServers, KAFKA_BROKERS } from '../../support/servers.js';
 import { prepareLoadInWorker, runLoadInWorker, type LoadOptions, type LoadProtocol, type LoadResult } from '../loadgen.js';
-import { fmt, serverPid, sleep, table } from '../pipeline-measure.js';
+import { cpuStallMicros, fmt, serverPid, sleep, table } from '../pipeline-measure.js';
 import type { BenchSettings, LoadRow, Scenario } from '../run.js';
 import { metricSum, sampleProcess, scrapeMetrics, type ProcessSample } from '../target-process.js';
 import { buildPeer, JAEGER_VERSION, OTELCOL_VERSION, type PeerName } from './build.js';
@@ -275,6 +275,11 @@ interface RunFigures {
   readonly brokerCpuSecondsPer100k?: number;
   /** Kafka rows: records in the run's topics afterwards, warm-up included (a check that the spans went there). */
   readonly kafkaRecords?: number;
+  /**
+   * Share of the window in which some task on the machine waited for a core (Linux PSI); high
+   * means the figures are the neighbours' as much as the target's. Undefined without PSI.
+   */
+  readonly cpuPressure?: number;
   readonly errorSamples: readonly string[];
 }
 
@@ -301,6 +306,7 @@ async function measureRun(name: TargetName, run: number, ctx: RunContext): Promi
     const prepared = await prepareLoadInWorker(options(ctx.durationS));
     const broker = kafka ? kafkaPid() : undefined;
     const [before, brokerBefore] = await Promise.all([sampleProcess(target.pid, ''), sampleBroker(broker)]);
+    const stallBefore = cpuStallMicros();
     const started = performance.now();
     const load: LoadResult = await prepared.run();
     const elapsedS = (performance.now() - started) / 1000;
@@ -308,6 +314,7 @@ async function measureRun(name: TargetName, run: number, ctx: RunContext): Promi
     await waitIdle(target.pid);
     const busyS = (performance.now() - started) / 1000;
     const [after, brokerAfter] = await Promise.all([sampleProcess(target.pid, ''), sampleBroker(broker)]);
+    const stallAfter = cpuStallMicros();
     const records = kafka ? await kafkaRecords(ctx.topicPrefix).catch(() => undefined) : undefined;
     const accepted = load.spansAccepted;
     const per100k = (cpu: number) => (accepted > 0 ? (cpu / accepted) * 100_000 : Number.NaN);
@@ -328,6 +335,7 @@ async function measureRun(name: TargetName, run: number, ctx: RunContext): Promi
       peakRssMb: (after.peakRssBytes ?? after.rssBytes) / (1024 * 1024),
       brokerCpuSecondsPer100k: brokerBefore && brokerAfter ? per100k(brokerAfter.cpuSeconds - brokerBefore.cpuSeconds) : undefined,
       kafkaRecords: records,
+      cpuPressure: stallBefore !== undefined && stallAfter !== undefined ? (stallAfter - stallBefore) / 1e6 / busyS : undefined,
       errorSamples: load.errorSamples,
     };
   } finally {
@@ -359,6 +367,7 @@ export interface PeerMedians {
   readonly cpuSecondsPer100k: number;
   readonly peakRssMb: number;
   readonly brokerCpuSecondsPer100k?: number;
+  readonly cpuPressure?: number;
   readonly runs: readonly RunFigures[];
 }
 
@@ -389,11 +398,12 @@ export function formatPeersTable(medians: readonly PeerMedians[]): string {
       rows.push([
         `${kind}: ${m.label}`, fmt(m.spansPerSec), fmt(m.cpuSecondsPer100k, 2), fmt(m.peakRssMb),
         kind.startsWith('kafka') ? fmt(m.brokerCpuSecondsPer100k, 2) : '–',
+        m.cpuPressure === undefined ? '–' : `${(m.cpuPressure * 100).toFixed(0)} %`,
         m === meshtel ? versusBestPeer(m, peers) : '',
       ]);
     }
   }
-  return table(['row: target', 'spans/s accepted', 'CPU s/100k spans', 'peak RSS MB', 'broker CPU s/100k', 'meshtel ÷ best peer'], rows, '');
+  return table(['row: target', 'spans/s accepted', 'CPU s/100k spans', 'peak RSS MB', 'broker CPU s/100k', 'CPU pressure', 'meshtel ÷ best peer'], rows, '');
 }
 
 async function runPeers(settings: BenchSettings): Promise<LoadRow[]> {
@@ -440,7 +450,8 @@ async function runPeers(settings: BenchSettings): Promise<LoadRow[]> {
                 `(${fmt(r.cpuSeconds, 1)} s over ${fmt(r.busyS, 1)} s), peak RSS ${fmt(r.peakRssMb)} MB` +
                 `${r.brokerCpuSecondsPer100k === undefined ? '' : `, broker ${fmt(r.brokerCpuSecondsPer100k, 2)} s/100k`}` +
                 `${r.kafkaRecords === undefined ? '' : `, ${fmt(r.kafkaRecords)} Kafka records`}; ` +
-                `p50/p99 ${fmt(r.p50Ms, 1)}/${fmt(r.p99Ms, 1)} ms, ${r.refusals} refused, ${r.errors} errors; load ${loadavg()[0].toFixed(2)}\n`,
+                `p50/p99 ${fmt(r.p50Ms, 1)}/${fmt(r.p99Ms, 1)} ms, ${r.refusals} refused, ${r.errors} errors; load ${loadavg()[0].toFixed(2)}` +
+                `${r.cpuPressure === undefined ? '' : `, CPU pressure ${(r.cpuPressure * 100).toFixed(0)} %`}\n`,
             );
             for (const e of r.errorSamples) process.stdout.write(`    ! ${e}\n`);
           } catch (err) {
@@ -454,6 +465,7 @@ async function runPeers(settings: BenchSettings): Promise<LoadRow[]> {
         const mine = runs.filter((r) => r.target === name);
         if (mine.length === 0) continue;
         const brokers = mine.map((r) => r.brokerCpuSecondsPer100k).filter((x): x is number => x !== undefined);
+        const pressures = mine.map((r) => r.cpuPressure).filter((x): x is number => x !== undefined);
         medians.push({
           row: kind,
           target: name,
@@ -462,6 +474,7 @@ async function runPeers(settings: BenchSettings): Promise<LoadRow[]> {
           cpuSecondsPer100k: median(mine.map((r) => r.cpuSecondsPer100k)),
           peakRssMb: median(mine.map((r) => r.peakRssMb)),
           brokerCpuSecondsPer100k: brokers.length > 0 ? median(brokers) : undefined,
+          cpuPressure: pressures.length > 0 ? median(pressures) : undefined,
           runs: mine,
         });
       }
