@@ -104,6 +104,12 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Peer processes still running: killed if the bench exits early, so none outlives it. */
+const livePeers = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of livePeers) child.kill('SIGKILL');
+});
+
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
@@ -151,6 +157,8 @@ async function startPeerTarget(name: PeerName, ctx: RunContext): Promise<Target>
   const logFd = openSync(logPath, 'a');
   const child = spawn(ctx.binaries.get(name)!, ['--config', configPath], { stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
+  livePeers.add(child);
+  child.once('exit', () => livePeers.delete(child));
   const logTail = () => readFileSync(logPath, 'utf8').split('\n').slice(-15).join('\n');
   const otlpHttp = `http://${listen.http}`;
   try {
