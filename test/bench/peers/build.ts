@@ -183,6 +183,7 @@ export async function buildPeer(name: PeerName, say: (line: string) => void = (l
         log.write(`${String(err)}\n`);
         return 127;
       });
+      if (code === 127) return { ok: false, reason: 'the go tool is not on PATH (Go ≥ 1.26 is needed)' };
       if (code !== 0) return { ok: false, reason: `\`go ${step[0]}\` exited ${code} (see ${logPath})` };
     }
     renameSync(partial, out);
