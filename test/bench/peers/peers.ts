@@ -61,7 +61,7 @@ function peersSettings(settings: BenchSettings): PeersSettings {
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`BENCH_PEERS_RUNS must be a positive integer, not "${process.env.BENCH_PEERS_RUNS}"`);
   return {
     runs,
-    // Nine fresh processes per row: 10 s of load each keeps the whole run near ten minutes.
+    // Nine fresh processes per row: 10 s of load each keeps the whole scenario near twelve minutes.
     durationS: process.env.BENCH_DURATION_S ? settings.durationS : 10,
     rows: list('BENCH_PEERS_ROWS', ROW_KINDS) as RowKind[],
     peers: list('BENCH_PEERS', ['jaeger', 'otelcol']) as PeerName[],
