@@ -438,7 +438,7 @@ async function runPeers(settings: BenchSettings): Promise<LoadRow[]> {
   const workDir = mkdtempSync(join(tmpdir(), 'meshtel-bench-peers-'));
   process.stdout.write(
     `  ${rows.length} rows × ${targets.length} targets × ${ps.runs} runs, ${ps.durationS} s of load after ${settings.warmupS} s warm-up each; ` +
-      `configs and peer logs in ${workDir}\n`,
+      `topics meshtel-peers-${id}-*; configs and peer logs in ${workDir}\n`,
   );
   const medians: PeerMedians[] = [];
   try {
@@ -465,7 +465,9 @@ async function runPeers(settings: BenchSettings): Promise<LoadRow[]> {
           } catch (err) {
             process.stdout.write(`  ${kind} run ${run + 1}/${ps.runs} ${name}: failed: ${err instanceof Error ? err.message : String(err)}\n`);
           } finally {
-            if (kind.startsWith('kafka')) await dropTopics(topicPrefix).catch(() => undefined);
+            if (kind.startsWith('kafka')) {
+              await dropTopics(topicPrefix).catch((err: unknown) => process.stdout.write(`  peers: could not delete the topics ${topicPrefix}*: ${String(err)}\n`));
+            }
           }
         }
       }
@@ -489,6 +491,10 @@ async function runPeers(settings: BenchSettings): Promise<LoadRow[]> {
     }
   } finally {
     rmSync(workDir, { recursive: true, force: true });
+    // A second sweep: a delete that timed out on a busy broker leaves a topic behind otherwise.
+    if (rows.some((r) => r.startsWith('kafka'))) {
+      await dropTopics(`meshtel-peers-${id}`).catch((err: unknown) => process.stdout.write(`  peers: could not delete the topics meshtel-peers-${id}*: ${String(err)}\n`));
+    }
   }
   process.stdout.write(
     `\n  medians of ${ps.runs} runs; load average ${loadAvgBefore.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end; ` +
