@@ -10,7 +10,7 @@
  *   npx tsx test/bench/peers/build.ts            # build what is missing, print the paths
  *   BENCH_PEERS_CACHE=/some/dir ...              # cache elsewhere (default ~/.cache/meshtel-peers)
  *
- * The first build downloads ~1.5 GB of modules and compiles for several minutes on 2 cores.
+ * The first build downloads over a gigabyte of modules and compiles for several minutes on 2 cores.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
