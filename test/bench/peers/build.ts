@@ -69,7 +69,7 @@ func factories() (otelcol.Factories, error) {
 	if f.Exporters, err = otelcol.MakeFactoryMap(nopexporter.NewFactory(), kafkaexporter.NewFactory()); err != nil {
 		return f, err
 	}
-	// The service's own telemetry (logs, the metrics level) is a factory too since v0.13x.
+	// The service's own telemetry (logs, the metrics level) comes from a factory: v0.165 refuses to start without one.
 	f.Telemetry = otelconftelemetry.NewFactory()
 	return f, nil
 }
