@@ -10,7 +10,7 @@
  *   npx tsx test/bench/peers/build.ts            # build what is missing, print the paths
  *   BENCH_PEERS_CACHE=/some/dir ...              # cache elsewhere (default ~/.cache/meshtel-peers)
  *
- * The first build downloads ~1.5 GB of modules and compiles for several minutes on 2 cores.
+ * The first build downloads over a gigabyte of modules and compiles for several minutes on 2 cores.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -69,7 +69,7 @@ func factories() (otelcol.Factories, error) {
 	if f.Exporters, err = otelcol.MakeFactoryMap(nopexporter.NewFactory(), kafkaexporter.NewFactory()); err != nil {
 		return f, err
 	}
-	// The service's own telemetry (logs, the metrics level) is a factory too since v0.13x.
+	// The service's own telemetry (logs, the metrics level) comes from a factory: v0.165 refuses to start without one.
 	f.Telemetry = otelconftelemetry.NewFactory()
 	return f, nil
 }
@@ -183,6 +183,7 @@ export async function buildPeer(name: PeerName, say: (line: string) => void = (l
         log.write(`${String(err)}\n`);
         return 127;
       });
+      if (code === 127) return { ok: false, reason: 'the go tool is not on PATH (Go ≥ 1.26 is needed)' };
       if (code !== 0) return { ok: false, reason: `\`go ${step[0]}\` exited ${code} (see ${logPath})` };
     }
     renameSync(partial, out);

@@ -33,7 +33,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { startMeshtel, type MeshtelProcess } from '../../support/meshtel-process.js';
 import { ensureServers, KAFKA_BROKERS } from '../../support/servers.js';
 import { prepareLoadInWorker, runLoadInWorker, type LoadOptions, type LoadProtocol, type LoadResult } from '../loadgen.js';
-import { fmt, serverPid, sleep, table } from '../pipeline-measure.js';
+import { cpuStallMicros, fmt, serverPid, sleep, table } from '../pipeline-measure.js';
 import type { BenchSettings, LoadRow, Scenario } from '../run.js';
 import { metricSum, sampleProcess, scrapeMetrics, type ProcessSample } from '../target-process.js';
 import { buildPeer, JAEGER_VERSION, OTELCOL_VERSION, type PeerName } from './build.js';
@@ -61,7 +61,7 @@ function peersSettings(settings: BenchSettings): PeersSettings {
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`BENCH_PEERS_RUNS must be a positive integer, not "${process.env.BENCH_PEERS_RUNS}"`);
   return {
     runs,
-    // Nine fresh processes per row: 10 s of load each keeps the whole run near ten minutes.
+    // Nine fresh processes per row: 10 s of load each keeps the whole scenario near twelve minutes.
     durationS: process.env.BENCH_DURATION_S ? settings.durationS : 10,
     rows: list('BENCH_PEERS_ROWS', ROW_KINDS) as RowKind[],
     peers: list('BENCH_PEERS', ['jaeger', 'otelcol']) as PeerName[],
@@ -103,6 +103,12 @@ function freePort(): Promise<number> {
     });
   });
 }
+
+/** Peer processes still running: killed if the bench exits early, so none outlives it. */
+const livePeers = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of livePeers) child.kill('SIGKILL');
+});
 
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -151,6 +157,8 @@ async function startPeerTarget(name: PeerName, ctx: RunContext): Promise<Target>
   const logFd = openSync(logPath, 'a');
   const child = spawn(ctx.binaries.get(name)!, ['--config', configPath], { stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
+  livePeers.add(child);
+  child.once('exit', () => livePeers.delete(child));
   const logTail = () => readFileSync(logPath, 'utf8').split('\n').slice(-15).join('\n');
   const otlpHttp = `http://${listen.http}`;
   try {
@@ -275,6 +283,11 @@ interface RunFigures {
   readonly brokerCpuSecondsPer100k?: number;
   /** Kafka rows: records in the run's topics afterwards, warm-up included (a check that the spans went there). */
   readonly kafkaRecords?: number;
+  /**
+   * Share of the window in which some task on the machine waited for a core (Linux PSI); high
+   * means the figures are the neighbours' as much as the target's. Undefined without PSI.
+   */
+  readonly cpuPressure?: number;
   readonly errorSamples: readonly string[];
 }
 
@@ -301,6 +314,7 @@ async function measureRun(name: TargetName, run: number, ctx: RunContext): Promi
     const prepared = await prepareLoadInWorker(options(ctx.durationS));
     const broker = kafka ? kafkaPid() : undefined;
     const [before, brokerBefore] = await Promise.all([sampleProcess(target.pid, ''), sampleBroker(broker)]);
+    const stallBefore = cpuStallMicros();
     const started = performance.now();
     const load: LoadResult = await prepared.run();
     const elapsedS = (performance.now() - started) / 1000;
@@ -308,6 +322,7 @@ async function measureRun(name: TargetName, run: number, ctx: RunContext): Promi
     await waitIdle(target.pid);
     const busyS = (performance.now() - started) / 1000;
     const [after, brokerAfter] = await Promise.all([sampleProcess(target.pid, ''), sampleBroker(broker)]);
+    const stallAfter = cpuStallMicros();
     const records = kafka ? await kafkaRecords(ctx.topicPrefix).catch(() => undefined) : undefined;
     const accepted = load.spansAccepted;
     const per100k = (cpu: number) => (accepted > 0 ? (cpu / accepted) * 100_000 : Number.NaN);
@@ -328,6 +343,7 @@ async function measureRun(name: TargetName, run: number, ctx: RunContext): Promi
       peakRssMb: (after.peakRssBytes ?? after.rssBytes) / (1024 * 1024),
       brokerCpuSecondsPer100k: brokerBefore && brokerAfter ? per100k(brokerAfter.cpuSeconds - brokerBefore.cpuSeconds) : undefined,
       kafkaRecords: records,
+      cpuPressure: stallBefore !== undefined && stallAfter !== undefined ? (stallAfter - stallBefore) / 1e6 / busyS : undefined,
       errorSamples: load.errorSamples,
     };
   } finally {
@@ -337,7 +353,7 @@ async function measureRun(name: TargetName, run: number, ctx: RunContext): Promi
 
 // ---- the scenario ----
 
-function median(values: readonly number[]): number {
+export function median(values: readonly number[]): number {
   const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
   const mid = Math.floor(sorted.length / 2);
@@ -359,11 +375,12 @@ export interface PeerMedians {
   readonly cpuSecondsPer100k: number;
   readonly peakRssMb: number;
   readonly brokerCpuSecondsPer100k?: number;
+  readonly cpuPressure?: number;
   readonly runs: readonly RunFigures[];
 }
 
 /** meshtel ÷ the best peer: spans/s against the fastest, CPU, RSS and broker CPU against the lowest. */
-function versusBestPeer(meshtel: PeerMedians, peers: readonly PeerMedians[]): string {
+export function versusBestPeer(meshtel: PeerMedians, peers: readonly PeerMedians[]): string {
   if (peers.length === 0) return '– (no peer ran)';
   const ratio = (mine: number | undefined, theirs: Array<number | undefined>, pick: (xs: number[]) => number) => {
     const xs = theirs.filter((x): x is number => x !== undefined && !Number.isNaN(x));
@@ -389,11 +406,12 @@ export function formatPeersTable(medians: readonly PeerMedians[]): string {
       rows.push([
         `${kind}: ${m.label}`, fmt(m.spansPerSec), fmt(m.cpuSecondsPer100k, 2), fmt(m.peakRssMb),
         kind.startsWith('kafka') ? fmt(m.brokerCpuSecondsPer100k, 2) : '–',
+        m.cpuPressure === undefined ? '–' : `${(m.cpuPressure * 100).toFixed(0)} %`,
         m === meshtel ? versusBestPeer(m, peers) : '',
       ]);
     }
   }
-  return table(['row: target', 'spans/s accepted', 'CPU s/100k spans', 'peak RSS MB', 'broker CPU s/100k', 'meshtel ÷ best peer'], rows, '');
+  return table(['row: target', 'spans/s accepted', 'CPU s/100k spans', 'peak RSS MB', 'broker CPU s/100k', 'CPU pressure', 'meshtel ÷ best peer'], rows, '');
 }
 
 async function runPeers(settings: BenchSettings): Promise<LoadRow[]> {
@@ -420,7 +438,7 @@ async function runPeers(settings: BenchSettings): Promise<LoadRow[]> {
   const workDir = mkdtempSync(join(tmpdir(), 'meshtel-bench-peers-'));
   process.stdout.write(
     `  ${rows.length} rows × ${targets.length} targets × ${ps.runs} runs, ${ps.durationS} s of load after ${settings.warmupS} s warm-up each; ` +
-      `configs and peer logs in ${workDir}\n`,
+      `topics meshtel-peers-${id}-*; configs and peer logs in ${workDir}\n`,
   );
   const medians: PeerMedians[] = [];
   try {
@@ -440,13 +458,16 @@ async function runPeers(settings: BenchSettings): Promise<LoadRow[]> {
                 `(${fmt(r.cpuSeconds, 1)} s over ${fmt(r.busyS, 1)} s), peak RSS ${fmt(r.peakRssMb)} MB` +
                 `${r.brokerCpuSecondsPer100k === undefined ? '' : `, broker ${fmt(r.brokerCpuSecondsPer100k, 2)} s/100k`}` +
                 `${r.kafkaRecords === undefined ? '' : `, ${fmt(r.kafkaRecords)} Kafka records`}; ` +
-                `p50/p99 ${fmt(r.p50Ms, 1)}/${fmt(r.p99Ms, 1)} ms, ${r.refusals} refused, ${r.errors} errors; load ${loadavg()[0].toFixed(2)}\n`,
+                `p50/p99 ${fmt(r.p50Ms, 1)}/${fmt(r.p99Ms, 1)} ms, ${r.refusals} refused, ${r.errors} errors; load ${loadavg()[0].toFixed(2)}` +
+                `${r.cpuPressure === undefined ? '' : `, CPU pressure ${(r.cpuPressure * 100).toFixed(0)} %`}\n`,
             );
             for (const e of r.errorSamples) process.stdout.write(`    ! ${e}\n`);
           } catch (err) {
             process.stdout.write(`  ${kind} run ${run + 1}/${ps.runs} ${name}: failed: ${err instanceof Error ? err.message : String(err)}\n`);
           } finally {
-            if (kind.startsWith('kafka')) await dropTopics(topicPrefix).catch(() => undefined);
+            if (kind.startsWith('kafka')) {
+              await dropTopics(topicPrefix).catch((err: unknown) => process.stdout.write(`  peers: could not delete the topics ${topicPrefix}*: ${String(err)}\n`));
+            }
           }
         }
       }
@@ -454,6 +475,7 @@ async function runPeers(settings: BenchSettings): Promise<LoadRow[]> {
         const mine = runs.filter((r) => r.target === name);
         if (mine.length === 0) continue;
         const brokers = mine.map((r) => r.brokerCpuSecondsPer100k).filter((x): x is number => x !== undefined);
+        const pressures = mine.map((r) => r.cpuPressure).filter((x): x is number => x !== undefined);
         medians.push({
           row: kind,
           target: name,
@@ -462,12 +484,17 @@ async function runPeers(settings: BenchSettings): Promise<LoadRow[]> {
           cpuSecondsPer100k: median(mine.map((r) => r.cpuSecondsPer100k)),
           peakRssMb: median(mine.map((r) => r.peakRssMb)),
           brokerCpuSecondsPer100k: brokers.length > 0 ? median(brokers) : undefined,
+          cpuPressure: pressures.length > 0 ? median(pressures) : undefined,
           runs: mine,
         });
       }
     }
   } finally {
     rmSync(workDir, { recursive: true, force: true });
+    // A second sweep: a delete that timed out on a busy broker leaves a topic behind otherwise.
+    if (rows.some((r) => r.startsWith('kafka'))) {
+      await dropTopics(`meshtel-peers-${id}`).catch((err: unknown) => process.stdout.write(`  peers: could not delete the topics meshtel-peers-${id}*: ${String(err)}\n`));
+    }
   }
   process.stdout.write(
     `\n  medians of ${ps.runs} runs; load average ${loadAvgBefore.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end; ` +
