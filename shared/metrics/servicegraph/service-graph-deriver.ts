@@ -144,8 +144,12 @@ export class ServiceGraphDeriver {
         this.edge(half.side === 'client' ? half.service : '', half.side === 'server' ? half.service : '', connectionOf(half), half).dropped().inc();
         continue;
       }
-      this.pending.add(half);
+      // A half accounted for on arrival (its partner was waiting) never enters the waiting room:
+      // nothing pairOnArrival looks up can be the half itself, unless it names itself as its parent.
+      const selfParent = half.parentSpanId === half.spanId;
+      if (selfParent) this.pending.add(half);
       this.pairOnArrival(half);
+      if (!selfParent && !half.done) this.pending.add(half);
     }
   }
 
@@ -333,6 +337,7 @@ export class ServiceGraphDeriver {
       done: false,
       expired: false,
       indexed: false,
+      forgotten: false,
       nextWithId: undefined,
       nextUnderParent: undefined,
     };
