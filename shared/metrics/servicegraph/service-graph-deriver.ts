@@ -297,10 +297,13 @@ export class ServiceGraphDeriver {
 
   /** A database call is one client span (databases send none): an edge at once, both latencies from it. */
   private completeDatabaseCall(span: SpanRecord, half: PendingSpan): boolean {
-    const isDatabase = DATABASE_NAME_ATTRIBUTES.some((k) => findAttribute(span, k) !== undefined);
-    if (!isDatabase) return false;
-    const database = half.peerNode ?? DATABASE_NAME_ATTRIBUTES.map((k) => findAttribute(span, k)).find((v) => v !== undefined)!;
-    const edge = this.edge(half.service, database, 'database', half);
+    let named: string | undefined;
+    for (const key of DATABASE_NAME_ATTRIBUTES) {
+      named = findAttribute(span, key);
+      if (named !== undefined) break;
+    }
+    if (named === undefined) return false;
+    const edge = this.edge(half.service, half.peerNode ?? named, 'database', half);
     edge.requests().inc();
     if (half.failed) edge.failed().inc();
     edge.clientSeconds().observe(half.seconds);
