@@ -129,10 +129,12 @@ function cleanLabels(labelNames: readonly string[], labels: Labels): Labels {
   return out;
 }
 
-/** The overflow series' key: no label-value key starts with \u0001 followed by this text alone. */
+/** The overflow series' key in a family's map (a label-value key ends with \u0000, or is empty). */
 const OVERFLOW_KEY = '\u0001overflow';
 
 interface MutableCounter { labels: Labels; value: number; timestampMs?: number }
+interface MutableHistogram { labels: Labels; bounds: readonly number[]; bucketCounts: number[]; sum: number; count: number; timestampMs?: number }
+interface MutableSummary { labels: Labels; quantiles: Array<{ quantile: number; value: number }>; sum: number; count: number; timestampMs?: number }
 
 const freshCounter = (): { value: number } => ({ value: 0 });
 
@@ -151,7 +153,7 @@ export class CounterHandle {
   /** @internal */
   constructor(private readonly s: MutableCounter, private readonly onFold: (() => void) | undefined) {}
 
-  /** Whether these labels were folded into the overflow series (a caller should not cache the handle). */
+  /** Whether these labels were folded into the overflow series (every update through it counts a fold). */
   get overflow(): boolean {
     return this.onFold !== undefined;
   }
@@ -181,8 +183,6 @@ export class HistogramHandle {
     observeInto(this.s, this.buckets, value);
   }
 }
-interface MutableHistogram { labels: Labels; bounds: readonly number[]; bucketCounts: number[]; sum: number; count: number; timestampMs?: number }
-interface MutableSummary { labels: Labels; quantiles: Array<{ quantile: number; value: number }>; sum: number; count: number; timestampMs?: number }
 
 export class MetricsRegistry implements MetricsSource {
   private readonly counters = new Map<string, Family<MutableCounter> & { type: 'counter' | 'gauge' }>();
@@ -346,8 +346,8 @@ export interface DerivedCounter {
    * The series of these labels, created as `inc` would create it (or the overflow series, counting
    * the fold), for a caller that updates it often: each `inc` on the handle is then what
    * `inc(labels)` would do, without building the label key. Counted as a fold: every update of an
-   * overflow handle. A handle with `overflow` set must not be cached (the label sets behind it are
-   * unbounded).
+   * overflow handle, none for the look-up itself. A cache of handles must be bounded by itself:
+   * the label sets folded into the overflow series are not.
    */
   series(labels: Labels): CounterHandle;
   /** Imported cumulative point (e.g. an OTLP monotonic sum), with its own timestamp. */

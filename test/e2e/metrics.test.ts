@@ -139,4 +139,26 @@ describe('all-in-one scrape endpoint (no remote-write URL)', () => {
       await p.stop();
     }
   });
+
+  it('derives only the processors named in --metrics-generator-processors, and still imports OTLP metrics', async () => {
+    const p = await startMeshtel('all-in-one', ['--service-graph-wait-ms', '500', '--metrics-generator-processors', 'span-metrics']);
+    try {
+      await sendTelemetry(p);
+      await eventually(async () => {
+        const body = await (await fetch(`http://${p.endpoints.metrics}/metrics`)).text();
+        return body.includes('traces_spanmetrics_calls_total') && body.includes('orders_processed') ? true : undefined;
+      }, 20_000, 250);
+      // The access logs were stored, so the Istio processor would have seen them by now.
+      await eventually(async () => {
+        const self = await (await fetch(p.url('admin', '/metrics'))).text();
+        return /^meshtel_store_accesslogs_written_total(?:\{[^}]*\})? [1-9]/m.test(self) ? true : undefined;
+      }, 20_000, 250);
+      const text = await (await fetch(`http://${p.endpoints.metrics}/metrics`)).text();
+      expect(text).toContain('traces_spanmetrics_latency_bucket');
+      expect(text).not.toContain('traces_service_graph_');
+      expect(text).not.toContain('istio_');
+    } finally {
+      await p.stop();
+    }
+  });
 });

@@ -376,6 +376,27 @@ describe('service graph bounds', () => {
     ]);
   });
 
+  it('keeps traces apart when their span ids repeat: each server pairs with the client of its own trace', () => {
+    const { registry, deriver, settle } = setup();
+    const callId = spanIdOf(0x77);
+    const rootId = spanIdOf(0x78);
+    const hop = (trace: number, from: string, to: string) => [
+      span({ traceId: traceIdOf(trace), spanId: rootId, service: from, kind: SpanKind.SERVER, name: 'GET /' }),
+      span({ traceId: traceIdOf(trace), spanId: callId, parentSpanId: rootId, service: from, kind: SpanKind.CLIENT, name: 'GET /x' }),
+      span({ traceId: traceIdOf(trace), parentSpanId: callId, service: to, kind: SpanKind.SERVER, name: 'GET /x' }),
+    ];
+    const [rootA, clientA, serverA] = hop(0xa1, 'web', 'cart');
+    const [rootB, clientB, serverB] = hop(0xb2, 'shop', 'stock');
+    // Both clients wait under the same span id; each server arrives after both.
+    deriver.observeSpans([rootA!, rootB!, clientA!, clientB!]);
+    deriver.observeSpans([serverB!, serverA!]);
+    expect(edges(registry)).toEqual(['shop->stock[]=1', 'web->cart[]=1']);
+    settle();
+    expect(edges(registry)).toEqual(['shop->stock[]=1', 'user->shop[virtual_node]=1', 'user->web[virtual_node]=1', 'web->cart[]=1']);
+    expect(counters(registry, 'traces_service_graph_unpaired_spans_total')).toEqual([]);
+    expect(deriver.pendingCount).toBe(0);
+  });
+
   it('adds configured dimensions as sanitized labels, from the client half first', () => {
     const { registry, deriver, settle } = setup({ dimensions: ['http.method', 'istio.namespace'] });
     deriver.observeSpans(bookinfoTrace().spans);

@@ -40,6 +40,8 @@ export interface PendingSpan {
   expired: boolean;
   /** In the indexes (set and cleared by PendingSpans only). */
   indexed: boolean;
+  /** Let go of (set by PendingSpans.forget only): never indexed again, remembered at most once. */
+  forgotten: boolean;
   /** The next span of the id chain (any trace); kept when this one leaves, so a walk can go on. */
   nextWithId: PendingSpan | undefined;
   /** The next server span of the parent-id chain (any trace); kept likewise. */
@@ -134,13 +136,19 @@ export class PendingSpans {
     }
   }
 
-  /** Takes `span` out of the indexes; an accounted-for server span is remembered for one wait. */
+  /**
+   * Takes `span` out of the indexes, if it is there (a half accounted for on arrival never was);
+   * an accounted-for server span is remembered for one wait.
+   */
   forget(span: PendingSpan): void {
-    if (!span.indexed) return;
-    span.indexed = false;
-    unlink(this.byId, span.spanId, span, 'nextWithId');
-    this.indexed--;
-    if (span.side === 'server' && span.parentSpanId !== '') unlink(this.serversByParent, span.parentSpanId, span, 'nextUnderParent');
+    if (span.forgotten) return;
+    span.forgotten = true;
+    if (span.indexed) {
+      span.indexed = false;
+      unlink(this.byId, span.spanId, span, 'nextWithId');
+      this.indexed--;
+      if (span.side === 'server' && span.parentSpanId !== '') unlink(this.serversByParent, span.parentSpanId, span, 'nextUnderParent');
+    }
     if (span.side === 'server' && span.done && !span.expired) {
       // Bounded like the waiting spans: a full generation ages out early, which only risks
       // counting a late nested span as unpaired.

@@ -144,8 +144,12 @@ export class ServiceGraphDeriver {
         this.edge(half.side === 'client' ? half.service : '', half.side === 'server' ? half.service : '', connectionOf(half), half).dropped().inc();
         continue;
       }
-      this.pending.add(half);
+      // A half accounted for on arrival (its partner was waiting) never enters the waiting room:
+      // nothing pairOnArrival looks up can be the half itself, unless it names itself as its parent.
+      const selfParent = half.parentSpanId === half.spanId;
+      if (selfParent) this.pending.add(half);
       this.pairOnArrival(half);
+      if (!selfParent && !half.done) this.pending.add(half);
     }
   }
 
@@ -293,10 +297,13 @@ export class ServiceGraphDeriver {
 
   /** A database call is one client span (databases send none): an edge at once, both latencies from it. */
   private completeDatabaseCall(span: SpanRecord, half: PendingSpan): boolean {
-    const isDatabase = DATABASE_NAME_ATTRIBUTES.some((k) => findAttribute(span, k) !== undefined);
-    if (!isDatabase) return false;
-    const database = half.peerNode ?? DATABASE_NAME_ATTRIBUTES.map((k) => findAttribute(span, k)).find((v) => v !== undefined)!;
-    const edge = this.edge(half.service, database, 'database', half);
+    let named: string | undefined;
+    for (const key of DATABASE_NAME_ATTRIBUTES) {
+      named = findAttribute(span, key);
+      if (named !== undefined) break;
+    }
+    if (named === undefined) return false;
+    const edge = this.edge(half.service, half.peerNode ?? named, 'database', half);
     edge.requests().inc();
     if (half.failed) edge.failed().inc();
     edge.clientSeconds().observe(half.seconds);
@@ -333,6 +340,7 @@ export class ServiceGraphDeriver {
       done: false,
       expired: false,
       indexed: false,
+      forgotten: false,
       nextWithId: undefined,
       nextUnderParent: undefined,
     };
