@@ -145,7 +145,7 @@ export async function startClusterPrimary(opts: ClusterPrimaryOptions): Promise<
     const now = Date.now();
     while (recentRestarts.length > 0 && now - recentRestarts[0]! > RESTART_WINDOW_MS) recentRestarts.shift();
     if (recentRestarts.length >= MAX_RESTARTS) {
-      const reason = `${MAX_RESTARTS} workers died within ${RESTART_WINDOW_MS / 1000} s; giving up`;
+      const reason = `a worker died again after ${MAX_RESTARTS} replacements within ${RESTART_WINDOW_MS / 1000} s; giving up`;
       logger.error({ worker: worker.id, pid: worker.process.pid, code, signal }, `cluster worker died: ${reason}`);
       reportFailure(reason);
       return;
