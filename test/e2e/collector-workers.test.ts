@@ -120,7 +120,7 @@ describe('collector with --workers 2', () => {
     expect(Object.keys(ready.checks).filter((k) => k.startsWith('worker-'))).toHaveLength(2);
   });
 
-  it('publishes OTLP/HTTP and OTLP/gRPC exports taken by either worker to Kafka, and /metrics sums both workers', async () => {
+  it('publishes OTLP/HTTP, OTLP/gRPC and Zipkin exports taken by either worker to Kafka, and /metrics sums both workers', async () => {
     const before = metricSum(await metrics(), 'meshtel_receiver_spans_accepted_total');
     const sent: string[] = [];
     // HTTP: eight connections, alternating between the two workers.
@@ -138,6 +138,14 @@ describe('collector with --workers 2', () => {
       expect(result.error?.message).toBeUndefined();
       sent.push(traceId);
     }
+    // Zipkin v2 JSON on its own port, also shared by both workers.
+    for (let i = 0; i < 2; i++) {
+      const traceId = traceBody().traceId;
+      const zipkinSpan = { traceId, id: traceId.slice(16), name: 'get /', timestamp: Date.now() * 1000, duration: 1000, localEndpoint: { serviceName: 'workers-e2e-zipkin' } };
+      const res = await fetch(collector.url('zipkin', '/api/v2/spans'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([zipkinSpan]) });
+      expect(res.status).toBe(202);
+      sent.push(traceId);
+    }
     // And the OpenTelemetry SDK's own gRPC exporter.
     const sdk = sdkSpans('workers-e2e-sdk');
     const exporter = new OtlpGrpcExporter({ url: `http://${collector.endpoints.otlpGrpc}` });
@@ -146,7 +154,7 @@ describe('collector with --workers 2', () => {
     sent.push(sdk[0]!.spanContext().traceId);
 
     await expectInKafka(sent);
-    const expectedSpans = 8 + 4 + sdk.length;
+    const expectedSpans = 8 + 4 + 2 + sdk.length;
     const after = await eventually(async () => {
       const accepted = metricSum(await metrics(), 'meshtel_receiver_spans_accepted_total');
       return accepted - before === expectedSpans ? accepted : undefined;
