@@ -188,16 +188,26 @@ describe('collector with --workers 2', () => {
 
   it('on SIGTERM drains every worker — each export answered 200 is in Kafka — and exits 0', async () => {
     const pids = workerPids(await metrics());
-    // Exports in flight while the signal arrives: whichever are answered 200 must have been published.
-    const inFlight = Array.from({ length: 12 }, () => {
-      const { traceId, body } = traceBody();
-      return postOnNewConnection(body).then((status) => ({ traceId, status }));
-    });
-    await new Promise((r) => setTimeout(r, 20));
+    // Four senders post one export after another, before and while the signal arrives, until
+    // the collector stops answering: whichever exports were answered 200 must have been published.
+    const answered: Array<{ traceId: string; status: number }> = [];
+    let stopped = false;
+    const sender = async () => {
+      while (!stopped) {
+        const { traceId, body } = traceBody();
+        const status = await postOnNewConnection(body);
+        answered.push({ traceId, status });
+        if (status !== 200) return;
+      }
+    };
+    const senders = Array.from({ length: 4 }, sender);
+    await eventually(async () => (answered.filter((a) => a.status === 200).length >= 8 ? true : undefined), 30_000, 20);
     const code = await collector.stop('SIGTERM');
+    stopped = true;
+    await Promise.all(senders);
     expect(code).toBe(0);
-    const answered = await Promise.all(inFlight);
     const acknowledged = answered.filter((a) => a.status === 200).map((a) => a.traceId);
+    expect(acknowledged.length).toBeGreaterThanOrEqual(8);
     await expectInKafka(acknowledged);
     for (const pid of pids) expect(alive(pid), `worker ${pid} still running`).toBe(false);
     expect(collector.logs.some((l) => l.msg === 'shutdown complete' && l.process === 'primary')).toBe(true);
