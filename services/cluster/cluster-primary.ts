@@ -1,9 +1,10 @@
 /**
- * The primary of a clustered role (node:cluster): forks the workers, which share the receiver
- * ports (the primary accepts each connection and hands it to the next worker in turn), serves the
- * admin port for all of them — /metrics aggregated over its own registry and every worker's,
- * /readyz ready only when every worker is — replaces a worker that dies (a bounded number of
- * times), and on stop asks every worker to drain as a single process would.
+ * The primary of a clustered role (node:cluster): forks the workers — the collector's share the
+ * receiver ports (the primary accepts each connection and hands it to the next worker in turn),
+ * the ingester's are members of one consumer group — serves the admin port for all of them
+ * (/metrics aggregated over its own registry and every worker's, /readyz ready only when every
+ * worker is), replaces a worker that dies (a bounded number of times), and on stop asks every
+ * worker to drain as a single process would.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
