@@ -119,7 +119,11 @@ export async function startClusterPrimary(opts: ClusterPrimaryOptions): Promise<
       worker.once('exit', (code: number | null, signal: string | null) => resolve({ code, signal }));
     });
     const started = new Promise<Record<string, string>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`worker ${worker.id} did not start within ${WORKER_START_TIMEOUT_MS} ms`)), WORKER_START_TIMEOUT_MS);
+      const timer = setTimeout(() => {
+        reject(new Error(`worker ${worker.id} did not start within ${WORKER_START_TIMEOUT_MS} ms`));
+        // A worker stuck at start would hold a slot without serving; its exit counts as a death.
+        worker.process.kill('SIGKILL');
+      }, WORKER_START_TIMEOUT_MS);
       startWaits.set(worker.id, (endpoints) => {
         clearTimeout(timer);
         resolve(endpoints);
