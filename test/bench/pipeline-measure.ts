@@ -167,7 +167,7 @@ export async function openUsageWindow(roles: ReadonlyArray<readonly [string, Mes
 }
 
 /** Total µs in which some task waited for a CPU since boot (PSI); undefined where the kernel has no PSI. */
-function cpuStallMicros(): number | undefined {
+export function cpuStallMicros(): number | undefined {
   try {
     const m = /^some .*total=(\d+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
     return m ? Number(m[1]) : undefined;
