@@ -212,4 +212,24 @@ describe('collector with --workers 2', () => {
     for (const pid of pids) expect(alive(pid), `worker ${pid} still running`).toBe(false);
     expect(collector.logs.some((l) => l.msg === 'shutdown complete' && l.process === 'primary')).toBe(true);
   }, 90_000);
+
+  it('kills a worker that does not exit within the shutdown timeout, and exits 1', async () => {
+    const impatient = await startMeshtel(
+      'collector',
+      ['--workers', '2', '--kafka-brokers', KAFKA_BROKERS, '--kafka-topic-prefix', topicPrefix, '--shutdown-timeout-ms', '1000'],
+      {},
+      90_000,
+    );
+    try {
+      const pids = (impatient.logs.find((l) => l.msg === 'meshtel collector started')?.workers ?? []) as number[];
+      expect(pids).toHaveLength(2);
+      // A stopped (SIGSTOP) worker cannot drain or exit, like one stuck on a request that never ends.
+      process.kill(pids[0]!, 'SIGSTOP');
+      expect(await impatient.stop('SIGTERM')).toBe(1);
+      expect(impatient.logs.some((l) => l.msg === 'cluster worker did not exit within the shutdown timeout; killing it' && l.pid === pids[0])).toBe(true);
+      for (const pid of pids) expect(alive(pid), `worker ${pid} still running`).toBe(false);
+    } finally {
+      if (impatient.child.exitCode === null) await impatient.stop('SIGKILL');
+    }
+  }, 120_000);
 });
