@@ -89,9 +89,10 @@ async function main(): Promise<number> {
   if (isClusterWorker()) {
     // Forked by a primary (below) with the same arguments: run the role without the admin port.
     const logger = createLogger(config.logLevel, { role, worker: String(process.pid) });
+    // Should the primary die, node:cluster ends this worker at once (exit 0 on the IPC channel's
+    // disconnect): requests in flight are cut unanswered, so their senders retry; nothing they were
+    // told was stored is lost.
     running = await startClusterWorker(role, await ROLES[role]!.load(), { config, logger, registry });
-    // The primary is gone (killed): nobody serves this worker's admin port or restarts it; stop.
-    failed = new Promise((resolve) => process.once('disconnect', () => resolve('cluster primary disconnected')));
   } else if (workers > 1) {
     const logger = createLogger(config.logLevel, { role, process: 'primary' });
     const cluster = await import('./cluster/cluster-primary.js').then((m) => m.startClusterPrimary({ role, workers, config, logger, registry }));

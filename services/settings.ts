@@ -45,7 +45,7 @@ export const SETTINGS = settingsTable({
   },
   workers: {
     env: 'MESHTEL_WORKERS', flag: '--workers', roles: [...CLUSTER_ROLES], field: clusterSettings.shape.workers,
-    help: 'Processes the role spreads over (node:cluster): the primary forks this many workers that share the receiver ports and each run the receivers and a Kafka producer, and serves the admin port for all of them. 1 = one process, no cluster; auto = one per core Node may use. Receiver limits (connections, bytes in flight, Kafka in-flight bytes) apply per worker.',
+    help: 'Processes the role spreads over (node:cluster): the primary forks this many workers and serves the admin port for all of them. Collector workers share the receiver ports, each with its own Kafka producer (receiver limits — connections, bytes in flight, Kafka in-flight bytes — apply per worker); each ingester worker is one member of the consumer group. 1 = one process, no cluster; auto = one per core Node may use.',
   },
   otlpGrpcPort: {
     env: 'MESHTEL_OTLP_GRPC_PORT', flag: '--otlp-grpc-port', roles: ['collector', 'all-in-one'], field: collectorSettings.shape.otlpGrpcPort,
@@ -405,7 +405,7 @@ export type MeshtelConfig = ConfigOf<typeof SETTINGS>;
 export function loadConfig(flags: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv = process.env, role?: string): MeshtelConfig {
   const config = loadSettings(SETTINGS, flags, env);
   // Settings that only work together (TLS key and certificate...), once each is valid alone.
-  const combined = [...securitySettingsProblems(config, role), ...workersSettingProblems(config.workers, role)];
+  const combined = [...securitySettingsProblems(config, role), ...workersSettingProblems(config, role)];
   if (combined.length > 0) throw new ConfigError(combined);
   return config;
 }

@@ -1,9 +1,10 @@
 /**
- * The primary of a clustered role (node:cluster): forks the workers, which share the receiver
- * ports (the primary accepts each connection and hands it to the next worker in turn), serves the
- * admin port for all of them — /metrics aggregated over its own registry and every worker's,
- * /readyz ready only when every worker is — replaces a worker that dies (a bounded number of
- * times), and on stop asks every worker to drain as a single process would.
+ * The primary of a clustered role (node:cluster): forks the workers — the collector's share the
+ * receiver ports (the primary accepts each connection and hands it to the next worker in turn),
+ * the ingester's are members of one consumer group — serves the admin port for all of them
+ * (/metrics aggregated over its own registry and every worker's, /readyz ready only when every
+ * worker is), replaces a worker that dies (a bounded number of times), and on stop asks every
+ * worker to drain as a single process would.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
@@ -118,7 +119,11 @@ export async function startClusterPrimary(opts: ClusterPrimaryOptions): Promise<
       worker.once('exit', (code: number | null, signal: string | null) => resolve({ code, signal }));
     });
     const started = new Promise<Record<string, string>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`worker ${worker.id} did not start within ${WORKER_START_TIMEOUT_MS} ms`)), WORKER_START_TIMEOUT_MS);
+      const timer = setTimeout(() => {
+        reject(new Error(`worker ${worker.id} did not start within ${WORKER_START_TIMEOUT_MS} ms`));
+        // A worker stuck at start would hold a slot without serving; its exit counts as a death.
+        worker.process.kill('SIGKILL');
+      }, WORKER_START_TIMEOUT_MS);
       startWaits.set(worker.id, (endpoints) => {
         clearTimeout(timer);
         resolve(endpoints);
@@ -145,7 +150,7 @@ export async function startClusterPrimary(opts: ClusterPrimaryOptions): Promise<
     const now = Date.now();
     while (recentRestarts.length > 0 && now - recentRestarts[0]! > RESTART_WINDOW_MS) recentRestarts.shift();
     if (recentRestarts.length >= MAX_RESTARTS) {
-      const reason = `${MAX_RESTARTS} workers died within ${RESTART_WINDOW_MS / 1000} s; giving up`;
+      const reason = `a worker died again after ${MAX_RESTARTS} replacements within ${RESTART_WINDOW_MS / 1000} s; giving up`;
       logger.error({ worker: worker.id, pid: worker.process.pid, code, signal }, `cluster worker died: ${reason}`);
       reportFailure(reason);
       return;

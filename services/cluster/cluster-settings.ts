@@ -13,23 +13,41 @@ export const clusterSettings = z.object({
 export type WorkersSetting = z.output<typeof clusterSettings>['workers'];
 
 /**
- * Roles whose work can be spread over processes sharing the listeners: the collector keeps no
- * state between requests (every request is answered once its publish to Kafka is acknowledged).
- * all-in-one cannot: its buffer, stores and query answers live in its one process.
+ * Roles whose work can be spread over processes: the collector keeps no state between requests
+ * (each is answered once its publish to Kafka is acknowledged), and its workers share the receiver
+ * ports; each ingester worker is one more member of the Kafka consumer group, as another ingester
+ * process would be. all-in-one cannot: its buffer, stores and query answers live in its one process.
  */
-export const CLUSTER_ROLES: readonly string[] = ['collector'];
+export const CLUSTER_ROLES: readonly string[] = ['collector', 'ingester'];
 
 /** The number of worker processes a setting asks for on this machine. */
 export function workerCount(setting: WorkersSetting, cores: number = availableParallelism()): number {
   return setting === 'auto' ? Math.max(1, cores) : setting;
 }
 
+/** The settings the check below reads (a slice of the process configuration). */
+export interface WorkersCheckInput {
+  readonly workers: WorkersSetting;
+  readonly remoteWriteUrl: string;
+  readonly remoteWriteInstanceLabel: string;
+}
+
 /** Why a role cannot run with this setting, or [] when it can. */
-export function workersSettingProblems(setting: WorkersSetting, role: string | undefined): string[] {
-  if (setting === 1 || role === undefined || CLUSTER_ROLES.includes(role)) return [];
-  const why =
-    role === 'all-in-one'
-      ? 'all-in-one keeps its buffer, stores and query state in one process, so it runs as exactly one; run the collector role with --workers to spread the receivers over cores'
-      : `only ${CLUSTER_ROLES.join(', ')} can run as several worker processes; run more ${role} processes instead`;
-  return [`MESHTEL_WORKERS / --workers = ${JSON.stringify(String(setting))}: ${why}`];
+export function workersSettingProblems(config: WorkersCheckInput, role: string | undefined): string[] {
+  const setting = config.workers;
+  if (setting === 1 || role === undefined) return [];
+  const named = `MESHTEL_WORKERS / --workers = ${JSON.stringify(String(setting))}`;
+  if (!CLUSTER_ROLES.includes(role)) {
+    const why =
+      role === 'all-in-one'
+        ? 'all-in-one keeps its buffer, stores and query state in one process, so it runs as exactly one; run the collector role with --workers to spread the receivers over cores'
+        : `only ${CLUSTER_ROLES.join(' and ')} can run as several worker processes; run more ${role} processes instead`;
+    return [`${named}: ${why}`];
+  }
+  // Each ingester worker derives and remote-writes its own series; with one shared instance label
+  // they would overwrite each other's samples in Prometheus.
+  if (role === 'ingester' && workerCount(setting) > 1 && config.remoteWriteUrl !== '' && config.remoteWriteInstanceLabel !== 'auto') {
+    return [`${named} with MESHTEL_REMOTE_WRITE_INSTANCE_LABEL = ${JSON.stringify(config.remoteWriteInstanceLabel)}: every ingester worker remote-writes its own series, so the instance label must be auto (<hostname>-<pid>, one per worker)`];
+  }
+  return [];
 }

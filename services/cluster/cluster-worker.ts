@@ -1,6 +1,6 @@
 /**
- * One worker of a clustered role: runs the role's components as a single process would — its
- * receivers listen on ports node:cluster shares with the other workers — but not the admin port,
+ * One worker of a clustered role: runs the role's components as a single process would — a
+ * collector's receivers listen on ports node:cluster shares with the other workers — but not the admin port,
  * which the primary serves for all of them. It tells the primary when it serves and answers the
  * primary's requests for its metrics and readiness.
  */

@@ -21,6 +21,7 @@ import { dropPipelineData } from '../support/pipeline.js';
 import { eventually, startMeshtel } from '../support/meshtel-process.js';
 import { ensureServers, KAFKA_BROKERS } from '../support/servers.js';
 import { runLoadInWorker, type LoadProtocol } from './loadgen.js';
+import { cpuStallMicros } from './pipeline-measure.js';
 import { metricSum, sampleProcess, scrapeMetrics } from './target-process.js';
 
 interface Run {
@@ -35,6 +36,8 @@ interface Run {
   readonly refusals: number;
   readonly errors: number;
   readonly load1: number;
+  /** Share of the run in which some task waited for a core (Linux PSI); undefined without PSI. */
+  readonly cpuPressure?: number;
 }
 
 const num = (name: string, fallback: number): number => {
@@ -87,9 +90,11 @@ async function oneRun(workers: number, protocol: LoadProtocol): Promise<Run> {
     const cpuBefore = await cpuOf(pids, metricsUrl);
     const acceptedBefore = metricSum(await scrapeMetrics(metricsUrl), ACCEPTED);
     const generatorBefore = process.cpuUsage();
+    const stallBefore = cpuStallMicros();
     const started = performance.now();
     const result = await runLoadInWorker({ ...load, durationMs: durationS * 1000 });
     const wallS = (performance.now() - started) / 1000;
+    const stallAfter = cpuStallMicros();
     const generator = process.cpuUsage(generatorBefore);
     const cpu = (await cpuOf(pids, metricsUrl)) - cpuBefore;
     const accepted = metricSum(await scrapeMetrics(metricsUrl), ACCEPTED) - acceptedBefore;
@@ -105,6 +110,7 @@ async function oneRun(workers: number, protocol: LoadProtocol): Promise<Run> {
       refusals: result.refusals,
       errors: result.errors,
       load1,
+      cpuPressure: stallBefore !== undefined && stallAfter !== undefined ? (stallAfter - stallBefore) / 1e6 / wallS : undefined,
     };
   } finally {
     const code = await collector.stop();
@@ -138,7 +144,8 @@ async function main(): Promise<void> {
           all.push(run);
           process.stdout.write(
             `  ${protocol} workers=${workers} run ${r + 1}: ${fmt(run.spansPerSec)} spans/s, ${fmt(run.cpuPer100k, 2)} CPU s/100k, collector ${fmt(run.cores, 2)} cores, ` +
-              `generator ${fmt(run.generatorCores, 2)} cores, p50/p99 ${fmt(run.p50Ms, 1)}/${fmt(run.p99Ms, 1)} ms, refused ${run.refusals}, errors ${run.errors}, load ${run.load1.toFixed(2)}\n`,
+              `generator ${fmt(run.generatorCores, 2)} cores, p50/p99 ${fmt(run.p50Ms, 1)}/${fmt(run.p99Ms, 1)} ms, refused ${run.refusals}, errors ${run.errors}, load ${run.load1.toFixed(2)}, ` +
+              `CPU pressure ${run.cpuPressure === undefined ? '–' : `${(run.cpuPressure * 100).toFixed(0)} %`}\n`,
           );
         }
       }
@@ -147,8 +154,8 @@ async function main(): Promise<void> {
     await dropPipelineData(id).catch((err: unknown) => process.stdout.write(`  cleanup failed: ${String(err)}\n`));
   }
   process.stdout.write('\nMedians:\n\n');
-  process.stdout.write(`${row(['protocol', 'workers', 'spans/s accepted', 'CPU s/100k spans (all processes)', 'collector cores', 'generator cores', 'p50 / p99 ms', 'load 1m', 'vs 1 worker'])}\n`);
-  process.stdout.write(`${row(['---', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:'])}\n`);
+  process.stdout.write(`${row(['protocol', 'workers', 'spans/s accepted', 'CPU s/100k spans (all processes)', 'collector cores', 'generator cores', 'p50 / p99 ms', 'load 1m', 'CPU pressure', 'vs 1 worker'])}\n`);
+  process.stdout.write(`${row(['---', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:'])}\n`);
   for (const protocol of protocols) {
     const base = median(all.filter((r) => r.protocol === protocol && r.workers === counts[0]).map((r) => r.spansPerSec));
     for (const workers of counts) {
@@ -165,6 +172,7 @@ async function main(): Promise<void> {
           fmt(median(mine.map((r) => r.generatorCores)), 2),
           `${fmt(median(mine.map((r) => r.p50Ms)), 1)} / ${fmt(median(mine.map((r) => r.p99Ms)), 1)}`,
           fmt(median(mine.map((r) => r.load1)), 2),
+          mine.every((r) => r.cpuPressure !== undefined) ? `${fmt(median(mine.map((r) => r.cpuPressure! * 100)))} %` : '–',
           `${fmt(rate / base, 2)}×`,
         ])}\n`,
       );

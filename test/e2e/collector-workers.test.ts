@@ -120,7 +120,7 @@ describe('collector with --workers 2', () => {
     expect(Object.keys(ready.checks).filter((k) => k.startsWith('worker-'))).toHaveLength(2);
   });
 
-  it('publishes OTLP/HTTP and OTLP/gRPC exports taken by either worker to Kafka, and /metrics sums both workers', async () => {
+  it('publishes OTLP/HTTP, OTLP/gRPC and Zipkin exports taken by either worker to Kafka, and /metrics sums both workers', async () => {
     const before = metricSum(await metrics(), 'meshtel_receiver_spans_accepted_total');
     const sent: string[] = [];
     // HTTP: eight connections, alternating between the two workers.
@@ -138,6 +138,14 @@ describe('collector with --workers 2', () => {
       expect(result.error?.message).toBeUndefined();
       sent.push(traceId);
     }
+    // Zipkin v2 JSON on its own port, also shared by both workers.
+    for (let i = 0; i < 2; i++) {
+      const traceId = traceBody().traceId;
+      const zipkinSpan = { traceId, id: traceId.slice(16), name: 'get /', timestamp: Date.now() * 1000, duration: 1000, localEndpoint: { serviceName: 'workers-e2e-zipkin' } };
+      const res = await fetch(collector.url('zipkin', '/api/v2/spans'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([zipkinSpan]) });
+      expect(res.status).toBe(202);
+      sent.push(traceId);
+    }
     // And the OpenTelemetry SDK's own gRPC exporter.
     const sdk = sdkSpans('workers-e2e-sdk');
     const exporter = new OtlpGrpcExporter({ url: `http://${collector.endpoints.otlpGrpc}` });
@@ -146,7 +154,7 @@ describe('collector with --workers 2', () => {
     sent.push(sdk[0]!.spanContext().traceId);
 
     await expectInKafka(sent);
-    const expectedSpans = 8 + 4 + sdk.length;
+    const expectedSpans = 8 + 4 + 2 + sdk.length;
     const after = await eventually(async () => {
       const accepted = metricSum(await metrics(), 'meshtel_receiver_spans_accepted_total');
       return accepted - before === expectedSpans ? accepted : undefined;
@@ -180,18 +188,48 @@ describe('collector with --workers 2', () => {
 
   it('on SIGTERM drains every worker — each export answered 200 is in Kafka — and exits 0', async () => {
     const pids = workerPids(await metrics());
-    // Exports in flight while the signal arrives: whichever are answered 200 must have been published.
-    const inFlight = Array.from({ length: 12 }, () => {
-      const { traceId, body } = traceBody();
-      return postOnNewConnection(body).then((status) => ({ traceId, status }));
-    });
-    await new Promise((r) => setTimeout(r, 20));
+    // Four senders post one export after another, before and while the signal arrives, until
+    // the collector stops answering: whichever exports were answered 200 must have been published.
+    const answered: Array<{ traceId: string; status: number }> = [];
+    let stopped = false;
+    const sender = async () => {
+      while (!stopped) {
+        const { traceId, body } = traceBody();
+        const status = await postOnNewConnection(body);
+        answered.push({ traceId, status });
+        if (status !== 200) return;
+      }
+    };
+    const senders = Array.from({ length: 4 }, sender);
+    await eventually(async () => (answered.filter((a) => a.status === 200).length >= 8 ? true : undefined), 30_000, 20);
     const code = await collector.stop('SIGTERM');
+    stopped = true;
+    await Promise.all(senders);
     expect(code).toBe(0);
-    const answered = await Promise.all(inFlight);
     const acknowledged = answered.filter((a) => a.status === 200).map((a) => a.traceId);
+    expect(acknowledged.length).toBeGreaterThanOrEqual(8);
     await expectInKafka(acknowledged);
     for (const pid of pids) expect(alive(pid), `worker ${pid} still running`).toBe(false);
     expect(collector.logs.some((l) => l.msg === 'shutdown complete' && l.process === 'primary')).toBe(true);
   }, 90_000);
+
+  it('kills a worker that does not exit within the shutdown timeout, and exits 1', async () => {
+    const impatient = await startMeshtel(
+      'collector',
+      ['--workers', '2', '--kafka-brokers', KAFKA_BROKERS, '--kafka-topic-prefix', topicPrefix, '--shutdown-timeout-ms', '1000'],
+      {},
+      90_000,
+    );
+    try {
+      const pids = (impatient.logs.find((l) => l.msg === 'meshtel collector started')?.workers ?? []) as number[];
+      expect(pids).toHaveLength(2);
+      // A stopped (SIGSTOP) worker cannot drain or exit, like one stuck on a request that never ends.
+      process.kill(pids[0]!, 'SIGSTOP');
+      expect(await impatient.stop('SIGTERM')).toBe(1);
+      expect(impatient.logs.some((l) => l.msg === 'cluster worker did not exit within the shutdown timeout; killing it' && l.pid === pids[0])).toBe(true);
+      for (const pid of pids) expect(alive(pid), `worker ${pid} still running`).toBe(false);
+    } finally {
+      if (impatient.child.exitCode === null) await impatient.stop('SIGKILL');
+    }
+  }, 120_000);
 });

@@ -37,10 +37,18 @@ describe('--workers', () => {
     expect(configError(() => loadConfig(new Map(), { MESHTEL_WORKERS: 'auto' }, 'all-in-one'))).toContain('MESHTEL_WORKERS / --workers = "auto"');
   });
 
-  it('refuses more than one worker for the other roles, and accepts 1 everywhere', () => {
-    for (const role of ['ingester', 'query', 'jobs']) {
+  it('refuses more than one worker for query and jobs, and accepts 1 everywhere', () => {
+    for (const role of ['query', 'jobs']) {
       expect(configError(() => loadConfig(new Map([['--workers', '2']]), {}, role))).toContain(`run more ${role} processes instead`);
       expect(loadConfig(new Map([['--workers', '1']]), {}, role).workers).toBe(1);
     }
+  });
+
+  it('runs ingester workers, each remote-writing under its own instance label', () => {
+    expect(loadConfig(new Map([['--workers', '2']]), { MESHTEL_REMOTE_WRITE_URL: 'http://127.0.0.1:9090/api/v1/write' }, 'ingester').workers).toBe(2);
+    const shared = { MESHTEL_REMOTE_WRITE_URL: 'http://127.0.0.1:9090/api/v1/write', MESHTEL_REMOTE_WRITE_INSTANCE_LABEL: 'ingester-a' };
+    expect(configError(() => loadConfig(new Map([['--workers', '2']]), shared, 'ingester'))).toContain('the instance label must be auto');
+    // Without remote-write there is nothing to collide.
+    expect(loadConfig(new Map([['--workers', '2']]), { MESHTEL_REMOTE_WRITE_INSTANCE_LABEL: 'none' }, 'ingester').workers).toBe(2);
   });
 });

@@ -26,6 +26,9 @@ export function createKafkaMetrics(registry: Registry) {
       name: 'meshtel_kafka_consumer_lag',
       help: 'Records in a partition not yet committed by the consumer group (high watermark minus committed offset).',
       labelNames: ['topic', 'partition'] as const,
+      // Every member of the group reads the group's lag of every partition from the broker: when
+      // several processes' metrics are added up (ingester --workers), the lag is one of them, not the sum.
+      aggregator: 'max',
     }),
   };
 }
