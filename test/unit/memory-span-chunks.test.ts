@@ -67,7 +67,7 @@ describe('span chunks', () => {
   });
 
   it('inflates a chunk once for repeated reads, and again only after newer reads pushed it out', () => {
-    const chunks = new SpanChunks(1024, 512);
+    const chunks = new SpanChunks(1024, 512, 8);
     const held = Array.from({ length: 60 }, (_, n) => chunks.add(message(n, 200)));
     const sealed = [...new Set(held.map((h) => h.chunk).filter((c) => c.isSealed))];
     expect(sealed.length).toBeGreaterThan(9);
