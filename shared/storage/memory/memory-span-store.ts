@@ -70,27 +70,60 @@ export interface MemorySpanStoreOptions {
 const SCAN_LIMIT = 16;
 
 /**
+ * What the spans of one ResourceSpans / ScopeSpans share, held once for all of them instead of
+ * four fields in every index entry.
+ */
+class SpanOrigin {
+  constructor(
+    readonly resource: Resource,
+    readonly scope: InstrumentationScope,
+    readonly serviceName: string,
+    readonly tenant: string | undefined,
+  ) {}
+}
+
+/**
  * One held span: the fields searches and dependencies read, and where its Span message sits. The
  * field names match SpanRecord's where they mean the same, so dependency edges are computed on
- * these entries directly (span-match.ts DependencySpan).
+ * these entries directly (span-match.ts DependencySpan). Kept lean — 500k of them live on the
+ * heap — so the start time is its microseconds and the nanoseconds beyond them (small integers
+ * V8 keeps in the entry) rather than a bigint object, and shared fields sit in its origin.
  */
 class StoredSpan {
   constructor(
     readonly spanId: string,
     readonly parentSpanId: string,
     readonly kind: SpanKind,
-    readonly serviceName: string,
     readonly name: string,
-    readonly startTimeUnixNano: bigint,
     readonly startUs: number,
+    /** startTimeUnixNano − startUs × 1000: 0–999. */
+    readonly startNanosRem: number,
     readonly durationUs: number,
-    readonly resource: Resource,
-    readonly scope: InstrumentationScope,
-    readonly tenant: string | undefined,
+    readonly origin: SpanOrigin,
     readonly chunk: SpanChunk,
     readonly offset: number,
     readonly length: number,
   ) {}
+
+  get startTimeUnixNano(): bigint {
+    return BigInt(this.startUs) * 1000n + BigInt(this.startNanosRem);
+  }
+
+  get serviceName(): string {
+    return this.origin.serviceName;
+  }
+
+  get resource(): Resource {
+    return this.origin.resource;
+  }
+
+  get scope(): InstrumentationScope {
+    return this.origin.scope;
+  }
+
+  get tenant(): string | undefined {
+    return this.origin.tenant;
+  }
 
   decode(): SpanRecord {
     return decodeSpanProtobuf(this.chunk.bytes(), this.offset, this.offset + this.length, this.resource, this.scope, this.serviceName);
@@ -120,9 +153,8 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
   private readonly operations = new OperationIndex();
   /** Services and operations per tenant, for scoped reads (spans with a tenant only). */
   private readonly tenantOperations = new Map<string, OperationIndex>();
-  /** The last resource seen and its tenant: spans of one ResourceSpans share their resource. */
-  private lastResource: Resource | undefined;
-  private lastTenant: string | undefined;
+  /** The last origin made: spans of one ResourceSpans / ScopeSpans come in a row and share it. */
+  private lastOrigin: SpanOrigin | undefined;
   private spanCount = 0;
   /** The span messages, compressed chunk by chunk (span-chunks.ts). */
   private readonly chunks = new SpanChunks();
@@ -222,12 +254,11 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
     }
   }
 
-  private tenantOf(resource: Resource): string | undefined {
-    if (resource !== this.lastResource) {
-      this.lastResource = resource;
-      this.lastTenant = tenantOfResource(resource);
-    }
-    return this.lastTenant;
+  private originOf(span: SpanRecord): SpanOrigin {
+    const last = this.lastOrigin;
+    if (last !== undefined && last.resource === span.resource && last.scope === span.scope && last.serviceName === span.serviceName) return last;
+    const tenant = last !== undefined && last.resource === span.resource ? last.tenant : tenantOfResource(span.resource);
+    return (this.lastOrigin = new SpanOrigin(span.resource, span.scope, span.serviceName, tenant));
   }
 
   /** Copies the span's message into the open chunk (or a chunk of its own) and indexes it. */
@@ -237,12 +268,12 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
     const message = encodeSpanProtobuf(span);
     // Computed before the message is copied in: a span these throw for is rejected, not held.
     const startUs = startTimeUs(span);
+    const startNanosRem = Number(span.startTimeUnixNano - BigInt(startUs) * 1000n);
     const spanDurationUs = durationUs(span);
-    const tenant = this.tenantOf(span.resource);
+    const origin = this.originOf(span);
     const { chunk, offset } = this.chunks.add(message);
     return new StoredSpan(
-      span.spanId, span.parentSpanId, span.kind, span.serviceName, span.name, span.startTimeUnixNano,
-      startUs, spanDurationUs, span.resource, span.scope, tenant, chunk, offset, message.length,
+      span.spanId, span.parentSpanId, span.kind, span.name, startUs, startNanosRem, spanDurationUs, origin, chunk, offset, message.length,
     );
   }
 
@@ -342,12 +373,19 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
     const { startTimeMinUs: fromUs, startTimeMaxUs: toUs } = query;
     const candidates: TraceCandidate[] = [];
     for (const [traceId, trace] of this.traces) {
-      let boundNanos = -1n;
+      // The latest start of a span that may match, as microseconds and the nanoseconds beyond
+      // (comparing numbers: a bigint per span would be garbage for every span in the window).
+      let boundUs = -1;
+      let boundRem = -1;
       for (const s of trace.spans) {
-        if (s.startUs < fromUs || s.startUs > toUs || s.startTimeUnixNano <= boundNanos) continue;
-        if (filters.some((f) => spanMayMatch(f, s))) boundNanos = s.startTimeUnixNano;
+        if (s.startUs < fromUs || s.startUs > toUs) continue;
+        if (s.startUs < boundUs || (s.startUs === boundUs && s.startNanosRem <= boundRem)) continue;
+        if (filters.some((f) => spanMayMatch(f, s))) {
+          boundUs = s.startUs;
+          boundRem = s.startNanosRem;
+        }
       }
-      if (boundNanos >= 0n) candidates.push({ traceId, boundNanos, decode: () => spansOf(trace) });
+      if (boundUs >= 0) candidates.push({ traceId, boundNanos: BigInt(boundUs) * 1000n + BigInt(boundRem), decode: () => spansOf(trace) });
     }
     return searchTraces(candidates, query);
   }
