@@ -385,7 +385,10 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
           boundRem = s.startNanosRem;
         }
       }
-      if (boundUs >= 0) candidates.push({ traceId, boundNanos: BigInt(boundUs) * 1000n + BigInt(boundRem), decode: () => spansOf(trace) });
+      if (boundUs >= 0) {
+        const boundNanos = BigInt(boundUs) * 1000n + BigInt(boundRem);
+        candidates.push({ traceId, boundNanos, decode: () => spansOf(trace), locality: trace.spans[0].chunk.seq });
+      }
     }
     return searchTraces(candidates, query);
   }

@@ -47,7 +47,12 @@ export class SpanChunk {
   /** The raw bytes while inflated for a read and kept by the pool. */
   inflated: Uint8Array | undefined;
 
-  constructor(readonly pool: SpanChunks, size: number) {
+  constructor(
+    readonly pool: SpanChunks,
+    size: number,
+    /** Its place in the order chunks were opened (reads that visit many spans go in this order). */
+    readonly seq: number,
+  ) {
     this.data = new Uint8Array(size);
   }
 
@@ -119,6 +124,7 @@ export class SpanChunks {
   /** Sum of every chunk's charge. */
   private chargedBytes = 0;
   private inflations = 0;
+  private opened = 0;
 
   constructor(
     private readonly chunkBytes = CHUNK_BYTES,
@@ -145,7 +151,7 @@ export class SpanChunks {
   add(message: Uint8Array): { chunk: SpanChunk; offset: number } {
     const length = message.length;
     if (length > this.ownChunkBytes) {
-      const own = new SpanChunk(this, length);
+      const own = new SpanChunk(this, length, this.opened++);
       const offset = own.append(message);
       own.liveSpans = 1;
       own.liveBytes = length;
@@ -156,7 +162,7 @@ export class SpanChunks {
     let chunk = this.open;
     if (chunk === undefined || !chunk.fits(length)) {
       if (chunk !== undefined) this.sealOpen(chunk);
-      chunk = this.open = new SpanChunk(this, this.chunkBytes);
+      chunk = this.open = new SpanChunk(this, this.chunkBytes, this.opened++);
     }
     const offset = chunk.append(message);
     chunk.liveSpans++;
