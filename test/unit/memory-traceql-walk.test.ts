@@ -31,7 +31,7 @@ describe('TraceQL walk over memory-store candidates', () => {
     expect(found.map((m) => m.traceId)).toEqual([traceIdOf(1501), traceIdOf(901), traceIdOf(251)]);
     // The first candidates go newest first; later blocks in storage (locality) order.
     expect(decoded.slice(0, 64)).toEqual(Array.from({ length: 64 }, (_, i) => 1999 - i));
-    const block = decoded.slice(64, 64 + 256).map((i) => (i * 7919) % 2000);
+    const block = decoded.slice(64, 64 + 512).map((i) => (i * 7919) % 2000);
     expect(block).toEqual([...block].sort((a, b) => a - b));
   });
 

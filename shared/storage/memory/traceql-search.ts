@@ -63,7 +63,7 @@ const byKey = (a: { key: bigint; id: string }, b: { key: bigint; id: string }) =
 /** Candidates decoded one by one, newest bound first, before the walk switches to blocks. */
 const FIRST_BLOCK = 64;
 /** Each block after the first is this many times the size of the one before. */
-const BLOCK_GROWTH = 4;
+const BLOCK_GROWTH = 8;
 
 /**
  * Matches among the candidates, latest matching span first (ties by trace id), at most `limit`.
