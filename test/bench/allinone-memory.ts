@@ -7,9 +7,10 @@
  * the store says it holds.
  *
  *   npx tsx test/bench/allinone-memory.ts [--root /other/checkout] [--spans 650000] [--idle-s 15]
- *       [--node-options '--max-old-space-size=…'] [-- extra all-in-one flags]
+ *       [--node-options=--max-old-space-size=…] [--heap-snapshot] [-- extra all-in-one flags]
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { eventually, startMeshtel } from '../support/meshtel-process.js';
@@ -56,8 +57,11 @@ export async function measureAllInOneMemory(options: {
   idleS: number;
   nodeOptions?: string;
   meshtelArgs?: readonly string[];
+  /** Also write a V8 heap snapshot of the full process (into its checkout) and print where. */
+  heapSnapshot?: boolean;
 }): Promise<MemoryFigures> {
-  const env: Record<string, string> = options.nodeOptions ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${options.nodeOptions}`.trim() } : {};
+  const nodeOptions = [process.env.NODE_OPTIONS ?? '', options.nodeOptions ?? '', options.heapSnapshot ? '--heapsnapshot-signal=SIGUSR2' : ''].join(' ').trim();
+  const env: Record<string, string> = nodeOptions !== '' ? { NODE_OPTIONS: nodeOptions } : {};
   const meshtel = await startMeshtel('all-in-one', [...(options.meshtelArgs ?? [])], env, 30_000, options.root);
   const pid = meshtel.child.pid!;
   const metricsUrl = meshtel.url('admin', '/metrics');
@@ -70,6 +74,15 @@ export async function measureAllInOneMemory(options: {
     await eventually(async () => (metricSum(await scrapeMetrics(metricsUrl), 'meshtel_buffer_bytes') === 0 ? true : undefined), 120_000, 100);
     await new Promise((r) => setTimeout(r, options.idleS * 1000));
     const series = await scrapeMetrics(metricsUrl);
+    if (options.heapSnapshot) {
+      const dir = options.root ?? process.cwd();
+      const before = new Set(readdirSync(dir));
+      process.kill(pid, 'SIGUSR2');
+      const file = await eventually(async () => readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f)), 120_000, 500);
+      // Written once the process answers again.
+      await eventually(async () => ((await fetch(meshtel.url('admin', '/readyz'))).ok ? true : undefined), 300_000, 1000);
+      process.stdout.write(`heap snapshot: ${join(dir, file)}\n`);
+    }
     return {
       root: options.root ?? 'this checkout',
       spansWritten: metricSum(series, 'meshtel_store_spans_written_total'),
@@ -92,6 +105,7 @@ async function main(): Promise<void> {
       'idle-s': { type: 'string', default: '15' },
       'node-options': { type: 'string' },
       runs: { type: 'string', default: '1' },
+      'heap-snapshot': { type: 'boolean', default: false },
     },
     allowPositionals: true,
   });
@@ -104,6 +118,7 @@ async function main(): Promise<void> {
       const load = loadavg()[0].toFixed(2);
       const f = await measureAllInOneMemory({
         root, spans: Number(values.spans), idleS: Number(values['idle-s']), nodeOptions: values['node-options'], meshtelArgs: positionals,
+        heapSnapshot: values['heap-snapshot'],
       });
       rows.push(f);
       const n = (x: number) => x.toFixed(0);

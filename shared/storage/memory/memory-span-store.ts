@@ -27,7 +27,7 @@
  */
 import type { AnyValue, InstrumentationScope, KeyValue, Resource, SpanKind, SpanRecord } from '../../model/span.js';
 import { attributeText } from '../../model/attribute-text.js';
-import { durationUs, startTimeUs } from '../../model/span.js';
+import { durationUs } from '../../model/span.js';
 import { SpanAttributeScanner, decodeSpanProtobuf, encodeSpanProtobuf } from '../../otlp/traces/traces.js';
 import type { StoreMetrics } from '../store-metrics.js';
 import type { MemoryStoreMetrics } from './memory-store-metrics.js';
@@ -86,8 +86,9 @@ class SpanOrigin {
  * One held span: the fields searches and dependencies read, and where its Span message sits. The
  * field names match SpanRecord's where they mean the same, so dependency edges are computed on
  * these entries directly (span-match.ts DependencySpan). Kept lean — 500k of them live on the
- * heap — so the start time is its microseconds and the nanoseconds beyond them (small integers
- * V8 keeps in the entry) rather than a bigint object, and shared fields sit in its origin.
+ * heap — so the start time is its whole seconds and the nanoseconds within that second (small
+ * integers V8 keeps in the entry itself, where microseconds since 1970 would be a boxed number
+ * and the nanoseconds a bigint object), and shared fields sit in its origin.
  */
 class StoredSpan {
   constructor(
@@ -95,9 +96,10 @@ class StoredSpan {
     readonly parentSpanId: string,
     readonly kind: SpanKind,
     readonly name: string,
-    readonly startUs: number,
-    /** startTimeUnixNano − startUs × 1000: 0–999. */
-    readonly startNanosRem: number,
+    /** Whole seconds of startTimeUnixNano. */
+    readonly startSec: number,
+    /** The nanoseconds of startTimeUnixNano within its second (0 – 999,999,999). */
+    readonly startNanosInSec: number,
     readonly durationUs: number,
     readonly origin: SpanOrigin,
     readonly chunk: SpanChunk,
@@ -105,8 +107,12 @@ class StoredSpan {
     readonly length: number,
   ) {}
 
+  get startUs(): number {
+    return this.startSec * 1_000_000 + Math.floor(this.startNanosInSec / 1000);
+  }
+
   get startTimeUnixNano(): bigint {
-    return BigInt(this.startUs) * 1000n + BigInt(this.startNanosRem);
+    return BigInt(this.startSec) * 1_000_000_000n + BigInt(this.startNanosInSec);
   }
 
   get serviceName(): string {
@@ -153,8 +159,12 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
   private readonly operations = new OperationIndex();
   /** Services and operations per tenant, for scoped reads (spans with a tenant only). */
   private readonly tenantOperations = new Map<string, OperationIndex>();
-  /** The last origin made: spans of one ResourceSpans / ScopeSpans come in a row and share it. */
-  private lastOrigin: SpanOrigin | undefined;
+  /**
+   * The origins made for the batch being written, by resource (spans of one ResourceSpans share
+   * the resource object; the batch may interleave them, grouped by trace). Emptied after each
+   * batch, so it holds no resource longer than its spans.
+   */
+  private readonly batchOrigins = new Map<Resource, SpanOrigin[]>();
   private spanCount = 0;
   /** The span messages, compressed chunk by chunk (span-chunks.ts). */
   private readonly chunks = new SpanChunks();
@@ -219,6 +229,7 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
       }
       this.put(span, stored);
     }
+    this.batchOrigins.clear();
     this.evictToLimits();
     this.metrics?.spansWritten.inc({ store: 'memory' }, spans.length - (rejected?.length ?? 0));
     this.metrics?.storeSpans.set(this.spanCount);
@@ -255,10 +266,16 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
   }
 
   private originOf(span: SpanRecord): SpanOrigin {
-    const last = this.lastOrigin;
-    if (last !== undefined && last.resource === span.resource && last.scope === span.scope && last.serviceName === span.serviceName) return last;
-    const tenant = last !== undefined && last.resource === span.resource ? last.tenant : tenantOfResource(span.resource);
-    return (this.lastOrigin = new SpanOrigin(span.resource, span.scope, span.serviceName, tenant));
+    const known = this.batchOrigins.get(span.resource);
+    if (known !== undefined) {
+      for (const o of known) if (o.scope === span.scope && o.serviceName === span.serviceName) return o;
+      const origin = new SpanOrigin(span.resource, span.scope, span.serviceName, known[0].tenant);
+      known.push(origin);
+      return origin;
+    }
+    const origin = new SpanOrigin(span.resource, span.scope, span.serviceName, tenantOfResource(span.resource));
+    this.batchOrigins.set(span.resource, [origin]);
+    return origin;
   }
 
   /** Copies the span's message into the open chunk (or a chunk of its own) and indexes it. */
@@ -267,13 +284,13 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
     // copying those costs ~3 µs a span less than encoding the model again.
     const message = encodeSpanProtobuf(span);
     // Computed before the message is copied in: a span these throw for is rejected, not held.
-    const startUs = startTimeUs(span);
-    const startNanosRem = Number(span.startTimeUnixNano - BigInt(startUs) * 1000n);
+    const startSec = Number(span.startTimeUnixNano / 1_000_000_000n);
+    const startNanosInSec = Number(span.startTimeUnixNano % 1_000_000_000n);
     const spanDurationUs = durationUs(span);
     const origin = this.originOf(span);
     const { chunk, offset } = this.chunks.add(message);
     return new StoredSpan(
-      span.spanId, span.parentSpanId, span.kind, span.name, startUs, startNanosRem, spanDurationUs, origin, chunk, offset, message.length,
+      span.spanId, span.parentSpanId, span.kind, span.name, startSec, startNanosInSec, spanDurationUs, origin, chunk, offset, message.length,
     );
   }
 
@@ -339,14 +356,15 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
       let latestUs = -Infinity;
       for (const stored of trace.spans) {
         // Cheapest checks first; the tag walk (which reads the encoded span) runs last.
-        if (stored.startUs < startTimeMinUs || stored.startUs > startTimeMaxUs) continue;
+        const startUs = stored.startUs;
+        if (startUs < startTimeMinUs || startUs > startTimeMaxUs) continue;
         if (!inScope(scope, stored.tenant)) continue;
-        if (stored.startUs <= latestUs) continue;
+        if (startUs <= latestUs) continue;
         if (stored.durationUs < minDuration || stored.durationUs > maxDuration) continue;
         if (service !== undefined && stored.serviceName !== service) continue;
         if (operation !== undefined && stored.name !== operation) continue;
         if (tags.length > 0 && !hasAllTags(stored, tags, scanner)) continue;
-        latestUs = stored.startUs;
+        latestUs = startUs;
       }
       if (latestUs !== -Infinity) hits.push({ traceId, trace, latestUs });
     }
@@ -373,21 +391,22 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
     const { startTimeMinUs: fromUs, startTimeMaxUs: toUs } = query;
     const candidates: TraceCandidate[] = [];
     for (const [traceId, trace] of this.traces) {
-      // The latest start of a span that may match, as microseconds and the nanoseconds beyond
-      // (comparing numbers: a bigint per span would be garbage for every span in the window).
-      let boundUs = -1;
-      let boundRem = -1;
+      // The latest start of a span that may match, as seconds and nanoseconds (comparing numbers:
+      // a bigint per span would be garbage for every span in the window).
+      let boundSec = -1;
+      let boundNanos = -1;
       for (const s of trace.spans) {
-        if (s.startUs < fromUs || s.startUs > toUs) continue;
-        if (s.startUs < boundUs || (s.startUs === boundUs && s.startNanosRem <= boundRem)) continue;
+        const startUs = s.startUs;
+        if (startUs < fromUs || startUs > toUs) continue;
+        if (s.startSec < boundSec || (s.startSec === boundSec && s.startNanosInSec <= boundNanos)) continue;
         if (filters.some((f) => spanMayMatch(f, s))) {
-          boundUs = s.startUs;
-          boundRem = s.startNanosRem;
+          boundSec = s.startSec;
+          boundNanos = s.startNanosInSec;
         }
       }
-      if (boundUs >= 0) {
-        const boundNanos = BigInt(boundUs) * 1000n + BigInt(boundRem);
-        candidates.push({ traceId, boundNanos, decode: () => spansOf(trace), locality: trace.spans[0].chunk.seq });
+      if (boundSec >= 0) {
+        const bound = BigInt(boundSec) * 1_000_000_000n + BigInt(boundNanos);
+        candidates.push({ traceId, boundNanos: bound, decode: () => spansOf(trace), locality: trace.spans[0].chunk.seq });
       }
     }
     return searchTraces(candidates, query);
