@@ -1,11 +1,13 @@
 /**
  * Where the memory span store keeps its encoded Span messages: appended to large shared chunks,
  * each chunk compressed (raw DEFLATE) once it is full. Spans of one service mesh repeat
- * themselves — attribute keys, service, route and peer names, resource-free Span messages of the
- * same few shapes — so a sealed chunk of test/bench's spans shrinks ~8× (~530 → ~65 bytes a
- * span) at ~1 ms of CPU per 256 KiB chunk, and reading a span back inflates its chunk (~0.3–0.6
- * ms). The few chunks inflated last are kept, so reading a trace (whose spans usually sit in one
- * or two chunks) or scanning traces in arrival order inflates each chunk about once.
+ * themselves — attribute keys, service, route and peer names, Span messages of the same few
+ * shapes — so a sealed 256 KiB chunk shrinks ~5× when every span has its own random ids and
+ * request id (test/bench/memstore.ts: ~537 → ~100 bytes a span) and ~8× on the load
+ * generator's spans, whose 16 requests repeat. Compressing costs ~1–3 µs a span (zlib's fastest
+ * level), and reading a span back inflates its chunk (~0.5–1.5 ms); the chunks inflated last are
+ * kept, so reading a trace (whose spans usually sit in one or two chunks) or scanning traces in
+ * arrival order inflates each chunk about once.
  *
  * Byte accounting, the store's byte bound reads it: the open chunk is charged the bytes of the
  * messages it holds for spans still held; a sealed chunk its compressed size for as long as any
@@ -20,8 +22,9 @@ export const OWN_CHUNK_BYTES = 16 * 1024;
 /**
  * Chunks kept inflated after a read (a FIFO: the oldest inflated one makes room), at most 8 MiB.
  * A TraceQL search walks traces newest first, and spans arrive seconds after they started, so
- * the walk jumps between recent chunks: over 100k held spans (test/bench/memstore.ts) one that
- * matched nothing took ~6.7 s with 8 kept and ~1.1 s with 32 (busy machine; 0.44 s uncompressed).
+ * the walk jumps between recent chunks: over 100k held spans (test/bench/memstore.ts, busy
+ * machine) one that matched nothing took ~6.7 s with 8 kept and ~1.1 s with 32, before its walk
+ * learned to take blocks in storage order (traceql-search.ts).
  */
 export const INFLATED_KEPT = 32;
 /**
