@@ -127,6 +127,7 @@ describe('memory span store bounds', () => {
       Array.from({ length: 3 }, (_, i) => span({ traceId: traceIdOf(t + 1), spanId: spanIdOf(t * 3 + i + 1), startUs: BASE_US + t, attrs: { 'http.route': `/item/${t}`, 'http.status_code': 200 } })),
     );
     for (const trace of traces) await store.writeSpans(trace);
+    await store.compressed();
     expect(await store.getTrace(traceIdOf(1))).toEqual(traces[0]);
     expect(await store.getTrace(traceIdOf(1000))).toEqual(traces[999]);
     expect(store.chunksInflated).toBeGreaterThan(0);
@@ -140,12 +141,14 @@ describe('memory span store bounds', () => {
     const one = await bytesCharged(proto);
     const batch = (from: number) => Array.from({ length: 5000 }, (_, i) => ({ ...proto, traceId: traceIdOf(from + i) }));
     await store.writeSpans(batch(1));
+    await store.compressed();
     const full = store.stats().bytes;
     // Each span's index entry is charged as before; its message only as a share of a compressed chunk.
     const messageBytes = one - STORED_SPAN_OVERHEAD_BYTES;
     expect(full - 5000 * STORED_SPAN_OVERHEAD_BYTES).toBeLessThan(5000 * messageBytes * 0.5);
     // A second batch evicts every span of the first: their chunks go, the bytes do not pile up.
     await store.writeSpans(batch(5001));
+    await store.compressed();
     expect(store.stats()).toMatchObject({ spans: 5000, traces: 5000 });
     expect(store.stats().bytes).toBeLessThan(full * 1.2);
   });

@@ -212,6 +212,11 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
     return this.chunks.inflateCount;
   }
 
+  /** Resolves once every full chunk is compressed (it happens off the writing thread; for tests and benchmarks). */
+  compressed(): Promise<void> {
+    return this.chunks.idle();
+  }
+
   /**
    * Takes every span that can be encoded (the collector's validation lets only such spans in),
    * then evicts old traces down to the bounds. A span that cannot be encoded (e.g. a non-hex id)

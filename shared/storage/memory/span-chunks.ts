@@ -5,7 +5,8 @@
  * shapes — so a sealed 256 KiB chunk shrinks ~5× when every span has its own random ids and
  * request id (test/bench/memstore.ts: ~537 → ~100 bytes a span) and ~8× on the load
  * generator's spans, whose 16 requests repeat. Compressing costs ~1–3 µs a span (zlib's fastest
- * level), and reading a span back inflates its chunk (~0.5–1.5 ms); the chunks inflated last are
+ * level) and runs on libuv's thread pool, off the thread that takes spans in (until it is done
+ * the chunk is read, and charged, uncompressed); reading a span back inflates its chunk (~0.5–1.5 ms); the chunks inflated last are
  * kept, so reading a trace (whose spans usually sit in one or two chunks) or scanning traces in
  * arrival order inflates each chunk about once.
  *
@@ -13,7 +14,7 @@
  * messages it holds for spans still held; a sealed chunk its compressed size for as long as any
  * span in it is held (a chunk is one allocation: it is freed whole, when its last span goes).
  */
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { deflateRaw, inflateRawSync } from 'node:zlib';
 
 /** Span messages are appended to chunks of this size (a few hundred spans each). */
 export const CHUNK_BYTES = 256 * 1024;
@@ -91,23 +92,31 @@ export class SpanChunk {
     return !this.sealed && this.used + length <= this.data.length;
   }
 
-  /** No more appends: compress the bytes written (or keep them, trimmed, when that saves too little). */
-  seal(): void {
-    if (this.sealed) return;
+  /**
+   * No more appends. Returns the bytes written, to compress, or undefined when every span in
+   * the chunk was evicted or replaced before it filled (then nothing is kept).
+   */
+  seal(): Uint8Array | undefined {
+    if (this.sealed) return undefined;
     this.sealed = true;
-    const raw = this.data.subarray(0, this.used);
     if (this.liveSpans === 0) {
-      // Every span in it was evicted or replaced before it filled: nothing to keep.
       this.data = new Uint8Array(0);
-      return;
+      return undefined;
     }
-    const deflated = deflateRawSync(raw, { level: DEFLATE_LEVEL });
-    if (deflated.byteLength <= raw.byteLength * (1 - MIN_SAVING)) {
+    return this.data.subarray(0, this.used);
+  }
+
+  /** Takes the compressed bytes of a sealed chunk (or keeps its own, trimmed, when that saved too little). */
+  settle(deflated: Uint8Array | undefined): void {
+    if (this.liveSpans === 0) {
+      // Its last span went while it was being compressed.
+      this.data = new Uint8Array(0);
+    } else if (deflated !== undefined && deflated.byteLength <= this.used * (1 - MIN_SAVING)) {
       // A copy that owns exactly its bytes: zlib's result may be a view of a larger buffer.
       this.data = new Uint8Array(deflated);
       this.compressed = true;
-    } else {
-      this.data = raw.byteLength === this.data.byteLength ? this.data : raw.slice();
+    } else if (this.data.byteLength !== this.used) {
+      this.data = this.data.slice(0, this.used);
     }
   }
 
@@ -128,6 +137,9 @@ export class SpanChunks {
   private chargedBytes = 0;
   private inflations = 0;
   private opened = 0;
+  /** Chunks being compressed, and who waits for none to be. */
+  private compressing = 0;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly chunkBytes = CHUNK_BYTES,
@@ -158,13 +170,13 @@ export class SpanChunks {
       const offset = own.append(message);
       own.liveSpans = 1;
       own.liveBytes = length;
-      own.seal();
       this.chargedBytes += own.charge;
+      this.sealAndCompress(own);
       return { chunk: own, offset };
     }
     let chunk = this.open;
     if (chunk === undefined || !chunk.fits(length)) {
-      if (chunk !== undefined) this.sealOpen(chunk);
+      if (chunk !== undefined) this.sealAndCompress(chunk);
       chunk = this.open = new SpanChunk(this, this.chunkBytes, this.opened++);
     }
     const offset = chunk.append(message);
@@ -195,11 +207,30 @@ export class SpanChunks {
     return raw;
   }
 
-  private sealOpen(chunk: SpanChunk): void {
+  /** Resolves once no chunk is being compressed (for tests and benchmarks). */
+  idle(): Promise<void> {
+    if (this.compressing === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private sealAndCompress(chunk: SpanChunk): void {
+    if (chunk === this.open) this.open = undefined;
     const before = chunk.charge;
-    chunk.seal();
+    const raw = chunk.seal();
     this.chargedBytes += chunk.charge - before;
-    this.open = undefined;
+    if (raw === undefined) return;
+    this.compressing++;
+    // The chunk's bytes no longer change, so the thread pool may read them meanwhile.
+    deflateRaw(raw, { level: DEFLATE_LEVEL }, (err, deflated) => {
+      const charged = chunk.charge;
+      chunk.settle(err === null ? deflated : undefined);
+      this.chargedBytes += chunk.charge - charged;
+      if (--this.compressing === 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const resolve of waiters) resolve();
+      }
+    });
   }
 
   /** Drops a freed chunk from the cache, so the cache does not keep it alive. */
