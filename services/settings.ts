@@ -201,7 +201,7 @@ export const SETTINGS = settingsTable({
   },
   memoryMaxBytes: {
     env: 'MESHTEL_MEMORY_MAX_BYTES', flag: '--memory-max-bytes', roles: ['all-in-one'], field: memorySpanStoreSettings.shape.maxBytes,
-    help: 'Memory span store: most (estimated) bytes held; oldest traces are evicted first.',
+    help: 'Memory span store: most (estimated) bytes held — index entries plus span messages, counted compressed once their chunk is full; oldest traces are evicted first.',
   },
   queryDefaultLimit: {
     env: 'MESHTEL_QUERY_DEFAULT_LIMIT', flag: '--query-default-limit', roles: ['query', 'all-in-one'], field: querySettings.shape.defaultLimit,

@@ -387,6 +387,8 @@ export const scenarios: readonly Scenario[] = [
   scriptScenario('derive-spans', 'test/bench/derive-spans.ts', [], 'span-metrics and service-graph derivation over 100k mesh spans', false),
   scriptScenario('remote-write', 'test/bench/remote-write.ts', [], 'Prometheus remote-write: snapshot, encode + snappy, send (needs deploy/local Prometheus)', false,
     () => ensureServers(['prometheus'])),
+  scriptScenario('memstore', 'test/bench/memstore.ts', [], 'the memory span store alone: 500k spans held (heap, external, write cost), trace by id, Jaeger and TraceQL search latency', false),
+  scriptScenario('allinone-memory', 'test/bench/allinone-memory.ts', [], 'all-in-one filled past its 500k-span bound: peak and steady RSS, V8 heap, external bytes', false),
   scriptScenario('rollup-dependencies', 'test/bench/rollup.ts', [], '/api/dependencies over 1 h … 30 days, live and over roll-ups, memory and Elasticsearch; roll-up cost', false),
   // The distributed pipeline (collector → Kafka → ingester → Elasticsearch), only when named; see pipeline.ts.
   ...pipelineScenarios,

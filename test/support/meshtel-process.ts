@@ -25,11 +25,13 @@ export async function startMeshtel(
   args: string[] = [],
   env: Record<string, string> = {},
   startTimeoutMs = 30_000,
+  /** The checkout whose sources run (default this one), e.g. another worktree to compare against. */
+  root: string = repoRoot,
 ): Promise<MeshtelProcess> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'services/cli.ts', role, '--host', '127.0.0.1', '--admin-port', '0', ...portArgs(role), ...args],
-    { cwd: repoRoot, env: { ...process.env, MESHTEL_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: root, env: { ...process.env, MESHTEL_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const logs: Array<Record<string, unknown>> = [];
   let stderr = '';

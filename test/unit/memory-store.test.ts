@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SpanKind, type SpanRecord } from '../../shared/model/span.js';
 import { MemorySpanStore } from '../../shared/storage/memory/memory-span-store.js';
 import { STORED_SPAN_OVERHEAD_BYTES } from '../../shared/storage/memory/span-size.js';
+import { compileTraceql } from '../../shared/traceql/compile.js';
 import { createMetrics } from '../support/metrics.js';
 import { BASE_US, span, spanIdOf, traceIdOf } from '../fixtures/spans.js';
 
@@ -126,6 +127,7 @@ describe('memory span store bounds', () => {
       Array.from({ length: 3 }, (_, i) => span({ traceId: traceIdOf(t + 1), spanId: spanIdOf(t * 3 + i + 1), startUs: BASE_US + t, attrs: { 'http.route': `/item/${t}`, 'http.status_code': 200 } })),
     );
     for (const trace of traces) await store.writeSpans(trace);
+    await store.compressed();
     expect(await store.getTrace(traceIdOf(1))).toEqual(traces[0]);
     expect(await store.getTrace(traceIdOf(1000))).toEqual(traces[999]);
     expect(store.chunksInflated).toBeGreaterThan(0);
@@ -139,14 +141,28 @@ describe('memory span store bounds', () => {
     const one = await bytesCharged(proto);
     const batch = (from: number) => Array.from({ length: 5000 }, (_, i) => ({ ...proto, traceId: traceIdOf(from + i) }));
     await store.writeSpans(batch(1));
+    await store.compressed();
     const full = store.stats().bytes;
     // Each span's index entry is charged as before; its message only as a share of a compressed chunk.
     const messageBytes = one - STORED_SPAN_OVERHEAD_BYTES;
     expect(full - 5000 * STORED_SPAN_OVERHEAD_BYTES).toBeLessThan(5000 * messageBytes * 0.5);
     // A second batch evicts every span of the first: their chunks go, the bytes do not pile up.
     await store.writeSpans(batch(5001));
+    await store.compressed();
     expect(store.stats()).toMatchObject({ spans: 5000, traces: 5000 });
     expect(store.stats().bytes).toBeLessThan(full * 1.2);
+  });
+
+  it('orders TraceQL matches by their start to the nanosecond, within one microsecond and across seconds', async () => {
+    const store = new MemorySpanStore({ maxSpans: 10, maxBytes: 1e9 });
+    const at = (trace: number, nanos: bigint) => ({ ...span({ traceId: traceIdOf(trace) }), startTimeUnixNano: nanos, endTimeUnixNano: nanos + 1000n });
+    const second = BigInt(BASE_US) * 1000n;
+    await store.writeSpans([at(1, second + 999_999_998n), at(2, second + 999_999_999n), at(3, second + 1_000_000_000n), at(4, second + 5n)]);
+    const found = await store.searchTraceql({
+      query: compileTraceql('{ }'), startTimeMinUs: 0, startTimeMaxUs: Number.MAX_SAFE_INTEGER, limit: 4, spansPerSpanset: 1,
+    });
+    expect(found.map((m) => m.traceId)).toEqual([traceIdOf(3), traceIdOf(2), traceIdOf(1), traceIdOf(4)]);
+    expect(found[0].matched[0].startTimeUnixNano).toBe(second + 1_000_000_000n);
   });
 
   it('refuses bounds that are not positive integers', () => {

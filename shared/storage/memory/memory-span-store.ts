@@ -27,7 +27,7 @@
  */
 import type { AnyValue, InstrumentationScope, KeyValue, Resource, SpanKind, SpanRecord } from '../../model/span.js';
 import { attributeText } from '../../model/attribute-text.js';
-import { durationUs, startTimeUs } from '../../model/span.js';
+import { durationUs } from '../../model/span.js';
 import { SpanAttributeScanner, decodeSpanProtobuf, encodeSpanProtobuf } from '../../otlp/traces/traces.js';
 import type { StoreMetrics } from '../store-metrics.js';
 import type { MemoryStoreMetrics } from './memory-store-metrics.js';
@@ -70,27 +70,66 @@ export interface MemorySpanStoreOptions {
 const SCAN_LIMIT = 16;
 
 /**
+ * What the spans of one ResourceSpans / ScopeSpans share, held once for all of them instead of
+ * four fields in every index entry.
+ */
+class SpanOrigin {
+  constructor(
+    readonly resource: Resource,
+    readonly scope: InstrumentationScope,
+    readonly serviceName: string,
+    readonly tenant: string | undefined,
+  ) {}
+}
+
+/**
  * One held span: the fields searches and dependencies read, and where its Span message sits. The
  * field names match SpanRecord's where they mean the same, so dependency edges are computed on
- * these entries directly (span-match.ts DependencySpan).
+ * these entries directly (span-match.ts DependencySpan). Kept lean — 500k of them live on the
+ * heap — so the start time is its whole seconds and the nanoseconds within that second (small
+ * integers V8 keeps in the entry itself, where microseconds since 1970 would be a boxed number
+ * and the nanoseconds a bigint object), and shared fields sit in its origin.
  */
 class StoredSpan {
   constructor(
     readonly spanId: string,
     readonly parentSpanId: string,
     readonly kind: SpanKind,
-    readonly serviceName: string,
     readonly name: string,
-    readonly startTimeUnixNano: bigint,
-    readonly startUs: number,
+    /** Whole seconds of startTimeUnixNano. */
+    readonly startSec: number,
+    /** The nanoseconds of startTimeUnixNano within its second (0 – 999,999,999). */
+    readonly startNanosInSec: number,
     readonly durationUs: number,
-    readonly resource: Resource,
-    readonly scope: InstrumentationScope,
-    readonly tenant: string | undefined,
+    readonly origin: SpanOrigin,
     readonly chunk: SpanChunk,
     readonly offset: number,
     readonly length: number,
   ) {}
+
+  get startUs(): number {
+    return this.startSec * 1_000_000 + Math.floor(this.startNanosInSec / 1000);
+  }
+
+  get startTimeUnixNano(): bigint {
+    return BigInt(this.startSec) * 1_000_000_000n + BigInt(this.startNanosInSec);
+  }
+
+  get serviceName(): string {
+    return this.origin.serviceName;
+  }
+
+  get resource(): Resource {
+    return this.origin.resource;
+  }
+
+  get scope(): InstrumentationScope {
+    return this.origin.scope;
+  }
+
+  get tenant(): string | undefined {
+    return this.origin.tenant;
+  }
 
   decode(): SpanRecord {
     return decodeSpanProtobuf(this.chunk.bytes(), this.offset, this.offset + this.length, this.resource, this.scope, this.serviceName);
@@ -120,9 +159,12 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
   private readonly operations = new OperationIndex();
   /** Services and operations per tenant, for scoped reads (spans with a tenant only). */
   private readonly tenantOperations = new Map<string, OperationIndex>();
-  /** The last resource seen and its tenant: spans of one ResourceSpans share their resource. */
-  private lastResource: Resource | undefined;
-  private lastTenant: string | undefined;
+  /**
+   * The origins made for the batch being written, by resource (spans of one ResourceSpans share
+   * the resource object; the batch may interleave them, grouped by trace). Emptied after each
+   * batch, so it holds no resource longer than its spans.
+   */
+  private readonly batchOrigins = new Map<Resource, SpanOrigin[]>();
   private spanCount = 0;
   /** The span messages, compressed chunk by chunk (span-chunks.ts). */
   private readonly chunks = new SpanChunks();
@@ -170,6 +212,11 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
     return this.chunks.inflateCount;
   }
 
+  /** Resolves once every full chunk is compressed (it happens off the writing thread; for tests and benchmarks). */
+  compressed(): Promise<void> {
+    return this.chunks.idle();
+  }
+
   /**
    * Takes every span that can be encoded (the collector's validation lets only such spans in),
    * then evicts old traces down to the bounds. A span that cannot be encoded (e.g. a non-hex id)
@@ -187,6 +234,7 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
       }
       this.put(span, stored);
     }
+    this.batchOrigins.clear();
     this.evictToLimits();
     this.metrics?.spansWritten.inc({ store: 'memory' }, spans.length - (rejected?.length ?? 0));
     this.metrics?.storeSpans.set(this.spanCount);
@@ -222,12 +270,17 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
     }
   }
 
-  private tenantOf(resource: Resource): string | undefined {
-    if (resource !== this.lastResource) {
-      this.lastResource = resource;
-      this.lastTenant = tenantOfResource(resource);
+  private originOf(span: SpanRecord): SpanOrigin {
+    const known = this.batchOrigins.get(span.resource);
+    if (known !== undefined) {
+      for (const o of known) if (o.scope === span.scope && o.serviceName === span.serviceName) return o;
+      const origin = new SpanOrigin(span.resource, span.scope, span.serviceName, known[0].tenant);
+      known.push(origin);
+      return origin;
     }
-    return this.lastTenant;
+    const origin = new SpanOrigin(span.resource, span.scope, span.serviceName, tenantOfResource(span.resource));
+    this.batchOrigins.set(span.resource, [origin]);
+    return origin;
   }
 
   /** Copies the span's message into the open chunk (or a chunk of its own) and indexes it. */
@@ -236,13 +289,13 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
     // copying those costs ~3 µs a span less than encoding the model again.
     const message = encodeSpanProtobuf(span);
     // Computed before the message is copied in: a span these throw for is rejected, not held.
-    const startUs = startTimeUs(span);
+    const startSec = Number(span.startTimeUnixNano / 1_000_000_000n);
+    const startNanosInSec = Number(span.startTimeUnixNano % 1_000_000_000n);
     const spanDurationUs = durationUs(span);
-    const tenant = this.tenantOf(span.resource);
+    const origin = this.originOf(span);
     const { chunk, offset } = this.chunks.add(message);
     return new StoredSpan(
-      span.spanId, span.parentSpanId, span.kind, span.serviceName, span.name, span.startTimeUnixNano,
-      startUs, spanDurationUs, span.resource, span.scope, tenant, chunk, offset, message.length,
+      span.spanId, span.parentSpanId, span.kind, span.name, startSec, startNanosInSec, spanDurationUs, origin, chunk, offset, message.length,
     );
   }
 
@@ -308,14 +361,15 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
       let latestUs = -Infinity;
       for (const stored of trace.spans) {
         // Cheapest checks first; the tag walk (which reads the encoded span) runs last.
-        if (stored.startUs < startTimeMinUs || stored.startUs > startTimeMaxUs) continue;
+        const startUs = stored.startUs;
+        if (startUs < startTimeMinUs || startUs > startTimeMaxUs) continue;
         if (!inScope(scope, stored.tenant)) continue;
-        if (stored.startUs <= latestUs) continue;
+        if (startUs <= latestUs) continue;
         if (stored.durationUs < minDuration || stored.durationUs > maxDuration) continue;
         if (service !== undefined && stored.serviceName !== service) continue;
         if (operation !== undefined && stored.name !== operation) continue;
         if (tags.length > 0 && !hasAllTags(stored, tags, scanner)) continue;
-        latestUs = stored.startUs;
+        latestUs = startUs;
       }
       if (latestUs !== -Infinity) hits.push({ traceId, trace, latestUs });
     }
@@ -342,12 +396,23 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
     const { startTimeMinUs: fromUs, startTimeMaxUs: toUs } = query;
     const candidates: TraceCandidate[] = [];
     for (const [traceId, trace] of this.traces) {
-      let boundNanos = -1n;
+      // The latest start of a span that may match, as seconds and nanoseconds (comparing numbers:
+      // a bigint per span would be garbage for every span in the window).
+      let boundSec = -1;
+      let boundNanos = -1;
       for (const s of trace.spans) {
-        if (s.startUs < fromUs || s.startUs > toUs || s.startTimeUnixNano <= boundNanos) continue;
-        if (filters.some((f) => spanMayMatch(f, s))) boundNanos = s.startTimeUnixNano;
+        const startUs = s.startUs;
+        if (startUs < fromUs || startUs > toUs) continue;
+        if (s.startSec < boundSec || (s.startSec === boundSec && s.startNanosInSec <= boundNanos)) continue;
+        if (filters.some((f) => spanMayMatch(f, s))) {
+          boundSec = s.startSec;
+          boundNanos = s.startNanosInSec;
+        }
       }
-      if (boundNanos >= 0n) candidates.push({ traceId, boundNanos, decode: () => spansOf(trace) });
+      if (boundSec >= 0) {
+        const bound = BigInt(boundSec) * 1_000_000_000n + BigInt(boundNanos);
+        candidates.push({ traceId, boundNanos: bound, decode: () => spansOf(trace), locality: trace.spans[0].chunk.seq });
+      }
     }
     return searchTraces(candidates, query);
   }

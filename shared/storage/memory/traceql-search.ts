@@ -47,6 +47,12 @@ export interface TraceCandidate {
   readonly traceId: string;
   readonly boundNanos: bigint;
   readonly decode: () => SpanRecord[];
+  /**
+   * Where its spans are stored, in storage order (the memory store: its first span's chunk):
+   * candidates decoded together are decoded in this order, so each compressed chunk is inflated
+   * about once per block instead of once per trace.
+   */
+  readonly locality?: number;
 }
 
 type Hit = { match: TraceqlTraceMatch; latestNanos: bigint };
@@ -54,32 +60,65 @@ type Hit = { match: TraceqlTraceMatch; latestNanos: bigint };
 const byKey = (a: { key: bigint; id: string }, b: { key: bigint; id: string }) =>
   a.key > b.key ? -1 : a.key < b.key ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 
+/** Candidates decoded one by one, newest bound first, before the walk switches to blocks. */
+const FIRST_BLOCK = 64;
+/** Each block after the first is this many times the size of the one before. */
+const BLOCK_GROWTH = 8;
+
 /**
  * Matches among the candidates, latest matching span first (ties by trace id), at most `limit`.
- * Candidates are decoded newest bound first, and the walk stops once `limit` matches are held
- * and no later candidate's bound can beat the last of them: a search usually decodes a few
- * dozen traces, not every trace in the window.
+ * Candidates are taken newest bound first, and the walk stops once `limit` matches are held and
+ * no later candidate's bound can beat the last of them: a search usually decodes a few dozen
+ * traces, not every trace in the window. Past the first FIRST_BLOCK candidates (a search still
+ * going matches rarely) the walk takes blocks of growing size and decodes each block in
+ * `locality` order: newest-first order jumps between storage chunks (spans arrive seconds after
+ * they started), and decoding a block in storage order reads each chunk about once. Taking a
+ * whole block cannot change the answer — a candidate past the stopping point sorts after every
+ * kept match — only cost a few decodes more.
  */
 export function searchTraces(candidates: TraceCandidate[], q: TraceqlSearchQuery): TraceqlTraceMatch[] {
   if (q.limit <= 0) return [];
   candidates.sort((a, b) => byKey({ key: a.boundNanos, id: a.traceId }, { key: b.boundNanos, id: b.traceId }));
-  const hits: Hit[] = [];
+  let hits: Hit[] = [];
   const compareHits = (a: Hit, b: Hit) => byKey({ key: a.latestNanos, id: a.match.traceId }, { key: b.latestNanos, id: b.match.traceId });
-  for (const candidate of candidates) {
-    if (hits.length >= q.limit) {
-      hits.sort(compareHits);
-      hits.length = q.limit;
-      const last = hits[q.limit - 1];
-      // A candidate sorts after the last kept hit when its bound is lower, or equal with a larger id.
-      if (byKey({ key: candidate.boundNanos, id: candidate.traceId }, { key: last.latestNanos, id: last.match.traceId }) > 0) break;
-    }
+  const keepBest = () => {
+    hits.sort(compareHits);
+    if (hits.length > q.limit) hits = hits.slice(0, q.limit);
+  };
+  /** Whether no candidate from `candidate` on can enter the answer. */
+  const settledBefore = (candidate: TraceCandidate) => {
+    if (hits.length < q.limit) return false;
+    keepBest();
+    const last = hits[q.limit - 1];
+    // A candidate sorts after the last kept hit when its bound is lower, or equal with a larger id.
+    return byKey({ key: candidate.boundNanos, id: candidate.traceId }, { key: last.latestNanos, id: last.match.traceId }) > 0;
+  };
+  const evaluate = (candidate: TraceCandidate) => {
     const spans = candidate.decode();
-    if (spans.length === 0) continue;
+    if (spans.length === 0) return;
     const hit = matchTrace(spans, q);
     if (hit !== undefined) hits.push(hit);
+    // Matches beyond twice the limit cannot all be kept: drop the worst, and their spans.
+    if (hits.length >= 2 * q.limit) keepBest();
+  };
+  let next = 0;
+  for (; next < Math.min(FIRST_BLOCK, candidates.length); next++) {
+    if (settledBefore(candidates[next])) return finish();
+    evaluate(candidates[next]);
   }
-  hits.sort(compareHits);
-  return hits.slice(0, q.limit).map((h) => h.match);
+  for (let size = FIRST_BLOCK * BLOCK_GROWTH; next < candidates.length; size *= BLOCK_GROWTH) {
+    if (settledBefore(candidates[next])) break;
+    const block = candidates.slice(next, next + size);
+    next += block.length;
+    block.sort((a, b) => (a.locality ?? 0) - (b.locality ?? 0));
+    for (const candidate of block) evaluate(candidate);
+  }
+  return finish();
+
+  function finish(): TraceqlTraceMatch[] {
+    keepBest();
+    return hits.map((h) => h.match);
+  }
 }
 
 type ConcreteScope = Exclude<AttributeScope, 'unscoped'>;
