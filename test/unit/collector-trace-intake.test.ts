@@ -96,6 +96,18 @@ describe('TraceIntake', () => {
     for (const r of records) expect(decodeTracesProtobuf(r.value)).toEqual(r.spans);
   });
 
+  it('buffers a whole request as one record where the buffer keeps every trace together (in-process)', async () => {
+    const { buffer, intake } = setup();
+    buffer.partitionOf = () => 0;
+    const spans = [span(TRACE_A, '1'.repeat(16), 'a1'), span(TRACE_B, '2'.repeat(16), 'b1'), span(TRACE_A, '3'.repeat(16), 'a2')];
+    await intake.accept(spans, 'otlp_http');
+
+    const records = buffer.published[0];
+    expect(records.map((r) => [r.topic, r.key, r.packable])).toEqual([['spans', TRACE_A, true]]);
+    expect(decodeTracesProtobuf(records[0].value).map((s) => s.name)).toEqual(['a1', 'b1', 'a2']);
+    expect(decodeTracesProtobuf(records[0].value)).toEqual(records[0].spans);
+  });
+
   it('falls back to one record per trace while the buffer cannot tell partitions', async () => {
     const { buffer, intake } = setup();
     buffer.partitionOf = () => undefined;

@@ -23,6 +23,11 @@ describe('in-process buffer', () => {
     expect(seen).toEqual(['a', 'b', 'c']);
   });
 
+  it('keeps every key of a topic together, so a publisher may put several keys in one record', () => {
+    const buffer = new InProcessBuffer({ capacityBytes: 1000 });
+    expect(['a'.repeat(32), 'b'.repeat(32)].map((key) => buffer.partitionOf('spans', key))).toEqual([0, 0]);
+  });
+
   it('delivers a batch again when its handler fails, and frees it only after success', async () => {
     const metrics = createMetrics();
     const buffer = new InProcessBuffer({ capacityBytes: 10_000, retryBackoffMs: 5, metrics });

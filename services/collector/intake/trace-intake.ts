@@ -129,7 +129,8 @@ export class TraceIntake {
 /**
  * One ExportTraceServiceRequest per trace, keyed by trace id, so every span of a trace lands on
  * one partition and hence one ingester (service-graph pairing needs that; DESIGN.md "Kafka").
- * For a buffer that cannot say which trace ids it keeps together (in-process).
+ * For a buffer that cannot say which trace ids it keeps together (Kafka before it knows its
+ * partitions).
  *
  * Each record also carries its spans (BufferRecord.spans): an in-process buffer hands them to
  * the ingester, which then skips decoding the bytes (Kafka ignores them). The record values are
@@ -148,6 +149,7 @@ export function recordsPerTrace(spans: readonly SpanRecord[]): BufferRecord[] {
  * checksums and the broker stores — and the records are few (the Kafka buffer also packs the
  * records of concurrent requests that share a partition: shared/buffer/kafka/record-packer.ts).
  * Falls back to one record per trace while the buffer cannot tell (`partitionOf` undefined).
+ * The in-process buffer keeps every trace together (one consumer): a request is then one record.
  */
 export function recordsPerPartition(spans: readonly SpanRecord[], partitionOf: (traceId: string) => number | undefined): BufferRecord[] {
   const traces = groupSpansByTrace(spans);
@@ -159,7 +161,13 @@ export function recordsPerPartition(spans: readonly SpanRecord[], partitionOf: (
     if (entry === undefined) byPartition.set(partition, { key: traceId, traces: [group] });
     else entry.traces.push(group);
   }
-  const groups = new Map<string, SpanRecord[]>();
+  const groups = new Map<string, readonly SpanRecord[]>();
+  if (byPartition.size === 1) {
+    // Every trace on one partition (always so for an in-process buffer): the request's spans as
+    // they came, without regrouping them.
+    groups.set(spans[0].traceId, spans);
+    return recordsOfGroups(groups);
+  }
   for (const { key, traces: inPartition } of byPartition.values()) groups.set(key, inPartition.length === 1 ? inPartition[0] : inPartition.flat());
   return recordsOfGroups(groups);
 }

@@ -113,6 +113,16 @@ export class InProcessBuffer implements TelemetryBuffer {
     this.schedule(q, topic);
   }
 
+  /**
+   * Every key of a topic reaches its one subscriber, in publish order: all keys are kept
+   * together. Saying so lets the trace intake publish a whole request as one record rather than
+   * encode one request per trace (a request's resources and scopes written once; 4–6 % of
+   * all-in-one's CPU time went to the per-trace encoding).
+   */
+  partitionOf(_topic: BufferTopic, _key: string): number {
+    return 0;
+  }
+
   async subscribe(topic: BufferTopic, handler: BatchHandler): Promise<void> {
     const q = this.queue(topic);
     if (q.handler) throw new Error(`InProcessBuffer: topic ${topic} already has a subscriber`);
