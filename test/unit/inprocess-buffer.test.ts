@@ -65,4 +65,21 @@ describe('in-process buffer', () => {
     expect(buffer.stats().bytesHeld).toBe(0);
     expect(buffer.deadLetters().map((r) => r.key)).toEqual(['bad']);
   });
+
+  it('keeps only the newest dead letters, by count and by bytes, and always the newest one', async () => {
+    const letter = (key: string, bytes: number): BufferRecord => ({ topic: 'dlq', key, value: new Uint8Array(bytes), headers: { why: 'x' } });
+    const byCount = new InProcessBuffer({ capacityBytes: 200 });
+    for (let i = 0; i < 1005; i++) await byCount.publish([letter(`c${i}`, 10)]);
+    expect(byCount.deadLetters().map((r) => r.key)).toEqual(Array.from({ length: 1000 }, (_, i) => `c${i + 5}`));
+
+    const MiB = 1024 * 1024;
+    const byBytes = new InProcessBuffer({ capacityBytes: 200 });
+    await byBytes.publish([letter('a', 6 * MiB), letter('b', 6 * MiB)]);
+    await byBytes.publish([letter('c', 6 * MiB)]);
+    expect(byBytes.deadLetters().map((r) => r.key)).toEqual(['b', 'c']);
+    await byBytes.publish([letter('huge', 40 * MiB)]);
+    expect(byBytes.deadLetters().map((r) => r.key)).toEqual(['huge']);
+    await byBytes.publish([letter('d', 1)]);
+    expect(byBytes.deadLetters().map((r) => r.key)).toEqual(['d']);
+  });
 });

@@ -36,6 +36,11 @@ export interface InProcessBufferOptions {
  * (the newest ones) outside the byte bound instead of slowly filling the buffer.
  */
 const DEAD_LETTERS_KEPT = 1000;
+/**
+ * …and at most this many value bytes (the newest letter always): a dead-lettered spans record is
+ * a whole export request (a few hundred KB), so a count alone would not keep the ring small.
+ */
+const DEAD_LETTER_BYTES_KEPT = 16 * 1024 * 1024;
 
 /** Per-record bookkeeping overhead, so many tiny records cannot slip past the byte bound. */
 const RECORD_OVERHEAD_BYTES = 64;
@@ -60,6 +65,7 @@ export class InProcessBuffer implements TelemetryBuffer {
   private readonly retryBackoffMs: number;
   private readonly capacityBytes: number;
   private readonly deadLetterRing: BufferRecord[] = [];
+  private deadLetterBytes = 0;
 
   constructor(private readonly options: InProcessBufferOptions) {
     this.capacityBytes = options.capacityBytes ?? IN_PROCESS_BUFFER_DEFAULTS.capacityBytes;
@@ -149,7 +155,7 @@ export class InProcessBuffer implements TelemetryBuffer {
     this.stopped = true;
   }
 
-  /** The newest dead letters (at most DEAD_LETTERS_KEPT), oldest first. */
+  /** The newest dead letters (at most DEAD_LETTERS_KEPT and DEAD_LETTER_BYTES_KEPT), oldest first. */
   deadLetters(): readonly BufferRecord[] {
     return this.deadLetterRing;
   }
@@ -160,10 +166,15 @@ export class InProcessBuffer implements TelemetryBuffer {
     // one), which a long-kept ring entry would otherwise keep in memory whole.
     for (const r of records) {
       this.deadLetterRing.push({ topic: r.topic, key: r.key, value: r.value.slice(), ...(r.headers ? { headers: r.headers } : {}) });
+      this.deadLetterBytes += r.value.byteLength;
     }
-    if (this.deadLetterRing.length > DEAD_LETTERS_KEPT) {
-      this.deadLetterRing.splice(0, this.deadLetterRing.length - DEAD_LETTERS_KEPT);
+    let drop = Math.max(0, this.deadLetterRing.length - DEAD_LETTERS_KEPT);
+    for (let i = 0; i < drop; i++) this.deadLetterBytes -= this.deadLetterRing[i].value.byteLength;
+    while (drop < this.deadLetterRing.length - 1 && this.deadLetterBytes > DEAD_LETTER_BYTES_KEPT) {
+      this.deadLetterBytes -= this.deadLetterRing[drop].value.byteLength;
+      drop++;
     }
+    if (drop > 0) this.deadLetterRing.splice(0, drop);
     this.options.metrics?.bufferRecordsPublished.inc({ topic: 'dlq' }, records.length);
   }
 
