@@ -14,7 +14,6 @@ type ChildLoggerFactory = NonNullable<FastifyServerOptions['childLoggerFactory']
 type Bindings = Parameters<FastifyBaseLogger['child']>[0];
 type ChildOptions = Parameters<FastifyBaseLogger['child']>[1];
 type LevelName = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
-type LogFn = FastifyBaseLogger['info'];
 
 /** fastify's `childLoggerFactory`: a lazily made child per request. */
 export const lazyRequestLogger: ChildLoggerFactory = (logger, bindings, opts) => {
@@ -56,40 +55,23 @@ class LazyChildLogger implements FastifyBaseLogger {
     return this.#logger().child(bindings, opts);
   }
 
-  // Methods on the prototype, not per-instance closures: one object per request is the whole cost.
-  fatal(...args: Parameters<LogFn>): void {
-    this.#write('fatal', args);
-  }
-
-  error(...args: Parameters<LogFn>): void {
-    this.#write('error', args);
-  }
-
-  warn(...args: Parameters<LogFn>): void {
-    this.#write('warn', args);
-  }
-
-  info(...args: Parameters<LogFn>): void {
-    this.#write('info', args);
-  }
-
-  debug(...args: Parameters<LogFn>): void {
-    this.#write('debug', args);
-  }
-
-  trace(...args: Parameters<LogFn>): void {
-    this.#write('trace', args);
-  }
-
-  silent(): void {}
+  readonly fatal = this.#method('fatal');
+  readonly error = this.#method('error');
+  readonly warn = this.#method('warn');
+  readonly info = this.#method('info');
+  readonly debug = this.#method('debug');
+  readonly trace = this.#method('trace');
+  readonly silent: FastifyBaseLogger['silent'] = () => {};
 
   #logger(): FastifyBaseLogger {
     return (this.#made ??= this.parent.child(this.bindings, this.opts));
   }
 
-  #write(level: LevelName, args: Parameters<LogFn>): void {
-    // The child has the parent's level until someone sets its own (which makes it).
-    if (this.#made === undefined && !this.parent.isLevelEnabled(level)) return;
-    (this.#logger()[level] as (...a: Parameters<LogFn>) => void)(...args);
+  #method(level: LevelName): FastifyBaseLogger[LevelName] {
+    return ((...args: Parameters<FastifyBaseLogger[LevelName]>) => {
+      // The child has the parent's level until someone sets its own (which makes it).
+      if (this.#made === undefined && !this.parent.isLevelEnabled(level)) return;
+      this.#logger()[level](...args);
+    }) as FastifyBaseLogger[LevelName];
   }
 }
