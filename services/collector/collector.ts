@@ -18,7 +18,6 @@ import type { ReceiverMetrics } from './receiver-metrics.js';
 import { ByteBudget } from './transport/byte-budget.js';
 import { GrpcServer } from './transport/grpc-server.js';
 import { httpListenerOptions } from './transport/http-listener.js';
-import { lazyRequestLogger } from './transport/request-logger.js';
 import { addOtlpTraceService } from './receivers/otlp/otlp-grpc.js';
 import { otlpHttpTraces } from './receivers/otlp/otlp-http.js';
 import { compileEnvoyFormat } from '../../shared/accesslog/envoy-format.js';
@@ -158,7 +157,6 @@ export class Collector implements Component {
   #httpServer(httpLogger: FastifyBaseLogger, bodyLimit: number): FastifyInstance {
     const app = Fastify({
       loggerInstance: httpLogger,
-      childLoggerFactory: lazyRequestLogger,
       // One log line per export request would drown everything else at mesh traffic rates;
       // refusals are logged by the receiver itself.
       logController: new LogController({ disableRequestLogging: true }),
