@@ -28,6 +28,20 @@ describe('in-process buffer', () => {
     expect(['a'.repeat(32), 'b'.repeat(32)].map((key) => buffer.partitionOf('spans', key))).toEqual([0, 0]);
   });
 
+  it('hands a handler at most a sixteenth of its capacity at once (at least one record), in order', async () => {
+    const buffer = new InProcessBuffer({ capacityBytes: 32_000 });
+    const batches: string[][] = [];
+    for (let i = 0; i < 10; i++) await buffer.publish([record(`k${i}`, 400), record(`big${i}`, 1500)]);
+    await buffer.subscribe('spans', async (batch) => {
+      batches.push(batch.map((r) => r.key));
+    });
+    await buffer.stop();
+    // 2000 bytes a batch: a 400-byte record (465 counted) and the next (1565) reach it together.
+    expect(batches.flat()).toEqual(Array.from({ length: 10 }, (_, i) => [`k${i}`, `big${i}`]).flat());
+    expect(batches.every((b) => b.length === 2)).toBe(true);
+    expect(buffer.stats().bytesHeld).toBe(0);
+  });
+
   it('delivers a batch again when its handler fails, and frees it only after success', async () => {
     const metrics = createMetrics();
     const buffer = new InProcessBuffer({ capacityBytes: 10_000, retryBackoffMs: 5, metrics });
