@@ -229,7 +229,13 @@ export class InProcessBuffer implements TelemetryBuffer {
       this.options.metrics?.bufferBytes.set(this.bytesHeld);
       this.options.metrics?.bufferRecordsConsumed.inc({ topic }, batch.length);
       q.head = end;
-      if (q.head > 4096 && q.head * 2 > q.records.length) {
+      // Consumed records must not stay referenced: a spans record holds a whole export request
+      // (hundreds of KB), so waiting for thousands of them before compacting held them all
+      // (peak RSS ~1.5 GB instead of ~600 MB in the bench).
+      if (q.head === q.records.length) {
+        q.records = [];
+        q.head = 0;
+      } else if (q.head > 256 && q.head * 2 > q.records.length) {
         q.records = q.records.slice(q.head);
         q.head = 0;
       }
