@@ -47,9 +47,8 @@ const RECORD_OVERHEAD_BYTES = 64;
 
 /**
  * A batch holds at most this share of the capacity (and at least one record). A spans record is a
- * whole export request (hundreds of spans), so a bound by record count alone let a batch grow to
- * everything held: a slow batch let more pile up for the next one, and the span objects of ever
- * larger batches outlived the young generation (peak RSS went from ~600 MB to ~1.5 GB in the bench).
+ * whole export request (hundreds of spans), so a bound by record count alone would let a batch
+ * grow to everything held (2048 requests: a million spans) once the consumer falls behind.
  */
 const BATCH_SHARE_OF_CAPACITY = 1 / 16;
 
