@@ -107,8 +107,8 @@ export interface TelemetryBuffer {
    * number reach the same consumer, in publish order (Kafka: the partition the key maps to) — or
    * undefined when it cannot tell now. A publisher may then put the data of several such keys into
    * one record under any one of those keys (the trace intake encodes the traces of one partition
-   * as one request: resources and scopes are written once instead of once per trace). A buffer
-   * without it (in-process) keeps every key on the one consumer there is.
+   * as one request: resources and scopes are written once instead of once per trace). The
+   * in-process buffer, with one consumer per topic, answers the same number for every key.
    */
   partitionOf?(topic: BufferTopic, key: string): number | undefined;
   /** True when publish() can currently succeed (Kafka reachable, space left). */

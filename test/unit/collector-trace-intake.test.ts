@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BufferFullError, BufferUnavailableError } from '../../shared/buffer/buffer.js';
 import { serviceNameOf, type Resource, type SpanRecord } from '../../shared/model/span.js';
 import { TooManySpansError } from '../../shared/otlp/traces/limits.js';
-import { decodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
+import { decodeTracesProtobuf, encodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
 import { createMetrics } from '../support/metrics.js';
 import { TraceIntake } from '../../services/collector/intake/trace-intake.js';
 import { RecordingBuffer } from '../support/recording-buffer.js';
@@ -94,6 +94,50 @@ describe('TraceIntake', () => {
     expect(decodeTracesProtobuf(records[1].value).map((s) => s.name)).toEqual(['b1']);
     // The spans a record carries are the ones its value encodes.
     for (const r of records) expect(decodeTracesProtobuf(r.value)).toEqual(r.spans);
+  });
+
+  it('buffers a whole request as one record where the buffer keeps every trace together (in-process)', async () => {
+    const { buffer, intake } = setup();
+    buffer.partitionOf = () => 0;
+    const spans = [span(TRACE_A, '1'.repeat(16), 'a1'), span(TRACE_B, '2'.repeat(16), 'b1'), span(TRACE_A, '3'.repeat(16), 'a2')];
+    await intake.accept(spans, 'otlp_http');
+
+    const records = buffer.published[0];
+    expect(records.map((r) => [r.topic, r.key, r.packable])).toEqual([['spans', TRACE_A, true]]);
+    expect(decodeTracesProtobuf(records[0].value).map((s) => s.name)).toEqual(['a1', 'b1', 'a2']);
+    expect(decodeTracesProtobuf(records[0].value)).toEqual(records[0].spans);
+  });
+
+  it('buffers the request’s own bytes when every span is taken as it came, and encodes the spans otherwise', async () => {
+    const { buffer, intake } = setup();
+    buffer.partitionOf = () => 0;
+    const request = encodeTracesProtobuf([span(TRACE_A, '1'.repeat(16), 'a1'), span(TRACE_B, '2'.repeat(16), 'b1')]);
+    const spans = decodeTracesProtobuf(request, { keepEncodedSpans: true });
+    await intake.accept(spans, 'otlp_grpc', undefined, request);
+    expect(buffer.published[0]).toHaveLength(1);
+    expect(buffer.published[0][0].value).toBe(request);
+    expect(buffer.published[0][0].spans).toEqual(spans);
+
+    // A span rejected: the bytes would still hold it, so the accepted spans are encoded.
+    const withBad = encodeTracesProtobuf([span(TRACE_A, '1'.repeat(16), 'a1'), span(TRACE_B, '0'.repeat(16), 'bad')]);
+    await intake.accept(decodeTracesProtobuf(withBad, { keepEncodedSpans: true }), 'otlp_grpc', undefined, withBad);
+    expect(buffer.published[1][0].value).not.toBe(withBad);
+    expect(decodeTracesProtobuf(buffer.published[1][0].value).map((s) => s.name)).toEqual(['a1']);
+
+    // A tenant stamped on the resources: the bytes lack it.
+    await intake.accept(decodeTracesProtobuf(request, { keepEncodedSpans: true }), 'otlp_grpc', 'team-a', request);
+    expect(buffer.published[2][0].value).not.toBe(request);
+    const stamped = decodeTracesProtobuf(buffer.published[2][0].value);
+    expect(stamped).toEqual(buffer.published[2][0].spans);
+    expect(stamped.every((s) => s.resource.attributes.length > 1)).toBe(true);
+  });
+
+  it('encodes the spans per partition even with the request bytes at hand when traces go to several partitions', async () => {
+    const { buffer, intake } = setup();
+    buffer.partitionOf = (_topic, key) => (key === TRACE_A ? 0 : 1);
+    const request = encodeTracesProtobuf([span(TRACE_A, '1'.repeat(16), 'a1'), span(TRACE_B, '2'.repeat(16), 'b1')]);
+    await intake.accept(decodeTracesProtobuf(request, { keepEncodedSpans: true }), 'otlp_grpc', undefined, request);
+    expect(buffer.published[0].map((r) => [r.key, decodeTracesProtobuf(r.value).map((s) => s.name)])).toEqual([[TRACE_A, ['a1']], [TRACE_B, ['b1']]]);
   });
 
   it('falls back to one record per trace while the buffer cannot tell partitions', async () => {

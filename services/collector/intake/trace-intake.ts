@@ -35,6 +35,14 @@ export interface TraceIntakeOptions {
   readonly now?: () => number;
 }
 
+/**
+ * The OTLP protobuf ExportTraceServiceRequest (decompressed) that a receiver decoded the spans
+ * from, every byte of it: decoding it gives those very spans. A receiver that has it passes it to
+ * TraceIntake.accept, which may then buffer these bytes instead of encoding the spans again (the
+ * spans decoded with keepEncodedSpans refer to them anyway, so nothing more is held).
+ */
+export type RequestBytes = Uint8Array;
+
 export class TraceIntake {
   readonly #buffer: TelemetryBuffer;
   readonly #limits: SpanLimits;
@@ -56,9 +64,9 @@ export class TraceIntake {
    * Resolves once every valid span is durably in the buffer; only then may the receiver answer
    * success (DESIGN principle 2). Rejects with TooManySpansError (nothing buffered) or with the
    * buffer's BufferFullError / BufferUnavailableError (retryable; some traces may have been taken,
-   * which the idempotent stores absorb on the sender's retry).
+   * which the idempotent stores absorb on the sender's retry). `request`: see {@link RequestBytes}.
    */
-  async accept(spans: readonly SpanRecord[], transport: Transport, tenant?: string): Promise<PartialSuccess> {
+  async accept(spans: readonly SpanRecord[], transport: Transport, tenant?: string, request?: RequestBytes): Promise<PartialSuccess> {
     this.#metrics.spansReceived.inc({ transport }, spans.length);
 
     let result: ValidationResult;
@@ -81,9 +89,13 @@ export class TraceIntake {
 
     // The tenant goes on every span's resource (and a sender's own tenant attribute goes away).
     const stamped = stampSpansWithTenant(result.accepted, tenant);
+    // The request's own bytes encode exactly the spans to buffer when validation took every span
+    // as it came and the tenant stamp changed nothing (it returns its input then).
+    const unchanged = request !== undefined && result.rejectedSpans === 0 && result.attributesDropped === 0 &&
+      result.valuesTruncated === 0 && stamped === result.accepted;
     const buffer = this.#buffer;
     const records = buffer.partitionOf
-      ? recordsPerPartition(stamped, (traceId) => buffer.partitionOf!('spans', traceId))
+      ? recordsPerPartition(stamped, (traceId) => buffer.partitionOf!('spans', traceId), unchanged ? request : undefined)
       : recordsPerTrace(stamped);
     if (records.length > 0) {
       try {
@@ -129,7 +141,8 @@ export class TraceIntake {
 /**
  * One ExportTraceServiceRequest per trace, keyed by trace id, so every span of a trace lands on
  * one partition and hence one ingester (service-graph pairing needs that; DESIGN.md "Kafka").
- * For a buffer that cannot say which trace ids it keeps together (in-process).
+ * For a buffer that cannot say which trace ids it keeps together (Kafka before it knows its
+ * partitions).
  *
  * Each record also carries its spans (BufferRecord.spans): an in-process buffer hands them to
  * the ingester, which then skips decoding the bytes (Kafka ignores them). The record values are
@@ -148,8 +161,13 @@ export function recordsPerTrace(spans: readonly SpanRecord[]): BufferRecord[] {
  * checksums and the broker stores — and the records are few (the Kafka buffer also packs the
  * records of concurrent requests that share a partition: shared/buffer/kafka/record-packer.ts).
  * Falls back to one record per trace while the buffer cannot tell (`partitionOf` undefined).
+ * The in-process buffer keeps every trace together (one consumer): a request is then one record.
  */
-export function recordsPerPartition(spans: readonly SpanRecord[], partitionOf: (traceId: string) => number | undefined): BufferRecord[] {
+export function recordsPerPartition(
+  spans: readonly SpanRecord[],
+  partitionOf: (traceId: string) => number | undefined,
+  request?: RequestBytes,
+): BufferRecord[] {
   const traces = groupSpansByTrace(spans);
   const byPartition = new Map<number, { readonly key: string; readonly traces: SpanRecord[][] }>();
   for (const [traceId, group] of traces) {
@@ -159,7 +177,15 @@ export function recordsPerPartition(spans: readonly SpanRecord[], partitionOf: (
     if (entry === undefined) byPartition.set(partition, { key: traceId, traces: [group] });
     else entry.traces.push(group);
   }
-  const groups = new Map<string, SpanRecord[]>();
+  const groups = new Map<string, readonly SpanRecord[]>();
+  if (byPartition.size === 1) {
+    // Every trace on one partition (always so for an in-process buffer): the request's spans as
+    // they came, without regrouping them — and without encoding them at all when the bytes they
+    // were decoded from are at hand.
+    if (request !== undefined) return [{ topic: 'spans', key: spans[0].traceId, value: request, packable: true, spans }];
+    groups.set(spans[0].traceId, spans);
+    return recordsOfGroups(groups);
+  }
   for (const { key, traces: inPartition } of byPartition.values()) groups.set(key, inPartition.length === 1 ? inPartition[0] : inPartition.flat());
   return recordsOfGroups(groups);
 }

@@ -38,7 +38,7 @@ export function traceServiceImplementation(opts: OtlpGrpcTraceOptions): grpc.Unt
     handle: async (request, tenant) => {
       // Spans that validation leaves untouched are re-encoded per trace by copying their bytes.
       const spans = decodeTracesProtobuf(request, { keepEncodedSpans: true });
-      const partial = await intake.accept(spans, TRANSPORT, tenant);
+      const partial = await intake.accept(spans, TRANSPORT, tenant, request);
       return encodeTraceResponseProtobuf(partial);
     },
   });

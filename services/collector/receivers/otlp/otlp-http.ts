@@ -42,7 +42,7 @@ export const otlpHttpTraces: FastifyPluginAsync<OtlpHttpOptions> = async (app, o
     handle: async (body, format, request) => {
       // Spans that validation leaves untouched are re-encoded per trace by copying their bytes.
       const spans = format === 'json' ? decodeTracesJson(decodeUtf8(body)) : decodeTracesProtobuf(body, { keepEncodedSpans: true });
-      const partial = await intake.accept(spans, TRANSPORT, tenantOfRequest(request));
+      const partial = await intake.accept(spans, TRANSPORT, tenantOfRequest(request), format === 'protobuf' ? body : undefined);
       return format === 'json' ? encodeTraceResponseJson(partial) : encodeTraceResponseProtobuf(partial);
     },
   });
