@@ -168,23 +168,35 @@ export function recordsPerPartition(
   partitionOf: (traceId: string) => number | undefined,
   request?: RequestBytes,
 ): BufferRecord[] {
-  const traces = groupSpansByTrace(spans);
-  const byPartition = new Map<number, { readonly key: string; readonly traces: SpanRecord[][] }>();
-  for (const [traceId, group] of traces) {
-    const partition = partitionOf(traceId);
-    if (partition === undefined) return recordsOfGroups(traces);
-    const entry = byPartition.get(partition);
-    if (entry === undefined) byPartition.set(partition, { key: traceId, traces: [group] });
-    else entry.traces.push(group);
+  // Which partition each trace goes to, looked up once per trace. Only when they differ are the
+  // spans grouped: an in-process buffer (one consumer) and many small Kafka requests keep every
+  // trace on one partition, and grouping them by trace would be work thrown away.
+  const partitionOfTrace = new Map<string, number>();
+  let onePartition = true;
+  let firstPartition: number | undefined;
+  for (const span of spans) {
+    if (partitionOfTrace.has(span.traceId)) continue;
+    const partition = partitionOf(span.traceId);
+    if (partition === undefined) return recordsPerTrace(spans);
+    partitionOfTrace.set(span.traceId, partition);
+    firstPartition ??= partition;
+    if (partition !== firstPartition) onePartition = false;
   }
+  if (spans.length === 0) return [];
   const groups = new Map<string, readonly SpanRecord[]>();
-  if (byPartition.size === 1) {
-    // Every trace on one partition (always so for an in-process buffer): the request's spans as
-    // they came, without regrouping them — and without encoding them at all when the bytes they
-    // were decoded from are at hand.
+  if (onePartition) {
+    // Every trace on one partition: the request's spans as they came — and without encoding them
+    // at all when the bytes they were decoded from are at hand.
     if (request !== undefined) return [{ topic: 'spans', key: spans[0].traceId, value: request, packable: true, spans }];
     groups.set(spans[0].traceId, spans);
     return recordsOfGroups(groups);
+  }
+  const byPartition = new Map<number, { readonly key: string; readonly traces: SpanRecord[][] }>();
+  for (const [traceId, group] of groupSpansByTrace(spans)) {
+    const partition = partitionOfTrace.get(traceId)!;
+    const entry = byPartition.get(partition);
+    if (entry === undefined) byPartition.set(partition, { key: traceId, traces: [group] });
+    else entry.traces.push(group);
   }
   for (const { key, traces: inPartition } of byPartition.values()) groups.set(key, inPartition.length === 1 ? inPartition[0] : inPartition.flat());
   return recordsOfGroups(groups);
