@@ -244,24 +244,25 @@ export class KafkaBuffer implements TelemetryBuffer, Component {
   }
 
   private async refreshPartitionCounts(): Promise<void> {
-    const { topics } = await this.admin.use((admin) => admin.fetchTopicMetadata({ topics: this.topics.all() }), Math.max(this.options.readyTimeoutMs, 5000));
-    this.notePartitionCounts(topics);
+    await this.readTopicMetadata(Math.max(this.options.readyTimeoutMs, 5000));
   }
 
-  private notePartitionCounts(topics: readonly ITopicMetadata[]): void {
+  /** Our topics' metadata from the broker; every reading also updates the partition counts. */
+  private async readTopicMetadata(timeoutMs: number): Promise<ITopicMetadata[]> {
+    const { topics } = await this.admin.use((admin) => admin.fetchTopicMetadata({ topics: this.topics.all() }), timeoutMs);
     for (const t of topics) {
       const topic = this.topics.logical(t.name);
       if (topic === undefined) continue;
       if (t.partitions.length > 0) this.partitionCounts.set(topic, t.partitions.length);
       else this.partitionCounts.delete(topic);
     }
+    return topics;
   }
 
   private async probe(): Promise<boolean> {
     let value = false;
     try {
-      const { topics } = await this.admin.use((admin) => admin.fetchTopicMetadata({ topics: this.topics.all() }), this.options.readyTimeoutMs);
-      this.notePartitionCounts(topics);
+      const topics = await this.readTopicMetadata(this.options.readyTimeoutMs);
       value = topics.length > 0 && topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
     } catch (err) {
       this.logger.debug({ err }, 'Kafka readiness probe failed');

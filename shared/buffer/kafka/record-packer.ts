@@ -13,7 +13,8 @@
  * written once — a codec decision, so it lives with the codec's caller). This packer then joins the
  * records of the concurrent publish calls that one send carries (produce-batcher.ts), which only the
  * buffer sees together, and the records of publishers that stay per key (access logs, metrics).
- * The in-process buffer does neither: it hands each trace's decoded spans through.
+ * The in-process buffer needs no packer: it keeps every key together, so the trace intake already
+ * publishes a whole request as one record there.
  *
  * What keeps the promises of shared/buffer/buffer.ts:
  * - A packed record goes to the partition every one of its records' keys maps to (Kafka's murmur2,
