@@ -69,12 +69,14 @@ export async function startClusterPrimary(opts: ClusterPrimaryOptions): Promise<
   let reportFailure: (reason: string) => void = () => {};
   const failed = new Promise<string>((resolve) => (reportFailure = resolve));
 
+  const serving = (): WorkerState[] => [...live.values()].filter((w) => w.serving);
+
   gauge(registry, { name: 'meshtel_cluster_workers', help: 'Worker processes the role is configured to run (MESHTEL_WORKERS).' }).set(wanted);
   gauge(registry, {
     name: 'meshtel_cluster_workers_serving',
     help: 'Worker processes serving now (started and not exited).',
     collect() {
-      this.set([...live.values()].filter((w) => w.serving).length);
+      this.set(serving().length);
     },
   });
   const restarts = counter(registry, { name: 'meshtel_cluster_worker_restarts_total', help: 'Workers that died and were replaced.' });
@@ -97,6 +99,10 @@ export async function startClusterPrimary(opts: ClusterPrimaryOptions): Promise<
 
   const ask = (state: WorkerState, question: WorkerQuestion): Promise<WorkerResponse> =>
     new Promise((resolve, reject) => {
+      if (!state.worker.isConnected()) {
+        reject(new Error(`worker ${state.worker.id} is not connected`));
+        return;
+      }
       const id = nextRequestId++;
       const timer = setTimeout(() => {
         pending.delete(id);
@@ -104,12 +110,6 @@ export async function startClusterPrimary(opts: ClusterPrimaryOptions): Promise<
       }, REQUEST_TIMEOUT_MS);
       pending.set(id, { resolve, timer });
       const request: WorkerRequest = { type: 'meshtel:request', id, question };
-      if (!state.worker.isConnected()) {
-        clearTimeout(timer);
-        pending.delete(id);
-        reject(new Error(`worker ${state.worker.id} is not connected`));
-        return;
-      }
       state.worker.send(request);
     });
 
@@ -206,7 +206,6 @@ export async function startClusterPrimary(opts: ClusterPrimaryOptions): Promise<
   }
   acceptingRestarts = true;
 
-  const serving = () => [...live.values()].filter((w) => w.serving);
   const metrics: MetricsSource = {
     contentType: registry.contentType,
     async metrics() {
