@@ -396,22 +396,17 @@ export class MemorySpanStore implements SpanStore, DependencyRangeReader {
     const { startTimeMinUs: fromUs, startTimeMaxUs: toUs } = query;
     const candidates: TraceCandidate[] = [];
     for (const [traceId, trace] of this.traces) {
-      // The latest start of a span that may match, as seconds and nanoseconds (comparing numbers:
-      // a bigint per span would be garbage for every span in the window).
-      let boundSec = -1;
-      let boundNanos = -1;
+      // The span that may match with the latest start, compared as seconds and nanoseconds (a
+      // bigint per span would be garbage for every span in the window).
+      let bound: StoredSpan | undefined;
       for (const s of trace.spans) {
         const startUs = s.startUs;
         if (startUs < fromUs || startUs > toUs) continue;
-        if (s.startSec < boundSec || (s.startSec === boundSec && s.startNanosInSec <= boundNanos)) continue;
-        if (filters.some((f) => spanMayMatch(f, s))) {
-          boundSec = s.startSec;
-          boundNanos = s.startNanosInSec;
-        }
+        if (bound && (s.startSec < bound.startSec || (s.startSec === bound.startSec && s.startNanosInSec <= bound.startNanosInSec))) continue;
+        if (filters.some((f) => spanMayMatch(f, s))) bound = s;
       }
-      if (boundSec >= 0) {
-        const bound = BigInt(boundSec) * 1_000_000_000n + BigInt(boundNanos);
-        candidates.push({ traceId, boundNanos: bound, decode: () => spansOf(trace), locality: trace.spans[0].chunk.seq });
+      if (bound) {
+        candidates.push({ traceId, boundNanos: bound.startTimeUnixNano, decode: () => spansOf(trace), locality: trace.spans[0].chunk.seq });
       }
     }
     return searchTraces(candidates, query);
