@@ -23,6 +23,7 @@ import {
 } from '../../model/span.js';
 import { keyValuesFromJson, keyValuesToJson, type OtlpJsonAnyValue, type OtlpJsonKeyValue } from '../../otlp/common/common-json.js';
 import { encodeSpanMessageBody } from '../../otlp/traces/traces-protobuf-encode.js';
+import { spanDocumentJson } from './span-document-json.js';
 import { tagTermsOf } from './tags.js';
 import { traceqlFieldsOf } from './traceql-terms.js';
 
@@ -127,11 +128,6 @@ export function spanDocumentId(span: SpanRecord): string {
   return documentIdOf(span, spanContentHash(span), tenantOfResource(span.resource));
 }
 
-/** The id of a document already encoded (its `spanHash` computed once). */
-export function spanDocumentIdOf(doc: Pick<SpanDocument, 'traceId' | 'spanId' | 'serviceName' | 'spanHash' | 'tenant'> & { kind: KindName }): string {
-  return documentIdOf({ ...doc, kind: kindFromName(doc.kind) }, doc.spanHash, doc.tenant);
-}
-
 function documentIdOf(span: Pick<SpanRecord, 'traceId' | 'spanId' | 'serviceName' | 'kind'>, contentHash: string, tenant: string | undefined): string {
   const id = `${span.traceId}-${span.spanId}-${serviceKindHash(span.serviceName, span.kind)}-${contentHash}`;
   // With a tenant, its own id space: another tenant writing the same ids can never overwrite it.
@@ -143,6 +139,16 @@ function documentIdOf(span: Pick<SpanRecord, 'traceId' | 'spanId' | 'serviceName
  * the same span delivered twice hashes the same, because each path through meshtel encodes it
  * the same way (the bytes it was decoded from when kept, else the deterministic encoder).
  */
+/**
+ * What the span store sends for a span: the document's text (span-document-json.ts, the same text
+ * as `JSON.stringify` of {@link encodeSpanDocument} plus `graph`), its id and its start in ms.
+ */
+export function encodeSpanDocumentJson(span: SpanRecord, graph?: object): { json: string; id: string; startTimeMs: number } {
+  const contentHash = spanContentHash(span);
+  const { json, startTimeMs } = spanDocumentJson(span, contentHash, graph);
+  return { json, id: documentIdOf(span, contentHash, tenantOfResource(span.resource)), startTimeMs };
+}
+
 export function spanContentHash(span: SpanRecord): string {
   // The one-shot hash is about twice as fast as createHash for inputs this small.
   return hash('sha1', encodeSpanMessageBody(span), 'hex').slice(0, 12);

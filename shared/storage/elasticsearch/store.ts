@@ -25,7 +25,7 @@ import type {
 } from '../spanstore.js';
 import type { DependencyRangeReader } from '../dependency-range.js';
 import type { BulkDocument } from './bulk.js';
-import { encodeSpanDocument, serviceDocumentId, serviceDocumentOf, spanDocumentIdOf } from './document.js';
+import { encodeSpanDocumentJson, serviceDocumentId, serviceDocumentOf } from './document.js';
 import { dailyIndex, DAY_MS } from './indices.js';
 import { ElasticsearchStoreLifecycle } from './lifecycle.js';
 import { elasticsearchSpanStoreSettings, type ElasticsearchSpanStoreOptions, type ElasticsearchSpanStoreSettings } from './options.js';
@@ -95,10 +95,8 @@ export class ElasticsearchSpanStore implements SpanStore, DependencyRangeReader 
     const prefix = this.settings.indexPrefix;
     const docs: BulkDocument[] = [];
     for (const span of spans) {
-      const doc = encodeSpanDocument(span);
-      const graph = observationOfSpan(span, this.settings.meshServiceNaming);
-      const source = JSON.stringify(graph ? { ...doc, graph } : doc);
-      docs.push({ index: dailyIndex(prefix, 'spans', doc.startTime), id: spanDocumentIdOf(doc), source });
+      const doc = encodeSpanDocumentJson(span, observationOfSpan(span, this.settings.meshServiceNaming));
+      docs.push({ index: dailyIndex(prefix, 'spans', doc.startTimeMs), id: doc.id, source: doc.json });
     }
     // Services documents only for (day, service, operation, kind) not yet written: a plain string
     // key per span here, the hashed id and the document only for the few new ones.
