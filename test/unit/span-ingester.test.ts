@@ -91,3 +91,46 @@ describe('span ingester, records packed from several traces (as the Kafka buffer
     expect(decodeTracesProtobuf(letter.value).map((s) => s.name)).toEqual(['a', 'b', 'c']);
   });
 });
+
+describe('span ingester, large batches', () => {
+  /** Records of 100 spans each, as Kafka delivers them (bytes only). */
+  const records = (count: number): ConsumedRecord[] =>
+    Array.from({ length: count }, (_, r) => {
+      const spans = Array.from({ length: 100 }, (_, i) => span({ traceId: traceIdOf(r + 1), name: `s${i}` }));
+      return { topic: 'spans', key: traceIdOf(r + 1), value: encodeTracesProtobuf(spans), position: `spans/0@${r}` };
+    });
+
+  it('starts writing before the whole batch is decoded, and resolves only when every write did', async () => {
+    const calls: number[] = [];
+    const pending: Array<() => void> = [];
+    const writer: SpanWriter = {
+      writeSpans: (batch) => {
+        calls.push(batch.length);
+        return new Promise((resolve) => pending.push(() => resolve([])));
+      },
+    };
+    let done = false;
+    const ingesting = ingesterWith(writer)
+      .ingest(records(25))
+      .then(() => (done = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls.length).toBeGreaterThanOrEqual(1); // the first chunk went out while the rest waited
+    while (calls.length < 3) await new Promise((resolve) => setImmediate(resolve));
+    expect(calls.reduce((a, b) => a + b, 0)).toBe(2500);
+    expect(done).toBe(false);
+    for (const release of pending) release();
+    await ingesting;
+    expect(done).toBe(true);
+  });
+
+  it('fails the batch when any write fails, with no unhandled rejection while later chunks are decoded', async () => {
+    let call = 0;
+    const writer: SpanWriter = {
+      writeSpans: async () => {
+        if (++call === 1) throw new Error('cluster refuses writes');
+        return [];
+      },
+    };
+    await expect(ingesterWith(writer).ingest(records(25))).rejects.toThrow('cluster refuses writes');
+  });
+});
