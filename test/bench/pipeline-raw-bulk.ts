@@ -1,7 +1,8 @@
 /**
  * The raw Elasticsearch bulk rate for the documents the pipeline benchmark writes: the load
  * generator's requests (same templates, same seed), decoded and turned into span documents with
- * the ingester's own encoder, ids and daily indices, then bulk-loaded with no pipeline in front.
+ * the ingester's own encoder (the same text, graph observation included), ids and daily indices,
+ * then bulk-loaded with no pipeline in front.
  * The pipeline's stored spans/s over this rate is the pipeline's overhead as a ratio.
  *
  *   npx tsx test/bench/pipeline-raw-bulk.ts [--spans 100000] [--batch 2000] [--concurrency 2]
@@ -19,7 +20,9 @@ import { parseArgs } from 'node:util';
 import { Client } from '@elastic/elasticsearch';
 import type { SpanRecord } from '../../shared/model/span.js';
 import { decodeTracesProtobuf } from '../../shared/otlp/traces/traces.js';
-import { encodeSpanDocument, spanDocumentId } from '../../shared/storage/elasticsearch/document.js';
+import { observationOfSpan } from '../../shared/graph/observation.js';
+import { DEFAULT_MESH_SERVICE_NAMING } from '../../shared/istio/service-naming.js';
+import { encodeSpanDocumentJson } from '../../shared/storage/elasticsearch/document.js';
 import { dailyIndex } from '../../shared/storage/elasticsearch/indices.js';
 import { ElasticsearchSpanStore } from '../../shared/storage/elasticsearch/store.js';
 import { dropIndexPrefix } from '../integration/spanstore-elasticsearch-support.js';
@@ -86,10 +89,9 @@ function bulkBodies(spans: readonly SpanRecord[], prefix: string, batch: number)
   for (let i = 0; i < spans.length; i += batch) {
     let body = '';
     for (const span of spans.slice(i, i + batch)) {
-      const doc = encodeSpanDocument(span);
-      const source = JSON.stringify(doc);
-      sourceBytes += Buffer.byteLength(source);
-      body += `${JSON.stringify({ index: { _index: dailyIndex(prefix, 'spans', doc.startTime), _id: spanDocumentId(span) } })}\n${source}\n`;
+      const doc = encodeSpanDocumentJson(span, observationOfSpan(span, DEFAULT_MESH_SERVICE_NAMING));
+      sourceBytes += Buffer.byteLength(doc.json);
+      body += `${JSON.stringify({ index: { _index: dailyIndex(prefix, 'spans', doc.startTimeMs), _id: doc.id } })}\n${doc.json}\n`;
     }
     bodies.push(body);
   }
