@@ -42,6 +42,7 @@ import {
   type ProcessUsage,
 } from './pipeline-measure.js';
 import { rawBulkOfWorkload, type RawBulkResult } from './pipeline-raw-bulk.js';
+import { elasticsearchSpanStoreSettings } from '../../shared/storage/elasticsearch/options.js';
 import type { BenchSettings, LoadRow, Scenario } from './run.js';
 
 interface PipelineSettings {
@@ -282,8 +283,9 @@ async function runThroughput(settings: BenchSettings): Promise<LoadRow[]> {
 
   // With the pipeline stopped, so nothing else competes for the cluster or the cores.
   if (figures && ps.rawSpans > 0) {
-    const batch = flagValue(ps.roleArgs.ingester, '--es-bulk-max-spans', 2000);
-    const concurrency = flagValue(ps.roleArgs.ingester, '--es-bulk-concurrency', 2);
+    const defaults = elasticsearchSpanStoreSettings.parse({});
+    const batch = flagValue(ps.roleArgs.ingester, '--es-bulk-max-spans', defaults.bulkMaxSpans);
+    const concurrency = flagValue(ps.roleArgs.ingester, '--es-bulk-concurrency', defaults.bulkConcurrency);
     const raw = await rawBulkOfWorkload({ esUrl: ES_URL, spans: ps.rawSpans, batchSpans: batch, concurrency, requestSpans: settings.batchSpans, seed: 7 });
     const ratio = figures.storedPerSecEndToEnd / raw.rawSpansPerSec;
     const es = figures.usage.find((u) => u.name === 'elasticsearch');
