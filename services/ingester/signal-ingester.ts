@@ -66,18 +66,13 @@ export class SignalIngester<T> implements Component {
     this.logProgress();
   }
 
-  /**
-   * Exposed for tests: processes one batch exactly as the subscription does.
-   *
-   * Items go to the store in chunks as their records are decoded, with a turn of the event loop
-   * between chunks: a Kafka batch can hold thousands of spans, and decoding and encoding all of
-   * them before the first write left the store idle meanwhile (and the answers to bulks already
-   * sent waiting on this thread). A failed write still fails the whole batch, so nothing of it is
-   * committed.
-   */
+  /** Exposed for tests: processes one batch exactly as the subscription does. */
   async ingest(records: readonly ConsumedRecord[]): Promise<void> {
-    const chunks: WriteChunk<T>[] = [];
-    let chunk = new WriteChunk<T>();
+    const items: T[] = [];
+    // The records whose items reached `items`, and where each one's items end there: enough to
+    // find a refused item's record, without a map entry per item (a store rarely refuses any).
+    const taken: ConsumedRecord[] = [];
+    const takenEnds: number[] = [];
     const deadLetters: BufferRecord[] = [];
     for (const record of records) {
       let decoded: readonly T[];
@@ -87,25 +82,20 @@ export class SignalIngester<T> implements Component {
         deadLetters.push(toDeadLetter(record, 'decode', errorText(err)));
         continue;
       }
-      chunk.take(record, decoded);
-      if (chunk.items.length >= WRITE_CHUNK_ITEMS) {
-        chunks.push(chunk.write(this.signal));
-        chunk = new WriteChunk<T>();
-        await yieldToEventLoop();
-      }
+      for (let i = 0; i < decoded.length; i++) items.push(decoded[i]);
+      taken.push(record);
+      takenEnds.push(items.length);
     }
-    if (chunk.items.length > 0) chunks.push(chunk.write(this.signal));
-    await Promise.all(chunks.map((c) => c.written));
-
+    const rejected = items.length > 0 ? await this.signal.write(items) : [];
     // A buffer record is dead-lettered whole (its value is what a replay resends), once, with the
     // first refusal's reason; its other items are stored, and a replay overwrites them by id. From
     // Kafka a record may hold several traces packed together (buffer.ts): they travel as one.
     const reasonsByRecord = new Map<ConsumedRecord, string>();
-    let refusedCount = 0;
-    for (const c of chunks) {
-      for (const r of c.refusals(this.signal)) {
-        refusedCount++;
-        if (r.record && !reasonsByRecord.has(r.record)) reasonsByRecord.set(r.record, r.reason);
+    if (rejected.length > 0) {
+      const origin = originOf(items, taken, takenEnds);
+      for (const r of rejected) {
+        const record = origin.get(r.item);
+        if (record && !reasonsByRecord.has(record)) reasonsByRecord.set(record, `${this.signal.describe(r.item)}: ${r.reason}`);
       }
     }
     for (const [record, reason] of reasonsByRecord) deadLetters.push(toDeadLetter(record, 'store', reason));
@@ -117,14 +107,10 @@ export class SignalIngester<T> implements Component {
       for (const letter of deadLetters) this.options.metrics.recordsDeadLettered.inc({ stage: letter.headers![DLQ_HEADERS.stage]! });
       this.options.logger.warn({ records: deadLetters.length, first: deadLetters[0]?.headers }, 'records sent to the dead-letter topic');
     }
-    let total = 0;
-    for (const c of chunks) total += c.items.length;
-    this.stored += total - refusedCount;
+    this.stored += items.length - rejected.length;
     if (this.signal.observe) {
-      for (const c of chunks) {
-        const stored = c.storedItems();
-        if (stored.length > 0) this.signal.observe(stored);
-      }
+      const refused = new Set(rejected.map((r) => r.item));
+      this.signal.observe(refused.size === 0 ? items : items.filter((item) => !refused.has(item)));
     }
   }
 
@@ -133,56 +119,6 @@ export class SignalIngester<T> implements Component {
       { [this.signal.storedCountName]: this.stored, recordsDeadLettered: this.recordsDeadLettered },
       this.signal.progressMessage,
     );
-  }
-}
-
-/**
- * Items written per store call. About one Elasticsearch bulk of spans (5 MiB of ~5 KB documents):
- * the first bulk can leave while the next chunk is decoded.
- */
-const WRITE_CHUNK_ITEMS = 1000;
-
-/** Lets I/O callbacks (bulk answers, the next bulk's send) run between chunks. */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** Decoded items of consecutive records, written in one store call. */
-class WriteChunk<T> {
-  readonly items: T[] = [];
-  // The records whose items are here, and where each one's items end: enough to find a refused
-  // item's record without a map entry per item (a store rarely refuses any).
-  private readonly records: ConsumedRecord[] = [];
-  private readonly ends: number[] = [];
-  private refused: Array<{ readonly item: T; readonly reason: string }> = [];
-  written: Promise<void> = Promise.resolve();
-
-  take(record: ConsumedRecord, decoded: readonly T[]): void {
-    for (let i = 0; i < decoded.length; i++) this.items.push(decoded[i]!);
-    this.records.push(record);
-    this.ends.push(this.items.length);
-  }
-
-  write(signal: SignalBinding<T>): this {
-    this.written = signal.write(this.items).then((refused) => {
-      this.refused = refused;
-    });
-    // Awaited only once every chunk is sent: until then a failure must not count as unhandled.
-    this.written.catch(() => undefined);
-    return this;
-  }
-
-  /** The refused items' reasons and the records they came from. */
-  refusals(signal: SignalBinding<T>): Array<{ readonly record: ConsumedRecord | undefined; readonly reason: string }> {
-    if (this.refused.length === 0) return [];
-    const origin = originOf(this.items, this.records, this.ends);
-    return this.refused.map((r) => ({ record: origin.get(r.item), reason: `${signal.describe(r.item)}: ${r.reason}` }));
-  }
-
-  storedItems(): readonly T[] {
-    if (this.refused.length === 0) return this.items;
-    const refused = new Set(this.refused.map((r) => r.item));
-    return this.items.filter((item) => !refused.has(item));
   }
 }
 
