@@ -73,16 +73,20 @@ class AttributeText {
   }
 }
 
-const attributeTexts = new WeakMap<KeyValue, AttributeText>();
-
-function textOf(kv: KeyValue): AttributeText {
-  let t = attributeTexts.get(kv);
-  if (t === undefined) {
-    t = new AttributeText(kv);
-    attributeTexts.set(kv, t);
-  }
-  return t;
+/** `make(key)`, made once per key object and kept as long as the object lives. */
+function perObject<K extends object, V>(make: (key: K) => V): (key: K) => V {
+  const made = new WeakMap<K, V>();
+  return (key) => {
+    let value = made.get(key);
+    if (value === undefined) {
+      value = make(key);
+      made.set(key, value);
+    }
+    return value;
+  };
 }
+
+const textOf = perObject((kv: KeyValue) => new AttributeText(kv));
 
 /** The text of one attribute list in one scope, its repeats dropped. */
 class ListText {
@@ -155,26 +159,8 @@ class ScopeText extends ListText {
   }
 }
 
-const resourceTexts = new WeakMap<Resource, ResourceText>();
-const scopeTexts = new WeakMap<InstrumentationScope, ScopeText>();
-
-function resourceText(resource: Resource): ResourceText {
-  let t = resourceTexts.get(resource);
-  if (t === undefined) {
-    t = new ResourceText(resource);
-    resourceTexts.set(resource, t);
-  }
-  return t;
-}
-
-function scopeText(scope: InstrumentationScope): ScopeText {
-  let t = scopeTexts.get(scope);
-  if (t === undefined) {
-    t = new ScopeText(scope);
-    scopeTexts.set(scope, t);
-  }
-  return t;
-}
+const resourceText = perObject((resource: Resource) => new ResourceText(resource));
+const scopeText = perObject((scope: InstrumentationScope) => new ScopeText(scope));
 
 /**
  * The document is written as an array of pieces joined once at the end: joining strings one by
@@ -225,6 +211,14 @@ class TermCollector {
     if (termJson !== '') this.parts.push(termJson);
   }
 
+  /** The `tags` terms of these attributes. */
+  addTags(kvs: readonly KeyValue[]): void {
+    for (const kv of kvs) {
+      const t = textOf(kv);
+      this.add(t.tag, t.tagJson);
+    }
+  }
+
   /** A list's own terms, repeats among them already dropped. */
   addList(terms: readonly string[], termSet: ReadonlySet<string>, json: string): void {
     // (Only `tags` lists come here, and tags are never left out for length: `json` holds them all.)
@@ -264,10 +258,7 @@ export function spanDocumentJson(span: SpanRecord, spanHash: string, graph?: obj
 
   // tags: span, resource, scope, events, links — repeats dropped across all of them.
   const tags = new TermCollector();
-  for (const kv of span.attributes) {
-    const t = textOf(kv);
-    tags.add(t.tag, t.tagJson);
-  }
+  tags.addTags(span.attributes);
   tags.addList(resource.tags, resource.tagSet, resource.tagsJson);
   tags.addList(scope.tags, scope.tagSet, scope.tagsJson);
 
@@ -278,10 +269,7 @@ export function spanDocumentJson(span: SpanRecord, spanHash: string, graph?: obj
   const events: string[] = [];
   for (let i = 0; i < span.events.length; i++) {
     const e = span.events[i]!;
-    for (const kv of e.attributes) {
-      const t = textOf(kv);
-      tags.add(t.tag, t.tagJson);
-    }
+    tags.addTags(e.attributes);
     eventTerms = scopedTerms(e.attributes, EVENT, eventTerms);
     events.push(i === 0 ? '{"timeUnixNano":"' : ',{"timeUnixNano":"', e.timeUnixNano.toString(), '","name":', JSON.stringify(e.name), ',"attributes":');
     pushAttributes(events, e.attributes);
@@ -290,10 +278,7 @@ export function spanDocumentJson(span: SpanRecord, spanHash: string, graph?: obj
   const links: string[] = [];
   for (let i = 0; i < span.links.length; i++) {
     const l = span.links[i]!;
-    for (const kv of l.attributes) {
-      const t = textOf(kv);
-      tags.add(t.tag, t.tagJson);
-    }
+    tags.addTags(l.attributes);
     linkTerms = scopedTerms(l.attributes, LINK, linkTerms);
     links.push(i === 0 ? '{"traceId":' : ',{"traceId":', JSON.stringify(l.traceId), ',"spanId":', JSON.stringify(l.spanId), ',"traceState":', JSON.stringify(l.traceState), ',"attributes":');
     pushAttributes(links, l.attributes);
