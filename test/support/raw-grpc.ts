@@ -30,9 +30,16 @@ export interface RawCallOptions {
   readonly timeoutMs?: number;
 }
 
-/** Opens a session to `target` (host:port); close it with session.close(). */
+/**
+ * Opens a session to `target` (host:port); close it with session.close().
+ *
+ * Without a session memory limit, as grpc-js's own client connects: under Node's default (10 MB) a
+ * session with more than that still queued to send drops the answers it receives (a response
+ * header is refused, the stream reset with ENHANCE_YOUR_CALM or left waiting), so a test that
+ * stalls ~29 MB of calls on one connection saw the server's refusals as calls never answered.
+ */
 export function grpcSession(target: string): http2.ClientHttp2Session {
-  const session = http2.connect(`http://${target}`);
+  const session = http2.connect(`http://${target}`, { maxSessionMemory: Number.MAX_SAFE_INTEGER });
   session.on('error', () => {
     // per-call outcomes carry the errors that matter
   });
